@@ -1,0 +1,144 @@
+"""Checks: small functions tied to stable IDs and to the requirements they guard.
+
+Like jsonschema's keyword functions, each check is a plain function and the set of checks is
+a plain mapping (``CHECKS``). Two kinds exist:
+
+* response checks, ``(ctx, exchange) -> None``, run on every response the suite or
+  Schemathesis receives (see ``run_response_checks``);
+* scenario checks, which hand-written scenarios raise through ``fail``/``expect`` when a
+  multi-request rule breaks (pagination walks, transitions, callbacks).
+
+A failure is a ``Violation``: an ``AssertionError`` naming the check, its requirements, what
+was expected, what came back and a curl command that reproduces the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from conformance.exchange import Exchange
+
+
+class Violation(AssertionError):
+    """A documented requirement that the target broke."""
+
+    def __init__(
+        self,
+        check_id: str,
+        message: str,
+        *,
+        expected: Any = None,
+        received: Any = None,
+        exchange: Exchange | None = None,
+    ) -> None:
+        self.check_id = check_id
+        self.check = CHECKS.get(check_id)
+        self.requirements: tuple[str, ...] = self.check.requirements if self.check else ()
+        self.message = message
+        self.expected = expected
+        self.received = received
+        self.exchange = exchange
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        title = self.check.title if self.check else ""
+        lines = [f"[{self.check_id}] {title} — breaks {', '.join(self.requirements) or 'no catalogued requirement'}",
+                 f"  {self.message}"]
+        if self.expected is not None:
+            lines.append(f"  expected: {_short(self.expected)}")
+        if self.received is not None:
+            lines.append(f"  received: {_short(self.received)}")
+        if self.exchange is not None:
+            lines.append(f"  request:  {self.exchange.describe()}")
+            lines.append(f"  reproduce: {self.exchange.curl()}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check_id,
+            "requirements": list(self.requirements),
+            "message": self.message,
+            "expected": _short(self.expected) if self.expected is not None else None,
+            "received": _short(self.received) if self.received is not None else None,
+            "exchange": self.exchange.to_dict() if self.exchange else None,
+        }
+
+
+def _short(value: Any, limit: int = 400) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: stable ID, the requirement IDs it guards, what it verifies."""
+
+    id: str
+    requirements: tuple[str, ...]
+    title: str
+    func: Callable[..., None] | None = None
+    """Set for response checks; scenario checks are raised by the scenarios themselves."""
+    family: str = field(default="")
+
+
+#: Every check of the kit, by ID. A duplicate ID is an error at import time.
+CHECKS: dict[str, Check] = {}
+
+
+def _register(check: Check) -> Check:
+    if check.id in CHECKS:
+        raise ValueError(f"duplicate check ID {check.id!r}")
+    CHECKS[check.id] = check
+    return check
+
+
+def response_check(check_id: str, *, requirements: Iterable[str], title: str):
+    """Register ``func(ctx, exchange)`` to run on every response."""
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        _register(Check(check_id, tuple(requirements), title, func, family=check_id.split("-")[0]))
+        return func
+
+    return decorate
+
+
+def scenario_check(check_id: str, *, requirements: Iterable[str], title: str) -> str:
+    """Register a scenario check's ID; return it, for use in ``fail``/``expect``."""
+    _register(Check(check_id, tuple(requirements), title, None, family=check_id.split("-")[0]))
+    return check_id
+
+
+def fail(check_id: str, message: str, **details: Any) -> None:
+    """Raise the Violation of a registered check."""
+    if check_id not in CHECKS:
+        raise KeyError(f"unknown check ID {check_id!r}")
+    raise Violation(check_id, message, **details)
+
+
+def expect(condition: bool, check_id: str, message: str, **details: Any) -> None:
+    """``fail`` unless ``condition`` holds."""
+    if not condition:
+        fail(check_id, message, **details)
+
+
+def response_checks() -> list[Check]:
+    return [c for c in CHECKS.values() if c.func is not None]
+
+
+def run_response_checks(ctx: Any, exchange: Exchange) -> list[Violation]:
+    """Run every response check on one exchange; return the violations found (in ID order)."""
+    found: list[Violation] = []
+    for check in sorted(response_checks(), key=lambda c: c.id):
+        try:
+            check.func(ctx, exchange)
+        except Violation as violation:
+            found.append(violation)
+    return found
+
+
+def load_all() -> dict[str, Check]:
+    """Import every check module so that the registry is complete."""
+    from conformance.checks import responses, scenarios  # noqa: F401
+
+    return CHECKS

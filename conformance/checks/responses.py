@@ -1,0 +1,329 @@
+"""Response checks: rules every single response of the Sim endpoints must keep.
+
+Each function compares the response with the request that produced it (the SID fetched, the
+filters sent, the page size asked for), not just with a schema. They run on every response
+of the hand-written scenarios and of the generated (Schemathesis) cases.
+
+``ctx`` is anything with ``base_url`` (the target's base URL, as the client reaches it) and
+``profile`` (the target profile, to resolve fleet unique names); see ``conformance.target``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import parse_qsl, urlsplit
+
+from conformance import contract
+from conformance.checks import fail, response_check
+from conformance.exchange import Exchange
+
+SIM_SID = re.compile(r"^HS[0-9a-fA-F]{32}$")
+LIST_PATH = "/v1/Sims"
+INSTANCE_PATH = re.compile(r"^/v1/Sims/([^/]+)$")
+DEFAULT_PAGE_SIZE = 50
+
+
+# --- what kind of response is this? -------------------------------------------------------
+
+def is_list(exchange: Exchange) -> bool:
+    return exchange.method == "GET" and exchange.path.rstrip("/") == LIST_PATH
+
+
+def is_create(exchange: Exchange) -> bool:
+    return exchange.method == "POST" and exchange.path.rstrip("/") == LIST_PATH
+
+
+def instance_key(exchange: Exchange) -> str | None:
+    """The SID or unique name in ``/v1/Sims/{key}``, or None for other paths."""
+    match = INSTANCE_PATH.match(exchange.path)
+    if not match:
+        return None
+    from urllib.parse import unquote
+
+    return unquote(match.group(1))
+
+
+def on_sim_surface(exchange: Exchange) -> bool:
+    return is_list(exchange) or is_create(exchange) or instance_key(exchange) is not None
+
+
+def _ok(exchange: Exchange) -> bool:
+    return 200 <= exchange.status < 300 and exchange.is_json
+
+
+def _sims_in(exchange: Exchange) -> list[dict]:
+    """The Sim representations a successful response carries (none for other answers)."""
+    if not _ok(exchange):
+        return []
+    body = exchange.json()
+    if not isinstance(body, dict):
+        return []
+    if is_list(exchange):
+        sims = body.get("sims")
+        return [s for s in sims if isinstance(s, dict)] if isinstance(sims, list) else []
+    return [body]
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+# --- body shape ---------------------------------------------------------------------------
+
+@response_check("RESP-JSON", requirements=["SIM-REQ-002"],
+                title="Every answer of the Sim endpoints is a JSON body")
+def json_body(ctx, exchange: Exchange) -> None:
+    if exchange.error or not on_sim_surface(exchange):
+        return
+    if exchange.status == 204 or exchange.status >= 500:
+        return
+    if not exchange.is_json:
+        fail("RESP-JSON", "the body is not JSON", expected="a JSON object (application/json)",
+             received=f"{exchange.content_type or 'no content type'}: {exchange.excerpt()!r}", exchange=exchange)
+    if "json" not in exchange.content_type:
+        fail("RESP-JSON", "JSON body sent with a non-JSON content type",
+             expected="Content-Type: application/json", received=f"Content-Type: {exchange.content_type}",
+             exchange=exchange)
+
+
+@response_check("RESP-SIM-SCHEMA", requirements=[
+    "SIM-PROP-001", "SIM-PROP-003", "SIM-PROP-004", "SIM-PROP-006", "SIM-PROP-008", "SIM-PROP-009",
+    "SIM-PROP-011", "SIM-PROP-012", "SIM-PROP-013", "SIM-PROP-014"],
+    title="A Sim representation has every documented property, pattern and format")
+def sim_schema(ctx, exchange: Exchange) -> None:
+    if is_list(exchange) or not (is_create(exchange) or instance_key(exchange)) or not _ok(exchange):
+        return
+    errors = contract.validate("sim", exchange.json())
+    if errors:
+        fail("RESP-SIM-SCHEMA", f"{len(errors)} schema violation(s) in the Sim",
+             expected="a Sim valid against schemas/sim.schema.json",
+             received="; ".join(str(e) for e in errors[:5]), exchange=exchange)
+
+
+@response_check("RESP-PAGE-SCHEMA", requirements=[
+    "SIM-LIST-001", "SIM-LIST-002", "SIM-LIST-003", "SIM-LIST-004", "SIM-LIST-005", "SIM-LIST-006",
+    "SIM-LIST-007", "SIM-LIST-008", "SIM-LIST-009", "SIM-PAGE-010", "SIM-PROP-001", "SIM-PROP-008"],
+    title="A list page has the sims array and the full meta block, each Sim valid")
+def page_schema(ctx, exchange: Exchange) -> None:
+    if not is_list(exchange) or not _ok(exchange):
+        return
+    errors = contract.validate("sim-page", exchange.json())
+    if errors:
+        fail("RESP-PAGE-SCHEMA", f"{len(errors)} schema violation(s) in the list page",
+             expected="a page valid against schemas/sim-page.schema.json",
+             received="; ".join(str(e) for e in errors[:5]), exchange=exchange)
+
+
+@response_check("RESP-ERROR-BODY", requirements=["SIM-ERR-002"],
+                title="Every 4xx answer carries Twilio's error body with a matching status")
+def error_body(ctx, exchange: Exchange) -> None:
+    if exchange.error or not (400 <= exchange.status < 500) or not on_sim_surface(exchange):
+        return
+    body = exchange.json() if exchange.is_json else None
+    errors = contract.validate("error", body) if body is not None else ["not JSON"]
+    if errors:
+        fail("RESP-ERROR-BODY", f"the {exchange.status} answer is not Twilio's error body",
+             expected='{"code": int, "message": str, "more_info": absolute URL, "status": int}',
+             received=exchange.excerpt(), exchange=exchange)
+    if body.get("status") != exchange.status:
+        fail("RESP-ERROR-BODY", "the error body's status differs from the HTTP status",
+             expected=exchange.status, received=body.get("status"), exchange=exchange)
+
+
+# --- identity and URLs --------------------------------------------------------------------
+
+@response_check("RESP-SIM-URL", requirements=["SIM-PROP-013", "SIM-PROP-014"],
+                title="url is the Sim's own absolute URL on the target; links point at its sub-resources")
+def sim_urls(ctx, exchange: Exchange) -> None:
+    base = ctx.base_url.rstrip("/")
+    for sim in _sims_in(exchange):
+        sid = sim.get("sid")
+        url = sim.get("url")
+        if not isinstance(sid, str) or not isinstance(url, str):
+            continue  # the schema check reports missing properties
+        expected_url = f"{base}/v1/Sims/{sid}"
+        if url != expected_url:
+            fail("RESP-SIM-URL", "url is not the Sim's own absolute URL on the target",
+                 expected=expected_url, received=url, exchange=exchange)
+        links = sim.get("links") if isinstance(sim.get("links"), dict) else {}
+        for name, suffix in (("billing_periods", "/BillingPeriods"), ("sim_ip_addresses", "/IpAddresses")):
+            if name in links and links[name] != url + suffix:
+                fail("RESP-SIM-URL", f"links.{name} does not point at the Sim's sub-resource",
+                     expected=url + suffix, received=links[name], exchange=exchange)
+
+
+@response_check("RESP-SIM-DATES", requirements=["SIM-PROP-011", "SIM-PROP-012"],
+                title="date_updated is never earlier than date_created")
+def sim_dates(ctx, exchange: Exchange) -> None:
+    for sim in _sims_in(exchange):
+        try:
+            created = datetime.fromisoformat(str(sim["date_created"]).replace("Z", "+00:00"))
+            updated = datetime.fromisoformat(str(sim["date_updated"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError, TypeError):
+            continue  # the schema check reports malformed dates
+        if updated < created:
+            fail("RESP-SIM-DATES", "date_updated is earlier than date_created",
+                 expected=f">= {sim['date_created']}", received=sim["date_updated"], exchange=exchange)
+
+
+@response_check("RESP-FETCH-IDENTITY", requirements=["SIM-ADDR-001", "SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"],
+                title="Fetching or updating /v1/Sims/{key} answers with the Sim that key names")
+def fetched_identity(ctx, exchange: Exchange) -> None:
+    key = instance_key(exchange)
+    if key is None or not _ok(exchange) or not isinstance(exchange.json(), dict):
+        return
+    sim = exchange.json()
+    if SIM_SID.match(key):
+        if str(sim.get("sid", "")).lower() != key.lower():
+            fail("RESP-FETCH-IDENTITY", "the answer is a different Sim than the SID requested",
+                 expected=f"sid {key}", received=f"sid {sim.get('sid')}", exchange=exchange)
+    else:
+        new_name = exchange.form_dict.get("UniqueName") if exchange.method == "POST" else None
+        if sim.get("unique_name") not in (key, new_name):
+            fail("RESP-FETCH-IDENTITY", "the answer is not the Sim with the unique name requested",
+                 expected=f"unique_name {key!r}", received=f"unique_name {sim.get('unique_name')!r}",
+                 exchange=exchange)
+
+
+@response_check("RESP-ACCOUNT", requirements=["SIM-PROP-005", "SIM-AUTH-004"],
+                title="A list answers only with Sims of the requesting account")
+def list_account(ctx, exchange: Exchange) -> None:
+    if not is_list(exchange) or not exchange.account_sid:
+        return
+    for sim in _sims_in(exchange):
+        if sim.get("account_sid") != exchange.account_sid:
+            fail("RESP-ACCOUNT", "the list shows a Sim of another account",
+                 expected=f"account_sid {exchange.account_sid}", received=f"{sim.get('sid')} of {sim.get('account_sid')}",
+                 exchange=exchange)
+
+
+# --- list pages ---------------------------------------------------------------------------
+
+def _requested_page_size(exchange: Exchange) -> int | None:
+    raw = exchange.query.get("PageSize")
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+@response_check("RESP-PAGE-META", requirements=["SIM-PAGE-001", "SIM-PAGE-002", "SIM-LIST-002", "SIM-LIST-009",
+                                                 "SIM-LIST-010", "SIM-PAGE-009"],
+                title="meta agrees with the request: page size, key, filters kept, previous_page_url null on page 0")
+def page_meta(ctx, exchange: Exchange) -> None:
+    if not is_list(exchange) or not _ok(exchange):
+        return
+    body = exchange.json()
+    meta = body.get("meta") if isinstance(body, dict) else None
+    if not isinstance(meta, dict):
+        return  # the schema check reports it
+    asked = _requested_page_size(exchange)
+    if asked is not None and 1 <= asked <= 1000 and meta.get("page_size") != asked:
+        fail("RESP-PAGE-META", "meta.page_size differs from the PageSize requested (default 50)",
+             expected=asked, received=meta.get("page_size"), exchange=exchange)
+    sims = body.get("sims")
+    if isinstance(sims, list) and isinstance(meta.get("page_size"), int) and len(sims) > meta["page_size"]:
+        fail("RESP-PAGE-META", "the page holds more Sims than its page size",
+             expected=f"<= {meta['page_size']}", received=len(sims), exchange=exchange)
+    key = meta.get("key")
+    if key != "sims" or (isinstance(body, dict) and key not in body):
+        fail("RESP-PAGE-META", "meta.key does not name the array of Sims", expected="sims", received=key,
+             exchange=exchange)
+    sent_filters = {k: v for k, v in exchange.query.items() if k in ("Status", "Fleet", "Iccid")}
+    for field in ("url", "first_page_url", "next_page_url", "previous_page_url"):
+        url = meta.get(field)
+        if not isinstance(url, str):
+            continue
+        kept = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        lost = {k: v for k, v in sent_filters.items() if kept.get(k) != v}
+        if lost:
+            fail("RESP-PAGE-META", f"meta.{field} drops or changes the request's filters",
+                 expected=sent_filters, received=url, exchange=exchange)
+    if meta.get("page") == 0 and meta.get("previous_page_url") is not None:
+        fail("RESP-PAGE-META", "previous_page_url is not null on the first page",
+             expected=None, received=meta.get("previous_page_url"), exchange=exchange)
+
+
+@response_check("RESP-PAGE-HOST", requirements=["SIM-PAGE-010", "SIM-LIST-010"],
+                title="Page URLs in meta are absolute and on the target's own host")
+def page_hosts(ctx, exchange: Exchange) -> None:
+    if not is_list(exchange) or not _ok(exchange):
+        return
+    meta = exchange.json().get("meta") if isinstance(exchange.json(), dict) else None
+    if not isinstance(meta, dict):
+        return
+    target = _origin(ctx.base_url)
+    for field in ("url", "first_page_url", "next_page_url", "previous_page_url"):
+        url = meta.get(field)
+        if isinstance(url, str) and _origin(url) != target:
+            fail("RESP-PAGE-HOST", f"meta.{field} is not an absolute URL on the target (it will not be followed)",
+                 expected=f"{target[0]}://{target[1]}/v1/Sims?...", received=url, exchange=exchange)
+
+
+# --- filters ------------------------------------------------------------------------------
+
+@response_check("RESP-FILTER-ICCID", requirements=["SIM-FILTER-005", "SIM-FILTER-006"],
+                title="The Iccid filter answers zero or one Sim, with that ICCID")
+def iccid_filter(ctx, exchange: Exchange) -> None:
+    iccid = exchange.query.get("Iccid")
+    if not is_list(exchange) or iccid is None or not _ok(exchange):
+        return
+    sims = _sims_in(exchange)
+    if len(sims) > 1:
+        fail("RESP-FILTER-ICCID", "the Iccid filter returned more than one Sim",
+             expected="zero or one Sims", received=[s.get("sid") for s in sims], exchange=exchange)
+    for sim in sims:
+        if sim.get("iccid") != iccid:
+            fail("RESP-FILTER-ICCID", "the Iccid filter returned a Sim with another ICCID",
+                 expected=iccid, received=sim.get("iccid"), exchange=exchange)
+
+
+@response_check("RESP-FILTER-STATUS", requirements=["SIM-FILTER-001"],
+                title="The Status filter answers only Sims in that status")
+def status_filter(ctx, exchange: Exchange) -> None:
+    status = exchange.query.get("Status")
+    if not is_list(exchange) or status is None or not _ok(exchange):
+        return
+    wrong = [(s.get("sid"), s.get("status")) for s in _sims_in(exchange) if s.get("status") != status]
+    if wrong:
+        fail("RESP-FILTER-STATUS", f"the Status={status} filter returned Sims in other statuses",
+             expected=f"every status == {status}", received=wrong[:5], exchange=exchange)
+
+
+@response_check("RESP-FILTER-FLEET", requirements=["SIM-FILTER-003", "SIM-FILTER-004"],
+                title="The Fleet filter (SID or unique name) answers only Sims of that Fleet")
+def fleet_filter(ctx, exchange: Exchange) -> None:
+    fleet = exchange.query.get("Fleet")
+    if not is_list(exchange) or not fleet or not _ok(exchange):
+        return
+    fleet_sid = fleet if fleet.startswith("HF") else ctx.fleet_sid_for(fleet)
+    if fleet_sid is None:
+        return  # a unique name the profile does not know: nothing to compare with
+    wrong = [(s.get("sid"), s.get("fleet_sid")) for s in _sims_in(exchange) if s.get("fleet_sid") != fleet_sid]
+    if wrong:
+        fail("RESP-FILTER-FLEET", f"the Fleet={fleet} filter returned Sims of other fleets",
+             expected=f"every fleet_sid == {fleet_sid}", received=wrong[:5], exchange=exchange)
+
+
+# --- create -------------------------------------------------------------------------------
+
+@response_check("RESP-CREATE", requirements=["SIM-CREATE-001", "SIM-CREATE-005", "SIM-CREATE-006"],
+                title="A registration answers 201 with a new Sim: status new, no fleet, the ICCID sent")
+def created_sim(ctx, exchange: Exchange) -> None:
+    if not is_create(exchange) or not (200 <= exchange.status < 300):
+        return
+    if exchange.status != 201:
+        fail("RESP-CREATE", "a successful registration did not answer 201 Created",
+             expected=201, received=exchange.status, exchange=exchange)
+    sim = exchange.json() if exchange.is_json else {}
+    if not isinstance(sim, dict):
+        return
+    observed = {"status": sim.get("status"), "fleet_sid": sim.get("fleet_sid"), "iccid": sim.get("iccid")}
+    wanted = {"status": "new", "fleet_sid": None, "iccid": exchange.form_dict.get("Iccid")}
+    if observed != wanted:
+        fail("RESP-CREATE", "the registered Sim is not new, fleetless, with the ICCID sent",
+             expected=wanted, received=observed, exchange=exchange)

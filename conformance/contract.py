@@ -1,0 +1,157 @@
+"""The contract as data: where the schemas live, how they are loaded, how documents are validated.
+
+Everything the kit knows about the Sim resource comes from the files in ``schemas/``; this
+module is the only place that reads them, so the CLI, the checks, the mock and the plugin
+can never disagree about what the contract says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+#: The document kinds a user can validate, mapped to their schema file.
+SCHEMA_FILES: dict[str, str] = {
+    "sim": "sim.schema.json",
+    "sim-page": "sim-page.schema.json",
+    "callback": "callback.schema.json",
+    "error": "error.schema.json",
+}
+
+
+def schemas_dir() -> Path:
+    """Return the folder holding the contract files.
+
+    A wheel ships them as ``conformance/_schemas``; a source checkout (or an editable
+    install) keeps them in the top-level ``schemas/`` folder beside the package.
+    """
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_schemas", package.parent / "schemas"):
+        if (candidate / "openapi.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(
+        "supersim-conformance cannot find its schemas folder "
+        f"(looked in {package / '_schemas'} and {package.parent / 'schemas'}); reinstall the kit"
+    )
+
+
+def openapi_path() -> Path:
+    """Path of ``openapi.yaml`` (its relative ``$ref``s resolve against this folder)."""
+    return schemas_dir() / "openapi.yaml"
+
+
+@cache
+def load_json_schema(filename: str) -> dict[str, Any]:
+    """Load one JSON Schema file from the schemas folder."""
+    return json.loads((schemas_dir() / filename).read_text(encoding="utf-8"))
+
+
+@cache
+def _registry() -> Registry:
+    """Every ``*.schema.json`` file, registered under its file name and its ``$id``.
+
+    Registering by file name lets the schemas refer to each other with relative ``$ref``s,
+    exactly as ``openapi.yaml`` refers to them.
+    """
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resource = Resource.from_contents(contents, default_specification=DRAFT202012)
+        resources.append((path.name, resource))
+        if "$id" in contents:
+            resources.append((contents["$id"], resource))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator_for(kind: str) -> Draft202012Validator:
+    """A format-checking 2020-12 validator for one document kind (see ``SCHEMA_FILES``)."""
+    try:
+        filename = SCHEMA_FILES[kind]
+    except KeyError:
+        raise ValueError(f"unknown document kind {kind!r}; choose one of {', '.join(SCHEMA_FILES)}") from None
+    return validator_for_schema(load_json_schema(filename))
+
+
+def validator_for_schema(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator for any schema that may ``$ref`` the contract's schema files."""
+    return Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
+
+
+@dataclass(frozen=True)
+class ContractError:
+    """One way a document breaks the contract: where, which rule, and why."""
+
+    path: str
+    """JSON path of the offending value, e.g. ``$.sims[0].sid``."""
+    rule: str
+    """The schema keyword that failed (``pattern``, ``required``, ``format``, ...)."""
+    schema_path: str
+    """Where the rule sits in the schema, e.g. ``properties/sid/$ref/pattern``."""
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message} [rule: {self.rule} at {self.schema_path}]"
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate(kind: str, document: Any) -> list[ContractError]:
+    """Validate ``document`` as ``kind``; return every violation (empty when valid).
+
+    Errors under ``anyOf``/``oneOf`` are flattened to their deepest causes so that a bad
+    ``fleet_sid`` says "does not match pattern", not "is not valid under any given schema".
+    """
+    errors = []
+    for error in validator_for(kind).iter_errors(document):
+        errors.extend(_leaves(error))
+    errors.sort(key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    return [
+        ContractError(
+            path=_json_path(e.absolute_path),
+            rule=str(e.validator),
+            schema_path="/".join(str(p) for p in e.absolute_schema_path),
+            message=e.message,
+        )
+        for e in errors
+    ]
+
+
+def _leaves(error):
+    """The most specific errors under one error (null branches of a nullable type dropped)."""
+    if not error.context:
+        return [error]
+    leaves = [leaf for sub in error.context for leaf in _leaves(sub)]
+    meaningful = [leaf for leaf in leaves if not (leaf.validator == "type" and leaf.validator_value == "null")]
+    return meaningful or [error]
+
+
+@cache
+def load_catalog() -> list[dict[str, Any]]:
+    """The requirement catalog (``schemas/requirements.yaml``): a list of entries, in file order."""
+    data = yaml.safe_load((schemas_dir() / "requirements.yaml").read_text(encoding="utf-8"))
+    return list(data["requirements"])
+
+
+def requirement_ids() -> set[str]:
+    """Every ID in the catalog (retired ones included: IDs are never reused)."""
+    return {entry["id"] for entry in load_catalog()}
+
+
+@cache
+def load_openapi() -> dict[str, Any]:
+    """``openapi.yaml`` as a dictionary (its ``$ref``s to schema files left as they are)."""
+    return yaml.safe_load(openapi_path().read_text(encoding="utf-8"))

@@ -1,0 +1,225 @@
+"""How the suite reaches a target: any base URL plus a target profile.
+
+The client here is deliberately defensive, because the target may be broken or hostile:
+every request has a timeout, bodies are read up to a cap, credentials are only ever sent to
+the target's own origin (an absolute URL on another host is refused before anything is sent),
+429 answers are retried a bounded number of times honouring Retry-After, and an optional
+minimum interval keeps the request rate polite for live accounts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from conformance.checks import Violation, fail, run_response_checks, scenario_check
+from conformance.exchange import Exchange
+
+LIVE_HOST = "supersim.twilio.com"
+
+SAFE_FOREIGN_HOST = scenario_check(
+    "SAFE-FOREIGN-HOST", requirements=["SIM-PAGE-010", "SIM-PROP-013"],
+    title="URLs the target hands out stay on the target (credentials are never sent elsewhere)")
+
+
+class TargetUnreachable(Exception):
+    """Nothing answered at the target's base URL (exit code 3)."""
+
+
+class CredentialsRejected(Exception):
+    """The target answered 401 to the profile's primary credentials (exit code 3)."""
+
+
+@dataclass
+class Target:
+    """A server under test: where it is, what data it holds, and how politely to talk to it."""
+
+    base_url: str
+    profile: Any
+    """A ``conformance.profile.Profile``: the accounts, fleets, registrable SIMs and SIMs it holds."""
+    kind: str = "url"
+    """``mock`` (the embedded reference mock), ``live`` (real Twilio), ``url`` (anything else)."""
+    timeout: float = 10.0
+    max_body_bytes: int = 2_000_000
+    min_interval: float = 0.0
+    """Seconds between two requests (0: no limit); set for live accounts."""
+    max_retries_429: int = 3
+    max_retry_after: float = 10.0
+    _http: httpx.Client | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _last_request: float = field(default=0.0, repr=False)
+    exchanges: list[Exchange] = field(default_factory=list, repr=False)
+    """Every exchange so far (the runner attaches the failing ones to reports)."""
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+
+    @property
+    def is_live(self) -> bool:
+        return urlsplit(self.base_url).hostname == LIVE_HOST
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.timeout, follow_redirects=False)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def fleet_sid_for(self, name: str) -> str | None:
+        """The SID of the fleet with this unique name in the profile, if any."""
+        for fleet in self.profile.fleets:
+            if fleet.unique_name == name or fleet.sid == name:
+                return fleet.sid
+        return None
+
+    def same_origin(self, url: str) -> bool:
+        a, b = urlsplit(url), urlsplit(self.base_url)
+        return (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
+
+    def client(self, account_sid: str | None, token: str | None) -> "TargetClient":
+        return TargetClient(self, account_sid, token)
+
+    def _pace(self) -> None:
+        if self.min_interval <= 0:
+            return
+        with self._lock:
+            wait = self._last_request + self.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_request = time.monotonic()
+
+
+@dataclass
+class TargetClient:
+    """Requests as one account (or as nobody: ``account_sid=None``)."""
+
+    target: Target
+    account_sid: str | None
+    token: str | None = field(repr=False)
+
+    def get(self, url: str, params: dict[str, Any] | None = None, **kw: Any) -> Exchange:
+        return self.request("GET", url, params=params, **kw)
+
+    def post(self, url: str, form: Iterable[tuple[str, str]] | dict[str, str] | None = None, **kw: Any) -> Exchange:
+        return self.request("POST", url, form=form, **kw)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        form: Iterable[tuple[str, str]] | dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+        check: bool = True,
+    ) -> Exchange:
+        """Send one request; run every response check on the answer unless ``check=False``.
+
+        ``url`` is a path (``/v1/Sims``) or an absolute URL the target handed out; an absolute
+        URL on another origin is refused (a ``SAFE-FOREIGN-HOST`` violation) without sending.
+        """
+        absolute = urljoin(self.target.base_url + "/", url.lstrip("/")) if not url.startswith(("http://", "https://")) else url
+        pairs = list(form.items()) if isinstance(form, dict) else list(form or [])
+        if params:
+            query = httpx.QueryParams({k: str(v) for k, v in params.items()})
+            absolute = str(httpx.URL(absolute).copy_merge_params(query))
+        exchange = Exchange(method=method, url=absolute, account_sid=self.account_sid, form=pairs,
+                            request_headers={k: v for k, v in (headers or {}).items() if k.lower() != "authorization"})
+        if not self.target.same_origin(absolute):
+            fail(SAFE_FOREIGN_HOST, "the target handed out a URL on another origin; it was not requested",
+                 expected=f"a URL under {self.target.base_url}", received=absolute)
+        self._send(exchange, headers, content)
+        self.target.exchanges.append(exchange)
+        if check:
+            violations = run_response_checks(self.target, exchange)
+            if violations:
+                raise violations[0]
+        return exchange
+
+    def _send(self, exchange: Exchange, headers: dict[str, str] | None, content: bytes | None) -> None:
+        auth = (self.account_sid, self.token) if self.account_sid and self.token is not None else None
+        data = exchange.form if exchange.form else None
+        for attempt in range(self.target.max_retries_429 + 1):
+            self.target._pace()
+            started = time.monotonic()
+            try:
+                request = self.target.http.build_request(
+                    exchange.method, exchange.url, headers=headers, auth=auth,
+                    content=content if content is not None else (httpx.QueryParams(data).__str__().encode() if data else None),
+                )
+                if data and content is None:
+                    request.headers["Content-Type"] = "application/x-www-form-urlencoded"
+                    request.headers["Content-Length"] = str(len(request.content))
+                if auth:
+                    request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
+                response = self.target.http.send(request, stream=True)
+            except httpx.TimeoutException:
+                exchange.error = f"no answer within {self.target.timeout:g} s"
+                return
+            except httpx.HTTPError as error:
+                exchange.error = f"{type(error).__name__}: {error}"
+                return
+            try:
+                body = _read_capped(response, self.target.max_body_bytes)
+            except _TooLarge:
+                exchange.error = f"body larger than {self.target.max_body_bytes} bytes"
+                exchange.status = response.status_code
+                return
+            except httpx.HTTPError as error:
+                exchange.error = f"the answer broke off: {type(error).__name__}: {error}"
+                return
+            finally:
+                response.close()
+            exchange.elapsed = time.monotonic() - started
+            exchange.status = response.status_code
+            exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
+            exchange.text = body.decode("utf-8", errors="replace")
+            exchange._json = None
+            if response.status_code != 429 or attempt == self.target.max_retries_429:
+                return
+            time.sleep(_retry_after(response.headers.get("retry-after"), self.target.max_retry_after))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _retry_after(value: str | None, cap: float) -> float:
+    try:
+        return max(0.0, min(float(value), cap)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+def probe(target: Target, account_sid: str, token: str) -> None:
+    """Fail fast, before any check: raise TargetUnreachable or CredentialsRejected."""
+    exchange = target.client(account_sid, token).get("/v1/Sims", params={"PageSize": 1}, check=False)
+    if exchange.error and exchange.status == 0:
+        raise TargetUnreachable(f"{target.base_url} is unreachable: {exchange.error}")
+    if exchange.status == 401:
+        raise CredentialsRejected(
+            f"{target.base_url} rejected the credentials of account {account_sid} (401); check the profile or "
+            "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN")
+
+
+__all__ = ["Target", "TargetClient", "TargetUnreachable", "CredentialsRejected", "probe", "Violation"]
