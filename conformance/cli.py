@@ -52,16 +52,109 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
     validate.set_defaults(handler=_cmd_validate)
 
-    for register in _extra_commands():
-        register(commands)
+    _add_serve(commands)
+    _add_run(commands)
     return parser
 
 
-def _extra_commands():
-    """Sub-commands contributed by the other parts of the kit (mock, runner, recorder)."""
-    from conformance import cli_commands
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
 
-    return cli_commands.REGISTRARS
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _add_serve(commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="start the reference mock of the Sim resource",
+        description="Start the stateful reference mock (uvicorn + Starlette). Ctrl-C stops it.",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port (default 8080)")
+    serve.add_argument("--profile", metavar="FILE", help="target profile (TOML); default: the built-in profile")
+    serve.add_argument("--write-profile", metavar="FILE", help="write the profile being served to FILE")
+    serve.add_argument("--async-delay", metavar="S", type=_positive_float, default=0.2,
+                       help="seconds an asynchronous update stays scheduled (default 0.2)")
+    serve.add_argument("--strict", action="store_true", help="answer 400 to unknown parameters")
+    serve.add_argument("--fault", metavar="NAME", action="append", default=[],
+                       help="plant a named fault (for testing checkers); repeatable; see docs/mock.md")
+    serve.set_defaults(handler=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from conformance.mock.faults import UnknownFaultError
+    from conformance.mock.server import serve
+    from conformance.profile import ProfileError
+
+    try:
+        return serve(host=args.host, port=args.port, profile_path=args.profile, write_profile_path=args.write_profile,
+                     async_delay=args.async_delay, strict=args.strict, faults=args.fault)
+    except (ProfileError, UnknownFaultError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+
+
+def _add_run(commands) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suite (default: against the embedded reference mock)",
+        description="Run every check of the Sim contract against a target and write reports. "
+                    "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable.",
+    )
+    run.add_argument("--target", metavar="URL", help="base URL of the server under test (default: embedded mock)")
+    run.add_argument("--profile", metavar="FILE", help="target profile (TOML); required with --target")
+    run.add_argument("--suite", choices=["read-only", "full"],
+                     help="read-only sends no state-changing request (default: full; read-only for live Twilio)")
+    run.add_argument("--report-dir", metavar="DIR", help="where to write reports (default reports/<timestamp>)")
+    run.add_argument("--max-examples", metavar="N", type=_positive_int, help="examples per operation when generating")
+    run.add_argument("--seed", metavar="N", type=int, help="seed for the generated cases")
+    run.add_argument("--workers", metavar="N", type=_positive_int, default=1, help="parallel workers (pytest-xdist)")
+    run.add_argument("--expect-failures", metavar="FILE", help="'ID: reason' lines of known gaps")
+    run.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
+    run.add_argument("--callback-url-base", metavar="URL", help="public URL mapped to the local callback receiver")
+    run.add_argument("--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)")
+    run.add_argument("--rate", metavar="RPS", type=_positive_float, help="max requests per second (live default 5)")
+    run.add_argument("--fault", metavar="NAME", action="append", default=[],
+                     help="plant a fault in the embedded mock (to see a check fail); repeatable")
+    run.add_argument("--no-progress", action="store_true", help="no progress lines")
+    run.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from conformance.runner import RunOptions, run
+
+    options = RunOptions(
+        target=args.target, profile=args.profile, suite=args.suite, report_dir=args.report_dir,
+        max_examples=args.max_examples, seed=args.seed, workers=args.workers,
+        expect_failures=args.expect_failures, keyword=args.keyword, callback_url_base=args.callback_url_base,
+        timeout=args.timeout, rate=args.rate, faults=args.fault, progress=not args.no_progress,
+    )
+    return run(options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
-from urllib.parse import urljoin, urlsplit
+import base64
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -154,14 +155,13 @@ class TargetClient:
             started = time.monotonic()
             try:
                 request = self.target.http.build_request(
-                    exchange.method, exchange.url, headers=headers, auth=auth,
-                    content=content if content is not None else (httpx.QueryParams(data).__str__().encode() if data else None),
+                    exchange.method, exchange.url, headers=headers,
+                    content=content if content is not None else (urlencode(data).encode() if data else None),
                 )
                 if data and content is None:
                     request.headers["Content-Type"] = "application/x-www-form-urlencoded"
-                    request.headers["Content-Length"] = str(len(request.content))
                 if auth:
-                    request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
+                    request.headers["Authorization"] = basic_auth_header(*auth)
                 response = self.target.http.send(request, stream=True)
             except httpx.TimeoutException:
                 exchange.error = f"no answer within {self.target.timeout:g} s"
@@ -188,6 +188,11 @@ class TargetClient:
             if response.status_code != 429 or attempt == self.target.max_retries_429:
                 return
             time.sleep(_retry_after(response.headers.get("retry-after"), self.target.max_retry_after))
+
+
+def basic_auth_header(user: str, password: str) -> str:
+    """HTTP Basic credentials (Account SID : Auth Token) as an Authorization header value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 class _TooLarge(Exception):

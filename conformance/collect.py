@@ -1,0 +1,140 @@
+"""Turns pytest's test reports into report ``Result`` rows, and shows progress.
+
+It runs in the controlling process (also under pytest-xdist, where the workers' reports
+arrive with their ``user_properties``), so it sees every test exactly once, in any mode.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+import pytest
+
+from conformance.report import Result
+
+PROPERTY = "supersim"
+
+
+def _info(report: pytest.TestReport) -> dict[str, Any]:
+    for name, value in report.user_properties:
+        if name == PROPERTY:
+            return json.loads(value)
+    return {"id": report.nodeid.split("::")[-1], "title": "", "requirements": []}
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(getattr(report, "wasxfail", "") or longrepr or "")
+
+
+def _failure_message(report: pytest.TestReport, info: dict[str, Any]) -> str:
+    violation = info.get("violation")
+    if violation:
+        lines = [f"[{violation['check']}] {violation['message']}"]
+        if violation.get("expected") is not None:
+            lines.append(f"expected: {violation['expected']}")
+        if violation.get("received") is not None:
+            lines.append(f"received: {violation['received']}")
+        if violation.get("exchange"):
+            lines.append(f"reproduce: {violation['exchange']['curl']}")
+        return "\n".join(lines)
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message
+    text = report.longreprtext or ""
+    return text[-2000:]
+
+
+class Collector:
+    """A pytest plugin object: collects Results and prints progress to ``stream``."""
+
+    def __init__(self, stream: TextIO | None = None, *, progress: bool = True) -> None:
+        self.results: dict[str, Result] = {}
+        self.stream = stream or sys.stderr
+        self.progress = progress
+        self.total = 0
+        self.done = 0
+        self.failures = 0
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    # -- pytest hooks --------------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self.total = max(self.total, len(ids))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite module that fails to import is an errored result, not a silent gap."""
+        if report.failed:
+            self.results[report.nodeid or "<collection>"] = Result(
+                id="SUITE-COLLECTION", title="the suite could be collected", requirements=[],
+                outcome="errored", message=(report.longreprtext or "")[-2000:], nodeid=report.nodeid)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        info = _info(report)
+        nodeid = report.nodeid
+        result = self.results.get(nodeid)
+        if report.when == "setup":
+            if report.failed:
+                result = self._result(info, nodeid, "errored", _failure_message(report, info), report)
+            elif report.skipped:
+                result = self._result(info, nodeid, "skipped", _skip_reason(report), report)
+        elif report.when == "call":
+            if hasattr(report, "wasxfail") and report.skipped:
+                result = self._result(info, nodeid, "xfailed", str(report.wasxfail), report)
+            elif hasattr(report, "wasxfail") and report.passed:
+                result = self._result(info, nodeid, "fixed", str(report.wasxfail), report)
+            elif report.failed:
+                result = self._result(info, nodeid, "failed", _failure_message(report, info), report)
+            elif report.skipped:
+                result = self._result(info, nodeid, "skipped", _skip_reason(report), report)
+            else:
+                result = self._result(info, nodeid, "passed", "", report)
+        elif report.when == "teardown":
+            if report.failed and result is not None and result.outcome in ("passed", "skipped"):
+                result = self._result(info, nodeid, "errored", _failure_message(report, info), report)
+            self._tick(result)
+        if result is not None:
+            self.results[nodeid] = result
+
+    def _result(self, info, nodeid, outcome, message, report) -> Result:
+        violation = info.get("violation")
+        ident = info["id"]
+        return Result(
+            id=ident,
+            title=info.get("title", ""),
+            requirements=list(info.get("requirements", [])),
+            outcome=outcome,
+            message=message,
+            nodeid=nodeid,
+            duration=round(getattr(report, "duration", 0.0), 3),
+            violation=violation if outcome in ("failed", "xfailed") else None,
+        )
+
+    def _tick(self, result: Result | None) -> None:
+        self.done += 1
+        if result is not None and result.outcome in ("failed", "errored"):
+            self.failures += 1
+            if self.progress and not self.tty:
+                first = result.message.splitlines()[0] if result.message else ""
+                self.stream.write(f"FAIL {result.id} {result.nodeid}: {first}\n")
+        if not self.progress:
+            return
+        if self.tty:
+            self.stream.write(f"\r[{self.done}/{self.total or '?'}] checks run, {self.failures} failed ")
+            self.stream.flush()
+        elif self.done % 25 == 0 or self.done == self.total:
+            self.stream.write(f"progress: {self.done}/{self.total or '?'} checks run, {self.failures} failed\n")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.progress and self.tty:
+            self.stream.write("\n")
+
+    def ordered(self) -> list[Result]:
+        return list(self.results.values())

@@ -1,0 +1,329 @@
+"""Run reports: report.json, junit.xml, report.md and a single-file report.html.
+
+A report is built from a list of ``Result`` rows (one per check run) and the requirement
+catalog, so every row says which documented requirement it guards, and the scorecard says,
+requirement by requirement, what holds. Every file is scrubbed of the run's secrets before it
+is written: a token can never reach a report even if a target echoes it back.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from conformance import __version__, contract
+
+OUTCOMES = ("passed", "failed", "errored", "skipped", "xfailed", "fixed")
+#: Outcomes that make a run fail (exit code 1).
+FAILING = ("failed", "errored")
+
+
+@dataclass
+class Result:
+    """One check run: what it guards and how it ended."""
+
+    id: str
+    title: str
+    requirements: list[str]
+    outcome: str
+    message: str = ""
+    nodeid: str = ""
+    duration: float = 0.0
+    violation: dict[str, Any] | None = None
+    """The structured failure (check, expected, received, exchange with a curl command)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunInfo:
+    target: str
+    target_kind: str
+    suite: str
+    started_at: str
+    duration: float = 0.0
+    profile: str | None = None
+    seed: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def summarize(results: Iterable[Result]) -> dict[str, int]:
+    counts = {name: 0 for name in OUTCOMES}
+    total = 0
+    for result in results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        total += 1
+    return {"total": total, **counts}
+
+
+def scorecard(results: list[Result]) -> list[dict[str, Any]]:
+    """Per requirement: its checks and a verdict.
+
+    failed (a check of it failed), passed (at least one passed, none failed), expected-failure,
+    skipped (every check was skipped), not-covered (testable, but no check ran), not-testable.
+    """
+    by_requirement: dict[str, list[Result]] = {}
+    for result in results:
+        for requirement in result.requirements:
+            by_requirement.setdefault(requirement, []).append(result)
+    rows = []
+    for entry in contract.load_catalog():
+        if entry.get("retired"):
+            continue
+        runs = by_requirement.get(entry["id"], [])
+        outcomes = {r.outcome for r in runs}
+        if outcomes & set(FAILING):
+            verdict = "failed"
+        elif "passed" in outcomes or "fixed" in outcomes:
+            verdict = "passed"
+        elif "xfailed" in outcomes:
+            verdict = "expected-failure"
+        elif runs:
+            verdict = "skipped"
+        elif not entry.get("testable", True):
+            verdict = "not-testable"
+        else:
+            verdict = "not-covered"
+        rows.append({
+            "id": entry["id"],
+            "level": entry["level"],
+            "title": entry["title"],
+            "verdict": verdict,
+            "checks": sorted({r.id for r in runs}),
+            "reason": entry.get("untestable_reason") if verdict == "not-testable" else None,
+        })
+    return rows
+
+
+def build_report(info: RunInfo, results: list[Result]) -> dict[str, Any]:
+    """The content of report.json."""
+    cards = scorecard(results)
+    verdicts: dict[str, int] = {}
+    for card in cards:
+        verdicts[card["verdict"]] = verdicts.get(card["verdict"], 0) + 1
+    return {
+        "tool": "supersim-conformance",
+        "version": __version__,
+        "target": info.target,
+        "target_kind": info.target_kind,
+        "profile": info.profile,
+        "suite": info.suite,
+        "seed": info.seed,
+        "start_time": info.started_at,
+        "duration": round(info.duration, 3),
+        "summary": summarize(results),
+        "requirements_summary": verdicts,
+        "notes": info.notes,
+        "results": [r.to_dict() for r in _ordered(results)],
+        "scorecard": cards,
+    }
+
+
+def _ordered(results: Iterable[Result]) -> list[Result]:
+    """Failures first, then the rest, each group by check ID."""
+    rank = {"failed": 0, "errored": 0, "fixed": 1, "xfailed": 2, "skipped": 3, "passed": 4}
+    return sorted(results, key=lambda r: (rank.get(r.outcome, 5), r.id, r.nodeid))
+
+
+def write_reports(report_dir: Path, info: RunInfo, results: list[Result], secrets: Iterable[str] = ()) -> dict[str, Path]:
+    """Write the four report files; return their paths. Secrets are replaced everywhere."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(info, results)
+    scrub = _scrubber(secrets)
+    files = {
+        "json": ("report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"),
+        "junit": ("junit.xml", render_junit(report)),
+        "markdown": ("report.md", render_markdown(report)),
+        "html": ("report.html", render_html(report)),
+    }
+    written = {}
+    for key, (name, text) in files.items():
+        path = report_dir / name
+        path.write_text(scrub(text), encoding="utf-8")
+        written[key] = path
+    return written
+
+
+def _scrubber(secrets: Iterable[str]):
+    values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for value in values:
+            text = text.replace(value, "[REDACTED]")
+        return text
+
+    return scrub
+
+
+def point_latest(reports_root: Path, run_dir: Path) -> None:
+    """Make ``reports/latest`` point at the newest run (a symlink, or a text file where links fail)."""
+    latest = reports_root / "latest"
+    try:
+        if latest.is_symlink() or latest.is_file():
+            latest.unlink()
+        os.symlink(run_dir.name, latest, target_is_directory=True)
+    except OSError:
+        latest.write_text(run_dir.name + "\n", encoding="utf-8")
+
+
+# --- renderers ----------------------------------------------------------------------------
+
+def render_junit(report: dict[str, Any]) -> str:
+    summary = report["summary"]
+    suite = ET.Element("testsuite", {
+        "name": "supersim-conformance",
+        "tests": str(summary["total"]),
+        "failures": str(summary["failed"]),
+        "errors": str(summary["errored"]),
+        "skipped": str(summary["skipped"] + summary["xfailed"]),
+        "time": str(report["duration"]),
+        "timestamp": report["start_time"],
+    })
+    for result in report["results"]:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"supersim.{result['id'].split('-')[0].lower()}",
+            "name": f"{result['id']} {result['title']}".strip(),
+            "time": f"{result['duration']:.3f}",
+        })
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", {"name": "requirements", "value": " ".join(result["requirements"])})
+        ET.SubElement(properties, "property", {"name": "nodeid", "value": result["nodeid"]})
+        outcome = result["outcome"]
+        if outcome in ("failed", "errored"):
+            tag = "failure" if outcome == "failed" else "error"
+            element = ET.SubElement(case, tag, {"message": (result["message"].splitlines() or [""])[0][:500]})
+            element.text = result["message"]
+        elif outcome in ("skipped", "xfailed"):
+            ET.SubElement(case, "skipped", {"message": result["message"][:500]})
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def _violation_lines(result: dict[str, Any]) -> list[str]:
+    violation = result.get("violation") or {}
+    lines = []
+    if violation.get("expected") is not None:
+        lines.append(f"- expected: `{violation['expected']}`")
+    if violation.get("received") is not None:
+        lines.append(f"- received: `{violation['received']}`")
+    exchange = violation.get("exchange")
+    if exchange:
+        lines.append(f"- request: `{exchange['method']} {exchange['url']}` → {exchange['status'] or exchange['error']}")
+        lines.append(f"- reproduce: `{exchange['curl']}`")
+    return lines
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    s = report["summary"]
+    out = [
+        "# supersim-conformance report",
+        "",
+        f"- target: `{report['target']}` ({report['target_kind']})",
+        f"- suite: {report['suite']}; started {report['start_time']}; {report['duration']:.1f} s",
+        f"- checks: {s['total']} — {s['passed']} passed, {s['failed']} failed, {s['errored']} errored, "
+        f"{s['skipped']} skipped, {s['xfailed']} expected failures, {s['fixed']} fixed",
+        "- requirements: " + ", ".join(f"{n} {k}" for k, n in sorted(report["requirements_summary"].items())),
+        "",
+    ]
+    for note in report["notes"]:
+        out.append(f"> {note}")
+    failures = [r for r in report["results"] if r["outcome"] in FAILING]
+    if failures:
+        out += ["", "## Failures", ""]
+        for result in failures:
+            out.append(f"### {result['id']} — {result['title']}")
+            out.append(f"Requirements: {', '.join(result['requirements']) or '—'}  ")
+            out.append(f"Test: `{result['nodeid']}`")
+            out.append("")
+            out.append("```")
+            out.append(result["message"].strip())
+            out.append("```")
+            out += _violation_lines(result)
+            out.append("")
+    out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
+    rank = {"failed": 0, "not-covered": 1, "skipped": 2, "expected-failure": 3, "passed": 4, "not-testable": 5}
+    for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
+        title = card["title"].replace("|", "\\|")
+        extra = f" ({card['reason']})" if card.get("reason") else ""
+        out.append(f"| {card['id']} | {card['level']} | {card['verdict']} | {', '.join(card['checks'])} | {title}{extra} |")
+    out += ["", "## Checks", "", "| check | outcome | requirements | test |", "|---|---|---|---|"]
+    for result in report["results"]:
+        out.append(f"| {result['id']} | {result['outcome']} | {', '.join(result['requirements'])} | `{result['nodeid']}` |")
+    return "\n".join(out) + "\n"
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.6em}table{border-collapse:collapse;width:100%;margin:1em 0}
+td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+.failed,.errored{background:#fde8e8}.passed{background:#e8f7e8}.skipped,.not-covered{background:#fff6dd}
+.xfailed,.expected-failure{background:#eef}.fixed{background:#e0f0ff}.not-testable{color:#777}
+pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
+details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
+"""
+
+
+def render_html(report: dict[str, Any]) -> str:
+    e = html.escape
+    s = report["summary"]
+    results_by_id: dict[str, list[dict[str, Any]]] = {}
+    for result in report["results"]:
+        for requirement in result["requirements"] or ["(no requirement)"]:
+            results_by_id.setdefault(requirement, []).append(result)
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>supersim-conformance report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>supersim-conformance report</h1>",
+        f"<p>Target <code>{e(report['target'])}</code> ({e(report['target_kind'])}), suite {e(report['suite'])}, "
+        f"started {e(report['start_time'])}, {report['duration']:.1f} s.</p>",
+        f"<p><b>{s['total']}</b> checks: {s['passed']} passed, <b>{s['failed']}</b> failed, {s['errored']} errored, "
+        f"{s['skipped']} skipped, {s['xfailed']} expected failures, {s['fixed']} fixed.</p>",
+    ]
+    for note in report["notes"]:
+        parts.append(f"<p><i>{e(note)}</i></p>")
+    parts.append("<h2>Requirements (failures first)</h2>")
+    rank = {"failed": 0, "not-covered": 1, "skipped": 2, "expected-failure": 3, "passed": 4, "not-testable": 5}
+    for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
+        verdict = card["verdict"]
+        parts.append(f"<details class='{e(verdict)}'{' open' if verdict == 'failed' else ''}>")
+        parts.append(f"<summary>{e(card['id'])} [{e(card['level'])}] — {e(verdict)} — {e(card['title'])}</summary>")
+        if card.get("reason"):
+            parts.append(f"<p>Not testable: {e(card['reason'])}</p>")
+        runs = results_by_id.get(card["id"], [])
+        if runs:
+            parts.append("<table><tr><th>check</th><th>outcome</th><th>details</th></tr>")
+            for result in runs:
+                parts.append(f"<tr class='{e(result['outcome'])}'><td>{e(result['id'])}<br><small>{e(result['title'])}</small></td>"
+                             f"<td>{e(result['outcome'])}</td><td>{_html_details(result)}</td></tr>")
+            parts.append("</table>")
+        parts.append("</details>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _html_details(result: dict[str, Any]) -> str:
+    e = html.escape
+    if result["outcome"] not in FAILING and not result["message"]:
+        return f"<small>{e(result['nodeid'])}</small>"
+    violation = result.get("violation") or {}
+    bits = [f"<pre>{e(result['message'].strip())}</pre>"]
+    if violation.get("expected") is not None:
+        bits.append(f"<div><b>expected</b> <code>{e(str(violation['expected']))}</code></div>")
+    if violation.get("received") is not None:
+        bits.append(f"<div><b>received</b> <code>{e(str(violation['received']))}</code></div>")
+    exchange = violation.get("exchange")
+    if exchange:
+        bits.append(f"<div><b>reproduce</b><pre>{e(exchange['curl'])}</pre></div>")
+    return "".join(bits)

@@ -1,0 +1,205 @@
+"""``supersim-conformance run``: one pytest session over the shipped suite, then the reports.
+
+The runner only builds pytest arguments (the same options the plugin offers to other repos),
+so the CLI and ``pytest --supersim-conformance`` can never disagree. With no ``--target`` it
+starts the embedded reference mock on a free loopback port, runs everything against it and
+stops it. Reports are written even when the run fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conformance import report as reports
+from conformance.collect import Collector
+from conformance.plugin import SUITE_DIR
+from conformance.profile import Profile, ProfileError, dump_profile, iter_tokens, load_profile
+from conformance.suite.settings import apply_environment_credentials, load_expected_failures
+from conformance.target import CredentialsRejected, Target, TargetUnreachable, probe
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class RunError(Exception):
+    """A usage or configuration problem: one line, exit 2."""
+
+
+@dataclass
+class RunOptions:
+    target: str | None = None
+    profile: str | None = None
+    suite: str | None = None
+    report_dir: str | None = None
+    max_examples: int | None = None
+    seed: int | None = None
+    workers: int = 1
+    expect_failures: str | None = None
+    keyword: str | None = None
+    callback_url_base: str | None = None
+    timeout: float | None = None
+    rate: float | None = None
+    async_delay: float = 0.05
+    faults: list[str] = field(default_factory=list)
+    progress: bool = True
+    extra_pytest_args: list[str] = field(default_factory=list)
+
+
+def _validate(options: RunOptions) -> None:
+    if options.target:
+        parts = urlsplit(options.target)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise RunError(f"--target must be an http(s) URL such as http://127.0.0.1:8080, got {options.target!r}")
+        if not options.profile:
+            raise RunError("--target needs --profile FILE (the accounts, fleets and SIMs the target holds)")
+    if options.workers < 1:
+        raise RunError("--workers must be at least 1")
+    if options.max_examples is not None and options.max_examples < 1:
+        raise RunError("--max-examples must be at least 1")
+    if options.faults and options.target:
+        raise RunError("--fault plants a fault in the embedded mock; it cannot be combined with --target")
+    load_expected_failures(options.expect_failures)  # fail early on a bad file
+
+
+def _report_dir(options: RunOptions) -> tuple[Path, Path | None]:
+    if options.report_dir:
+        return Path(options.report_dir), None
+    root = Path("reports")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = root / stamp
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = root / f"{stamp}-{suffix}"
+    return run_dir, root
+
+
+def run(options: RunOptions, stream=None) -> int:
+    """Run the suite; return the exit code (0, 1, 2 or 3). Never raises for user errors."""
+    out = stream or sys.stdout
+    try:
+        _validate(options)
+    except (RunError, ProfileError) as error:
+        print(f"supersim-conformance run: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    with ExitStack() as stack:
+        try:
+            base_url, profile_path, profile, kind = _prepare_target(options, stack)
+        except (RunError, ProfileError) as error:
+            print(f"supersim-conformance run: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        target = Target(base_url=base_url, profile=profile, timeout=options.timeout or 10.0)
+        try:
+            probe(target, *profile.credentials(profile.primary.sid))
+        except (TargetUnreachable, CredentialsRejected) as error:
+            print(f"supersim-conformance run: {error}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+        except ProfileError as error:
+            print(f"supersim-conformance run: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        finally:
+            target.close()
+        return _run_pytest(options, base_url, profile_path, profile, kind, out)
+
+
+def _prepare_target(options: RunOptions, stack: ExitStack) -> tuple[str, str, Profile, str]:
+    """Start the embedded mock when no target is given; load and check the profile."""
+    if options.target:
+        profile = apply_environment_credentials(load_profile(options.profile))
+        kind = "live" if urlsplit(options.target).hostname == "supersim.twilio.com" else "url"
+        return options.target.rstrip("/"), options.profile, profile, kind
+    from conformance.mock.server import start_mock
+
+    profile = load_profile(options.profile) if options.profile else None
+    mock = stack.enter_context(start_mock(profile, async_delay=options.async_delay, faults=options.faults))
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="supersim-run-")))
+    profile_path = workdir / "profile.toml"
+    profile_path.write_text(dump_profile(mock.profile), encoding="utf-8")
+    return mock.base_url, str(profile_path), mock.profile, "reference-mock" + (
+        f" with planted faults: {', '.join(options.faults)}" if options.faults else "")
+
+
+def pytest_args(options: RunOptions, base_url: str, profile_path: str) -> list[str]:
+    """The pytest command line of a run (public: the plugin documents the same options)."""
+    args = [
+        str(SUITE_DIR),
+        "-p", "conformance.suite.fixtures",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "--rootdir", str(SUITE_DIR),
+        "-c", str(SUITE_DIR / "suite.ini"),
+        "--supersim-target", base_url,
+        "--supersim-profile", profile_path,
+    ]
+    for flag, value in (
+        ("--supersim-suite", options.suite),
+        ("--supersim-max-examples", options.max_examples),
+        ("--supersim-seed", options.seed),
+        ("--supersim-expect-failures", options.expect_failures),
+        ("--supersim-callback-url-base", options.callback_url_base),
+        ("--supersim-timeout", options.timeout),
+        ("--supersim-rate", options.rate),
+    ):
+        if value is not None:
+            args += [flag, str(value)]
+    if options.seed is not None:
+        args += ["--hypothesis-seed", str(options.seed)]
+    if options.keyword:
+        args += ["-k", options.keyword]
+    if options.workers > 1:
+        args += ["-n", str(options.workers)]
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        args += ["-p", "supersim_conformance", "-p", "xdist.plugin", "-p", "schemathesis.pytest.plugin"]
+    return args + list(options.extra_pytest_args)
+
+
+def _run_pytest(options: RunOptions, base_url: str, profile_path: str, profile: Profile, kind: str, out) -> int:
+    run_dir, root = _report_dir(options)
+    suite = options.suite or ("read-only" if kind == "live" else "full")
+    info = reports.RunInfo(target=base_url, target_kind=kind, suite=suite, started_at=reports.now_iso(),
+                           profile=profile.name or profile.source, seed=options.seed)
+    collector = Collector(progress=options.progress)
+    print(f"supersim-conformance: running the {suite} suite against {base_url} ({kind})", file=out)
+    started = time.monotonic()
+    code = pytest.main(pytest_args(options, base_url, profile_path), plugins=[collector])
+    info.duration = time.monotonic() - started
+    results = collector.ordered()
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        info.notes.append(f"pytest ended with exit status {int(code)} ({getattr(code, 'name', code)})")
+    secrets = [token for _, token in iter_tokens(profile)]
+    written = reports.write_reports(run_dir, info, results, secrets)
+    if root is not None:
+        reports.point_latest(root, run_dir)
+    summary = reports.summarize(results)
+    _print_summary(results, summary, written, out)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED or summary["total"] == 0:
+        print("supersim-conformance run: no check ran (is -k too narrow?)", file=sys.stderr)
+        return EXIT_USAGE
+    if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        if not summary["failed"] and not summary["errored"]:
+            print(f"supersim-conformance run: pytest stopped early ({code.name})", file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_FAILED if summary["failed"] or summary["errored"] else EXIT_OK
+
+
+def _print_summary(results, summary, written, out) -> None:
+    failures = [r for r in results if r.outcome in reports.FAILING]
+    for result in sorted(failures, key=lambda r: r.id):
+        first = result.message.splitlines()[0] if result.message else ""
+        print(f"FAILED {result.id} ({', '.join(result.requirements)}) {result.nodeid}\n    {first}", file=out)
+    print(
+        f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored, "
+        f"{summary['skipped']} skipped, {summary['xfailed']} xfailed, {summary['fixed']} fixed "
+        f"({summary['total']} checks)",
+        file=out,
+    )
+    print(f"reports: {written['html'].parent}/ (report.json, junit.xml, report.md, report.html)", file=out)

@@ -1,0 +1,138 @@
+"""Test data for scenarios: which SIM, card or fleet of the target profile a scenario may use.
+
+Scenarios never depend on each other's data: a scenario that changes a SIM takes it
+exclusively (no other scenario of the run gets it), and under pytest-xdist each worker takes
+only its own share of the profile. Before a SIM is handed out its live state is fetched, so a
+target whose state drifted from the profile (an earlier run, a manual change) yields a clear
+skip, not a false failure. What a scenario changes is remembered so the run can put unique
+names and fleets back afterwards where the API allows it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from conformance.profile import Profile, RegistrableCard, SimSeed
+
+
+def worker_share() -> tuple[int, int]:
+    """(index, count) of this pytest-xdist worker; (0, 1) without xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    try:
+        index = int(name.removeprefix("gw"))
+    except ValueError:
+        index = 0
+    return index % max(count, 1), max(count, 1)
+
+
+@dataclass
+class Original:
+    """A SIM as it was before the run touched it."""
+
+    sid: str
+    account: str
+    unique_name: str | None
+    fleet_sid: str | None
+    status: str
+
+
+@dataclass
+class DataPool:
+    profile: Profile
+    share: tuple[int, int] = field(default_factory=worker_share)
+    _used: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    originals: dict[str, Original] = field(default_factory=dict)
+    _reserved: set[str] | None = None
+
+    @property
+    def reserved(self) -> set[str]:
+        """SIMs never handed out for changes: the first two per (account, status) and per fleet.
+
+        Read-only scenarios compare lists against these, so a walk's completeness is checked
+        on data that no concurrent scenario (or xdist worker) can be changing.
+        """
+        if self._reserved is None:
+            counts: dict[tuple, int] = {}
+            reserved = set()
+            for sim in self.profile.sims:
+                for key in ((sim.account, sim.status), (sim.account, "fleet", sim.fleet)):
+                    if key[-1] is None:
+                        continue
+                    if counts.get(key, 0) < 2:
+                        counts[key] = counts.get(key, 0) + 1
+                        reserved.add(sim.sid)
+            self._reserved = reserved
+        return self._reserved
+
+    def reserved_sims(self, account: str, status: str | None = None, fleet: str | None = None) -> list[SimSeed]:
+        return [s for s in self.profile.sims if s.sid in self.reserved and s.account == account
+                and (status is None or s.status == status) and (fleet is None or s.fleet == fleet)]
+
+    def _mine(self, position: int) -> bool:
+        index, count = self.share
+        return position % count == index
+
+    def sims(self, account: str, status: str | None = None, *, with_fleet: bool | None = None,
+             named: bool | None = None) -> list[SimSeed]:
+        """Profile SIMs matching the filters (shared, read-only use)."""
+        return list(self.profile.sims_by(account, status, with_fleet=with_fleet, named=named))
+
+    def take_sim(self, client, account: str, status: str, *, with_fleet: bool | None = None,
+                 named: bool | None = None, why: str = "") -> dict[str, Any]:
+        """Exclusively take a SIM of ``account`` now in ``status``; return its live representation.
+
+        Skips the calling test (with the reason) when the profile has no unused SIM like that.
+        """
+        candidates = self.profile.sims_by(account, status, with_fleet=with_fleet, named=named)
+        all_positions = {sim.sid: i for i, sim in enumerate(self.profile.sims)}
+        drifted = []
+        for sim in candidates:
+            if not self._mine(all_positions[sim.sid]) or sim.sid in self.reserved:
+                continue
+            with self._lock:
+                if sim.sid in self._used:
+                    continue
+                self._used.add(sim.sid)
+            exchange = client.get(f"/v1/Sims/{sim.sid}", check=False)
+            live = exchange.json() if exchange.status == 200 and exchange.is_json else None
+            if not isinstance(live, dict) or live.get("status") != status or \
+                    (with_fleet is not None and (live.get("fleet_sid") is not None) != with_fleet):
+                drifted.append(sim.sid)
+                continue
+            self.originals.setdefault(sim.sid, Original(sim.sid, account, live.get("unique_name"),
+                                                        live.get("fleet_sid"), status))
+            return live
+        describe = f"{status} SIM of account {account}" + \
+            ("" if with_fleet is None else (" with a fleet" if with_fleet else " without a fleet")) + \
+            ("" if named is None else (" with a unique name" if named else " without a unique name"))
+        detail = f" ({len(drifted)} listed in the profile are no longer in that state on the target)" if drifted else ""
+        pytest.skip(f"the profile has no unused {describe}{detail}{': ' + why if why else ''}")
+
+    def take_card(self, account: str | None = None) -> RegistrableCard:
+        """Exclusively take a registrable SIM card; skip when the profile has none left."""
+        cards = self.profile.registrable_for(account)
+        for position, card in enumerate(cards):
+            if not self._mine(position):
+                continue
+            with self._lock:
+                if card.iccid in self._used:
+                    continue
+                self._used.add(card.iccid)
+            return card
+        pytest.skip("the profile has no unused registrable SIM card ([[registrable]] entries)")
+
+    def fleets(self, account: str) -> list:
+        return list(self.profile.fleets_of(account))
+
+    def need_fleets(self, account: str, count: int) -> list:
+        fleets = self.fleets(account)
+        if len(fleets) < count:
+            pytest.skip(f"the profile lists {len(fleets)} fleet(s) of account {account}; this scenario needs {count}")
+        return fleets

@@ -1,0 +1,54 @@
+"""Registration (POST /v1/Sims): state-changing, full suite only."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import expect
+from conformance.checks.scenarios import CREATE, CREATE_ERRORS
+from conformance.suite.helpers import body
+
+check = pytest.mark.supersim_check
+pytestmark = pytest.mark.usefixtures("full_suite")
+
+
+@check(CREATE)
+def test_register_card(primary, pool):
+    card = pool.take_card(primary.account_sid)
+    created = primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
+    expect(created.status == 201, CREATE, "registering a registrable card did not answer 201",
+           expected=201, received=created.status, exchange=created)
+    sim = body(created)
+    expect(sim["account_sid"] == primary.account_sid, CREATE, "the registered Sim belongs to another account",
+           expected=primary.account_sid, received=sim["account_sid"], exchange=created)
+    fetched = primary.get(f"/v1/Sims/{sim['sid']}")
+    expect(fetched.status == 200 and body(fetched)["iccid"] == card.iccid, CREATE,
+           "the registered Sim cannot be fetched by its new SID", expected=f"200 with iccid {card.iccid}",
+           received=f"{fetched.status} {fetched.excerpt()}", exchange=fetched)
+    found = primary.get("/v1/Sims", params={"Iccid": card.iccid})
+    expect([s["sid"] for s in body(found)["sims"]] == [sim["sid"]], CREATE,
+           "the Iccid filter does not find the registered Sim", expected=[sim["sid"]],
+           received=[s["sid"] for s in body(found)["sims"]], exchange=found)
+    again = primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
+    expect(400 <= again.status < 500, CREATE_ERRORS, "registering the same card twice was not refused",
+           expected="a 4xx (already registered)", received=again.status, exchange=again)
+
+
+@check(CREATE_ERRORS)
+@pytest.mark.parametrize("case", ["missing Iccid", "missing RegistrationCode", "wrong code", "unknown ICCID"])
+def test_registration_errors(primary, pool, case):
+    card = pool.take_card(primary.account_sid)
+    wrong_code = ("X" if card.registration_code[0] != "X" else "Y") + card.registration_code[1:]
+    form = {
+        "missing Iccid": {"RegistrationCode": card.registration_code},
+        "missing RegistrationCode": {"Iccid": card.iccid},
+        "wrong code": {"Iccid": card.iccid, "RegistrationCode": wrong_code},
+        "unknown ICCID": {"Iccid": "89000000000000000001", "RegistrationCode": card.registration_code},
+    }[case]
+    exchange = primary.post("/v1/Sims", form=form)
+    expect(400 <= exchange.status < 500, CREATE_ERRORS, f"a registration with {case} was not refused",
+           expected="a 4xx with Twilio's error body", received=exchange.status, exchange=exchange)
+    if case != "unknown ICCID":
+        listed = primary.get("/v1/Sims", params={"Iccid": card.iccid})
+        expect(body(listed)["sims"] == [], CREATE_ERRORS, f"a refused registration ({case}) still added the Sim",
+               expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)

@@ -1,0 +1,282 @@
+"""Updates: unique names, fleets, status transitions, asynchronous updates and their callbacks.
+
+State-changing: full suite only. Each scenario takes its own SIM from the profile.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from conformance import contract
+from conformance.checks import expect, fail
+from conformance.checks.scenarios import (
+    ASYNC_ACTIVATE, ASYNC_DEACTIVATE, ASYNC_FLEET, ASYNC_REACTIVATE, AUTO_ACTIVE, CALLBACK_GET, CALLBACK_POST,
+    CALLBACK_SIGNATURE, NO_RETURN_TO_NEW, READY_ONLY_FROM_NEW, UNIQUE_NAME, UPDATE_FLEET_SYNC, UPDATE_INVALID,
+)
+from conformance.suite.helpers import body, wait_until
+
+check = pytest.mark.supersim_check
+pytestmark = pytest.mark.usefixtures("full_suite")
+CALLBACK_TIMEOUT = 15.0
+
+
+def _name(label: str) -> str:
+    return f"conf-{label}-{uuid.uuid4().hex[:10]}"
+
+
+# --- unique names and fleets ----------------------------------------------------------------
+
+@check(UNIQUE_NAME)
+def test_unique_name_is_set_and_unique(primary, pool):
+    first = pool.take_sim(primary, primary.account_sid, "new")
+    second = pool.take_sim(primary, primary.account_sid, "new")
+    name = _name("un")
+    updated = primary.post(f"/v1/Sims/{first['sid']}", form={"UniqueName": name})
+    expect(updated.status == 200 and body(updated)["unique_name"] == name, UNIQUE_NAME,
+           "setting UniqueName did not answer 200 with the new name", expected=f"200 with unique_name {name}",
+           received=f"{updated.status} {updated.excerpt()}", exchange=updated)
+    by_name = primary.get(f"/v1/Sims/{name}")
+    expect(by_name.status == 200 and body(by_name)["sid"] == first["sid"], UNIQUE_NAME,
+           "the new unique name does not address the Sim", expected=first["sid"],
+           received=f"{by_name.status} {by_name.excerpt()}", exchange=by_name)
+    clash = primary.post(f"/v1/Sims/{second['sid']}", form={"UniqueName": name})
+    expect(400 <= clash.status < 500, UNIQUE_NAME, "a second Sim was given a unique name already in use",
+           expected="a 4xx (409 or 400)", received=clash.status, exchange=clash)
+    after = body(primary.get(f"/v1/Sims/{name}"))
+    expect(after["sid"] == first["sid"], UNIQUE_NAME, "after the clash the name addresses another Sim",
+           expected=first["sid"], received=after["sid"])
+
+
+@check(UPDATE_FLEET_SYNC)
+def test_fleet_of_new_sim_by_sid_and_by_name(primary, pool):
+    fleets = [f for f in pool.need_fleets(primary.account_sid, 1)]
+    sim = pool.take_sim(primary, primary.account_sid, "new", with_fleet=False)
+    fleet = fleets[0]
+    updated = primary.post(f"/v1/Sims/{sim['sid']}", form={"Fleet": fleet.sid})
+    expect(updated.status == 200, UPDATE_FLEET_SYNC, "a fleet change of a new Sim was not synchronous (200)",
+           expected=200, received=updated.status, exchange=updated)
+    expect(body(updated)["fleet_sid"] == fleet.sid and body(updated)["status"] == "new", UPDATE_FLEET_SYNC,
+           "the fleet change of a new Sim did not apply at once", expected={"fleet_sid": fleet.sid, "status": "new"},
+           received={k: body(updated).get(k) for k in ("fleet_sid", "status")}, exchange=updated)
+    named = [f for f in fleets if f.unique_name]
+    if named:
+        other = pool.take_sim(primary, primary.account_sid, "new", with_fleet=False)
+        by_name = primary.post(f"/v1/Sims/{other['sid']}", form={"Fleet": named[-1].unique_name})
+        expect(by_name.status == 200 and body(by_name)["fleet_sid"] == named[-1].sid, UPDATE_FLEET_SYNC,
+               "Fleet given by unique name did not set that fleet's SID", expected=named[-1].sid,
+               received=f"{by_name.status} {by_name.excerpt()}", exchange=by_name)
+
+
+@check(UPDATE_INVALID)
+@pytest.mark.parametrize("form", [{"Status": "scheduled"}, {"Status": "deleted"}, {"Status": "ACTIVE"},
+                                  {"CallbackMethod": "PUT", "CallbackUrl": "https://example.com/cb"},
+                                  {"Fleet": "HF" + "0" * 32}], ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()))
+def test_invalid_update_values_are_refused(primary, pool, form):
+    sims = pool.reserved_sims(primary.account_sid, status="new")
+    if not sims:
+        pytest.skip("the profile lists no new SIM")
+    exchange = primary.post(f"/v1/Sims/{sims[0].sid}", form=form)
+    expect(400 <= exchange.status < 500, UPDATE_INVALID, f"the invalid update {form} was not refused",
+           expected="a 4xx naming the parameter", received=exchange.status, exchange=exchange)
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+@check(READY_ONLY_FROM_NEW)
+@pytest.mark.parametrize("status", ["active", "inactive"])
+def test_ready_only_from_new(primary, pool, status):
+    sim = pool.take_sim(primary, primary.account_sid, status)
+    exchange = primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "ready"})
+    expect(400 <= exchange.status < 500, READY_ONLY_FROM_NEW, f"an {status} Sim was allowed to become ready",
+           expected="a 4xx", received=exchange.status, exchange=exchange)
+    now = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+    expect(now["status"] == status, READY_ONLY_FROM_NEW, "the refused transition changed the status anyway",
+           expected=status, received=now["status"])
+
+
+@check(NO_RETURN_TO_NEW)
+@pytest.mark.parametrize("status", ["ready", "active", "inactive"])
+def test_never_back_to_new(primary, pool, status):
+    sim = pool.take_sim(primary, primary.account_sid, status)
+    exchange = primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "new"})
+    expect(400 <= exchange.status < 500, NO_RETURN_TO_NEW, f"a {status} Sim was allowed back to new",
+           expected="a 4xx", received=exchange.status, exchange=exchange)
+    now = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+    expect(now["status"] == status, NO_RETURN_TO_NEW, "the refused transition changed the status anyway",
+           expected=status, received=now["status"])
+
+
+# --- asynchronous updates and callbacks -----------------------------------------------------
+
+def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=None):
+    """Send an asynchronous update; check scheduled first (with the old fleet), then the final state."""
+    exchange = client.post(f"/v1/Sims/{sim['sid']}", form=form)
+    expect(exchange.status in (200, 202), check_id, "the asynchronous update was not accepted",
+           expected="202 (or 200) with status scheduled", received=exchange.status, exchange=exchange)
+    accepted = body(exchange)
+    expect(accepted["status"] == "scheduled", check_id, "the update did not answer status scheduled first",
+           expected="scheduled", received=accepted["status"], exchange=exchange)
+    if fleet_before is not None or "Fleet" in form:
+        expect(accepted["fleet_sid"] == sim["fleet_sid"], ASYNC_FLEET,
+               "the accepted fleet change already shows another fleet_sid", expected=sim["fleet_sid"],
+               received=accepted["fleet_sid"], exchange=exchange)
+        pending = body(client.get(f"/v1/Sims/{sim['sid']}"))
+        if pending["status"] == "scheduled":
+            expect(pending["fleet_sid"] == sim["fleet_sid"], ASYNC_FLEET,
+                   "fleet_sid changed while the update was still scheduled", expected=sim["fleet_sid"],
+                   received=pending["fleet_sid"])
+    done = wait_until(client, sim["sid"], lambda s: s["status"] != "scheduled")
+    expect(done["status"] == final, check_id, "the asynchronous update did not reach the requested status",
+           expected=final, received=done["status"])
+    expect(done["date_updated"] >= sim["date_updated"] and done["date_updated"] != sim["date_updated"] or
+           done["date_updated"] > sim["date_created"], check_id, "date_updated did not move with the update",
+           expected=f"> {sim['date_updated']}", received=done["date_updated"])
+    return accepted, done
+
+
+def _check_callback(callbacks, url, sim_after, token, method, check_id):
+    calls = callbacks.wait(url, count=1, timeout=CALLBACK_TIMEOUT)
+    expect(len(calls) == 1, check_id, "not exactly one callback arrived for the asynchronous update",
+           expected=f"1 {method} request to {url}", received=f"{len(calls)} request(s)")
+    call = calls[0]
+    expect(call.method == method, check_id, "the callback used another HTTP method",
+           expected=method, received=call.method)
+    if method == "POST":
+        own_query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        expect("application/x-www-form-urlencoded" in call.content_type and call.query == own_query, CALLBACK_POST,
+               "a POST callback did not carry its parameters as an HTML form body",
+               expected=f"Content-Type: application/x-www-form-urlencoded, query only {own_query}",
+               received=f"Content-Type: {call.content_type!r}, body {call.body[:120]!r}")
+    else:
+        expect(call.query and not call.body, CALLBACK_GET, "a GET callback did not carry its parameters in the query string",
+               expected="parameters in the query string, empty body", received=f"query {call.query}, body {call.body[:120]!r}")
+    params = call.params
+    errors = contract.validate("callback", params)
+    if errors:
+        fail(check_id, "the callback parameters break the contract", expected="SimSid, SimStatus, AccountSid (+ SimUniqueName)",
+             received="; ".join(str(e) for e in errors))
+    wanted = {"SimSid": sim_after["sid"], "SimStatus": sim_after["status"], "AccountSid": sim_after["account_sid"]}
+    if sim_after.get("unique_name"):
+        wanted["SimUniqueName"] = sim_after["unique_name"]
+    observed = {k: params.get(k) for k in wanted}
+    expect(observed == wanted, check_id, "the callback parameters do not describe the updated Sim",
+           expected=wanted, received=observed)
+    signature = call.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(token)
+    signed_params = {} if method == "GET" else dict(call.form)
+    expect(bool(signature) and validator.validate(call.url, signed_params, signature), CALLBACK_SIGNATURE,
+           "the callback's X-Twilio-Signature is missing or not valid for the account's Auth Token",
+           expected="a valid HMAC-SHA1 signature", received=signature or "no X-Twilio-Signature header")
+
+
+@check(ASYNC_ACTIVATE)
+@pytest.mark.parametrize("final", ["ready", "active"])
+def test_activation_is_asynchronous(primary, pool, final):
+    sim = pool.take_sim(primary, primary.account_sid, "new")
+    _scheduled_then_final(primary, ASYNC_ACTIVATE, sim, {"Status": final}, final)
+
+
+@check(ASYNC_DEACTIVATE)
+def test_deactivation_is_asynchronous(primary, pool):
+    sim = pool.take_sim(primary, primary.account_sid, "active")
+    _scheduled_then_final(primary, ASYNC_DEACTIVATE, sim, {"Status": "inactive"}, "inactive")
+
+
+@check(ASYNC_REACTIVATE)
+def test_reactivation_is_asynchronous(primary, pool):
+    sim = pool.take_sim(primary, primary.account_sid, "inactive")
+    _scheduled_then_final(primary, ASYNC_REACTIVATE, sim, {"Status": "active"}, "active")
+
+
+@check(ASYNC_FLEET)
+@pytest.mark.parametrize("status", ["active", "ready"])
+def test_fleet_change_of_activated_sim(primary, pool, status):
+    fleets = pool.need_fleets(primary.account_sid, 2)
+    sim = pool.take_sim(primary, primary.account_sid, status, with_fleet=True)
+    new_fleet = next(f for f in fleets if f.sid != sim["fleet_sid"])
+    _, done = _scheduled_then_final(primary, ASYNC_FLEET, sim, {"Fleet": new_fleet.sid}, status,
+                                    fleet_before=sim["fleet_sid"])
+    expect(done["fleet_sid"] == new_fleet.sid, ASYNC_FLEET, "after the fleet change completed, fleet_sid is not the new fleet",
+           expected=new_fleet.sid, received=done["fleet_sid"])
+
+
+@check(CALLBACK_POST)
+@pytest.mark.parametrize("method", [None, "POST"], ids=["default-method", "POST"])
+def test_post_callback(primary, pool, callbacks, method):
+    sim = pool.take_sim(primary, primary.account_sid, "active")
+    url = callbacks.url_for("post")
+    form = {"Status": "inactive", "CallbackUrl": url, **({"CallbackMethod": method} if method else {})}
+    _, done = _scheduled_then_final(primary, CALLBACK_POST, sim, form, "inactive")
+    _check_callback(callbacks, url, done, primary.token, "POST", CALLBACK_POST)
+
+
+@check(CALLBACK_GET)
+def test_get_callback(primary, pool, callbacks):
+    sim = pool.take_sim(primary, primary.account_sid, "inactive")
+    url = callbacks.url_for("get")
+    form = {"Status": "active", "CallbackUrl": url, "CallbackMethod": "GET"}
+    _, done = _scheduled_then_final(primary, CALLBACK_GET, sim, form, "active")
+    _check_callback(callbacks, url, done, primary.token, "GET", CALLBACK_GET)
+
+
+@check(CALLBACK_POST)
+def test_callback_names_the_unique_name(primary, pool, callbacks):
+    sim = pool.take_sim(primary, primary.account_sid, "new")
+    name = _name("cb")
+    named = primary.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": name})
+    sim = body(named)
+    url = callbacks.url_for("named")
+    _, done = _scheduled_then_final(primary, CALLBACK_POST, sim, {"Status": "active", "CallbackUrl": url}, "active")
+    _check_callback(callbacks, url, done, primary.token, "POST", CALLBACK_POST)
+
+
+@check(CALLBACK_SIGNATURE)
+def test_callback_signature(primary, pool, callbacks):
+    sim = pool.take_sim(primary, primary.account_sid, "new")
+    url = callbacks.url_for("signed") + "?ref=conformance"
+    _, done = _scheduled_then_final(primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready")
+    _check_callback(callbacks, url, done, primary.token, "POST", CALLBACK_SIGNATURE)
+
+
+# --- automatic ready -> active (needs the mock's control endpoints) -------------------------
+
+@pytest.fixture(scope="session")
+def mock_control(primary):
+    """The reference mock's /_mock/ control endpoints (skips on targets without them)."""
+    exchange = primary.get("/_mock/", check=False)
+    if exchange.status != 200 or not isinstance(body(exchange), dict) or "now" not in body(exchange):
+        pytest.skip("the target has no /_mock/ control endpoints: data use and the passing of months "
+                    "cannot be simulated against it")
+    return primary
+
+
+@check(AUTO_ACTIVE)
+@pytest.mark.parametrize("trigger", ["250KB of data", "five SMS Commands", "three months"])
+def test_ready_becomes_active_automatically(primary, pool, mock_control, trigger):
+    sim = pool.take_sim(primary, primary.account_sid, "ready")
+    before_limit = {"250KB of data": {"data_kb": 249}, "five SMS Commands": {"sms_commands": 4}}.get(trigger)
+    if before_limit:
+        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], **before_limit}),
+                             headers={"Content-Type": "application/json"}, check=False)
+        still = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+        expect(still["status"] == "ready", AUTO_ACTIVE, f"the Sim turned active before {trigger} was reached",
+               expected="ready", received=still["status"])
+        last = {"data_kb": 1} if "data_kb" in before_limit else {"sms_commands": 1}
+        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], **last}),
+                             headers={"Content-Type": "application/json"}, check=False)
+    else:
+        mock_control.request("POST", "/_mock/clock", content=_json({"advance_seconds": 92 * 24 * 3600}),
+                             headers={"Content-Type": "application/json"}, check=False)
+    after = wait_until(primary, sim["sid"], lambda s: s["status"] not in ("ready", "scheduled"), timeout=5)
+    expect(after["status"] == "active", AUTO_ACTIVE, f"a ready Sim did not become active after {trigger}",
+           expected="active", received=after["status"])
+
+
+def _json(data) -> bytes:
+    import json
+
+    return json.dumps(data).encode()
