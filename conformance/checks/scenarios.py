@@ -48,13 +48,15 @@ AUTH_OTHER_ACCOUNT = _c("SCN-AUTH-OTHER-ACCOUNT", requirements=["SIM-AUTH-003", 
 # --- registration -------------------------------------------------------------------------
 CREATE = _c("SCN-CREATE", requirements=["SIM-CREATE-001", "SIM-CREATE-005", "SIM-CREATE-006", "SIM-FILTER-006"],
             title="Registering a card answers 201 with a new Sim that can then be fetched and found by ICCID")
+CREATE_FORM_ONLY = _c("SCN-CREATE-JSON", requirements=["SIM-REQ-001"],
+                      title="Registration parameters sent as JSON instead of a form body are not accepted")
 CREATE_ERRORS = _c("SCN-CREATE-ERRORS", requirements=["SIM-CREATE-002", "SIM-CREATE-003", "SIM-CREATE-004"],
                    title="Registration without Iccid or RegistrationCode, with a wrong code, or twice, is rejected")
 
 # --- updates and transitions --------------------------------------------------------------
 UNIQUE_NAME = _c("SCN-UNIQUE-NAME", requirements=["SIM-UPDATE-002", "SIM-ERR-005", "SIM-ADDR-003"],
                  title="UniqueName is set synchronously, addresses the Sim, and is unique within the account")
-UPDATE_FLEET_SYNC = _c("SCN-UPDATE-FLEET-SYNC", requirements=["SIM-UPDATE-004", "SIM-UPDATE-005", "SIM-ASYNC-011",
+UPDATE_FLEET_SYNC = _c("SCN-UPDATE-FLEET-SYNC", requirements=["SIM-UPDATE-001", "SIM-UPDATE-004", "SIM-UPDATE-005", "SIM-ASYNC-011",
                                                               "SIM-PROP-010"],
                        title="A fleet change of a new Sim is synchronous; Fleet by unique name sets that fleet's SID")
 UPDATE_INVALID = _c("SCN-UPDATE-INVALID", requirements=["SIM-UPDATE-003", "SIM-UPDATE-007", "SIM-ERR-004"],

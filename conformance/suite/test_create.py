@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conformance.checks import expect
-from conformance.checks.scenarios import CREATE, CREATE_ERRORS
+from conformance.checks.scenarios import CREATE, CREATE_ERRORS, CREATE_FORM_ONLY
 from conformance.suite.helpers import body
 
 check = pytest.mark.supersim_check
@@ -52,3 +54,16 @@ def test_registration_errors(primary, pool, case):
         listed = primary.get("/v1/Sims", params={"Iccid": card.iccid})
         expect(body(listed)["sims"] == [], CREATE_ERRORS, f"a refused registration ({case}) still added the Sim",
                expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)
+
+
+@check(CREATE_FORM_ONLY)
+def test_json_body_is_not_a_registration(primary, pool):
+    card = pool.take_card(primary.account_sid)
+    payload = json.dumps({"Iccid": card.iccid, "RegistrationCode": card.registration_code}).encode()
+    exchange = primary.request("POST", "/v1/Sims", content=payload, headers={"Content-Type": "application/json"})
+    expect(400 <= exchange.status < 500, CREATE_FORM_ONLY, "a JSON body was accepted as a registration",
+           expected="a 4xx (parameters are read from an application/x-www-form-urlencoded body)",
+           received=exchange.status, exchange=exchange)
+    listed = primary.get("/v1/Sims", params={"Iccid": card.iccid})
+    expect(body(listed)["sims"] == [], CREATE_FORM_ONLY, "the JSON registration added the Sim",
+           expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)

@@ -6,6 +6,8 @@ State-changing: full suite only. Each scenario takes its own SIM from the profil
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -132,10 +134,24 @@ def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=No
     done = wait_until(client, sim["sid"], lambda s: s["status"] != "scheduled")
     expect(done["status"] == final, check_id, "the asynchronous update did not reach the requested status",
            expected=final, received=done["status"])
-    expect(done["date_updated"] >= sim["date_updated"] and done["date_updated"] != sim["date_updated"] or
-           done["date_updated"] > sim["date_created"], check_id, "date_updated did not move with the update",
-           expected=f"> {sim['date_updated']}", received=done["date_updated"])
+    server_now = _server_time(exchange)
+    if server_now is not None and _parse(sim["date_updated"]) < server_now:
+        expect(_parse(done["date_updated"]) > _parse(sim["date_updated"]), check_id,
+               "date_updated did not move when the asynchronous update completed",
+               expected=f"later than {sim['date_updated']}", received=done["date_updated"])
     return accepted, done
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _server_time(exchange) -> datetime | None:
+    """The target's clock (its Date header, whole seconds), to know whether date_updated must move."""
+    try:
+        return parsedate_to_datetime(exchange.response_headers["date"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _check_callback(callbacks, url, sim_after, token, method, check_id):
