@@ -138,6 +138,8 @@ def _add_run(commands) -> None:
     run.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
     run.add_argument("--callback-url-base", metavar="URL", help="public URL mapped to the local callback receiver")
     run.add_argument("--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)")
+    run.add_argument("--callback-timeout", metavar="S", type=_positive_float,
+                     help="seconds to wait for each callback (default 10)")
     run.add_argument("--rate", metavar="RPS", type=_positive_float, help="max requests per second (live default 5)")
     run.add_argument("--fault", metavar="NAME", action="append", default=[],
                      help="plant a fault in the embedded mock (to see a check fail); repeatable")
@@ -152,7 +154,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         target=args.target, profile=args.profile, suite=args.suite, report_dir=args.report_dir,
         max_examples=args.max_examples, seed=args.seed, workers=args.workers,
         expect_failures=args.expect_failures, keyword=args.keyword, callback_url_base=args.callback_url_base,
-        timeout=args.timeout, rate=args.rate, faults=args.fault, progress=not args.no_progress,
+        timeout=args.timeout, callback_timeout=args.callback_timeout, rate=args.rate, faults=args.fault, progress=not args.no_progress,
     )
     return run(options)
 

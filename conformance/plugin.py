@@ -41,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="file of check or requirement IDs expected to fail, 'ID: reason' per line")
     group.addoption("--supersim-callback-url-base", metavar="URL", default=None,
                     help="public URL that reaches the local callback receiver (for live targets)")
+    group.addoption("--supersim-callback-timeout", metavar="S", type=float, default=None,
+                    help="seconds to wait for a callback after an asynchronous update (default 10)")
     group.addoption("--supersim-timeout", metavar="S", type=float, default=None, help="per-request timeout (default 10 s)")
     group.addoption("--supersim-rate", metavar="RPS", type=float, default=None,
                     help="at most this many requests per second (default: unlimited, 5 for live Twilio)")

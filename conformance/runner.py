@@ -47,6 +47,7 @@ class RunOptions:
     keyword: str | None = None
     callback_url_base: str | None = None
     timeout: float | None = None
+    callback_timeout: float | None = None
     rate: float | None = None
     async_delay: float = 0.05
     faults: list[str] = field(default_factory=list)
@@ -147,6 +148,7 @@ def pytest_args(options: RunOptions, base_url: str, profile_path: str) -> list[s
         ("--supersim-expect-failures", options.expect_failures),
         ("--supersim-callback-url-base", options.callback_url_base),
         ("--supersim-timeout", options.timeout),
+        ("--supersim-callback-timeout", options.callback_timeout),
         ("--supersim-rate", options.rate),
     ):
         if value is not None:

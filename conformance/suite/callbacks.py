@@ -41,7 +41,8 @@ class ReceivedCallback:
 class CallbackReceiver:
     """Records callbacks per path; thread-safe; stopped by ``close``."""
 
-    def __init__(self, public_base: str | None = None) -> None:
+    def __init__(self, public_base: str | None = None, *, timeout: float = 10.0) -> None:
+        self.timeout = timeout
         self.server = HTTPServer(host="127.0.0.1", port=0)
         self.server.expect_request(re.compile(r".*")).respond_with_handler(self._handle)
         self.server.start()

@@ -94,7 +94,7 @@ def pool(settings: Settings, primary: TargetClient) -> Iterator[DataPool]:
 @pytest.fixture(scope="session")
 def callbacks(settings: Settings) -> Iterator[CallbackReceiver]:
     """A loopback callback receiver; its URLs are public ones with --callback-url-base."""
-    receiver = CallbackReceiver(settings.callback_url_base)
+    receiver = CallbackReceiver(settings.callback_url_base, timeout=settings.callback_timeout)
     yield receiver
     receiver.close()
 

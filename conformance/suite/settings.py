@@ -26,6 +26,7 @@ class Settings:
     timeout: float = 10.0
     rate: float | None = None
     callback_url_base: str | None = None
+    callback_timeout: float = 10.0
     expected_failures: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -94,5 +95,6 @@ def settings_from_options(get) -> Settings:
         timeout=get("supersim_timeout") or 10.0,
         rate=rate if rate is not None else (5.0 if is_live else None),
         callback_url_base=get("supersim_callback_url_base"),
+        callback_timeout=get("supersim_callback_timeout") or 10.0,
         expected_failures=load_expected_failures(get("supersim_expect_failures")),
     )

@@ -23,7 +23,6 @@ from conformance.suite.helpers import body, wait_until
 
 check = pytest.mark.supersim_check
 pytestmark = pytest.mark.usefixtures("full_suite")
-CALLBACK_TIMEOUT = 15.0
 
 
 def _name(label: str) -> str:
@@ -155,7 +154,7 @@ def _server_time(exchange) -> datetime | None:
 
 
 def _check_callback(callbacks, url, sim_after, token, method, check_id):
-    calls = callbacks.wait(url, count=1, timeout=CALLBACK_TIMEOUT)
+    calls = callbacks.wait(url, count=1, timeout=callbacks.timeout)
     expect(len(calls) == 1, check_id, "not exactly one callback arrived for the asynchronous update",
            expected=f"1 {method} request to {url}", received=f"{len(calls)} request(s)")
     call = calls[0]

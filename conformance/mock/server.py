@@ -1,0 +1,163 @@
+"""Running the mock: in a background thread for tests (:func:`start_mock`), or in the foreground (:func:`serve`).
+
+Both bind the socket themselves before uvicorn starts, so ``port=0`` works and the real
+port is known (and printed) before the first request can arrive.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, TextIO
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from conformance.mock.app import create_app
+from conformance.mock.faults import validate_faults
+from conformance.mock.state import MockState
+from conformance.profile import Profile, default_profile, dump_profile, load_profile
+
+BANNER = "supersim-conformance mock listening on {url}"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class RunningMock:
+    """A mock serving in a background thread; stop it with :meth:`stop` or a ``with`` block."""
+
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, app: Starlette, host: str):
+        self._server = server
+        self._thread = thread
+        self._sock = sock
+        self.app = app
+        self.host = host
+        self.port: int = sock.getsockname()[1]
+        self.base_url: str = _url(host, self.port)
+        """e.g. ``http://127.0.0.1:53211`` (no trailing slash)."""
+
+    @property
+    def state(self) -> MockState:
+        """The store handle: reset(), requests, violations, seed_sims(), advance_clock()..."""
+        return self.app.state.mock
+
+    @property
+    def profile(self) -> Profile:
+        return self.state.profile
+
+    def credentials(self, role_or_sid: str = "primary") -> tuple[str, str]:
+        """``(account_sid, auth_token)`` of an account, by role or SID."""
+        sid = role_or_sid if role_or_sid.startswith("AC") else self.profile.account(role_or_sid).sid
+        return self.profile.credentials(sid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut down gracefully (the lifespan stops the scheduler) and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout)
+        self._sock.close()
+
+    def __enter__(self) -> "RunningMock":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<RunningMock {self.base_url} faults={sorted(self.state.faults)}>"
+
+
+def start_mock(
+    profile: Profile | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    async_delay: float = 0.2,
+    strict: bool = False,
+    faults: Iterable[str] = (),
+) -> RunningMock:
+    """Start the reference mock in a background thread; return once it answers HTTP."""
+    app = create_app(profile, async_delay=async_delay, strict=strict, faults=faults)
+    sock = _bind(host, port)
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="supersim-mock", daemon=True)
+    thread.start()
+    running = RunningMock(server, thread, sock, app, host)
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            running.stop(timeout=2)
+            raise RuntimeError("the supersim-conformance mock did not start")
+        time.sleep(0.01)
+    with httpx.Client(timeout=5, trust_env=False) as client:
+        client.get(running.base_url + "/_mock/")  # 401 is an answer: the server is up
+    return running
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    profile_path: str | None = None,
+    write_profile_path: str | None = None,
+    async_delay: float = 0.2,
+    strict: bool = False,
+    faults: Iterable[str] = (),
+    out: TextIO | None = None,
+) -> int:
+    """Serve in the foreground until Ctrl-C (exit 0); 1 if the address cannot be bound.
+
+    Raises :class:`conformance.profile.ProfileError` for a bad profile and
+    :class:`conformance.mock.faults.UnknownFaultError` (a ValueError) for an unknown fault,
+    before anything is bound.
+    """
+    out = out or sys.stdout
+    profile = load_profile(profile_path) if profile_path else default_profile()
+    chosen = validate_faults(faults)
+    app = create_app(profile, async_delay=async_delay, strict=strict, faults=chosen)  # resolves every token
+    if write_profile_path:
+        Path(write_profile_path).write_text(dump_profile(profile), encoding="utf-8")
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        print(f"supersim-conformance mock cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    url = _url(host, sock.getsockname()[1])
+    primary = profile.primary
+    token_note = (
+        f"auth token {profile.token_for(primary.sid)}" if not profile_path else f"auth token as in {profile_path}"
+    )
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    try:
+        print(BANNER.format(url=url), file=out, flush=True)
+        print(f"primary account {primary.sid} ({token_note})", file=out, flush=True)
+        if chosen:
+            print(f"planted faults: {', '.join(sorted(chosen))}", file=out, flush=True)
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal, or re-raised after its shutdown
+        pass
+    finally:
+        sock.close()
+    return 0
