@@ -503,7 +503,7 @@ def default_profile() -> Profile:
     for position, i in enumerate(order):
         status = plan[i]
         if status == "new":
-            fleet_sid = primary_fleets[i % 3] if i % 4 == 0 else None
+            fleet_sid = primary_fleets[i % 3] if i % 2 == 0 else None
         else:
             fleet_sid = None if i % 5 == 0 else primary_fleets[i % 3]
         name = f"primary-sim-{position:03d}" if position % 3 == 0 else None

@@ -6,7 +6,8 @@ JSON (``Content-Type: application/json``); answers are JSON; errors use Twilio's
 
 =======================  ===========================================================
 ``GET    /_mock/``        ``{"account_sid", "faults", "strict", "async_delay", "now", "counts"}``
-``POST   /_mock/usage``   in ``{"sim": "HS..."|unique name, "data_kb": 300, "sms_commands": 0}``
+``POST   /_mock/usage``   in ``{"sim": "HS..."|unique name, "data_kb": 300, "sms_commands": 0,
+                          "ready_seconds": 0}`` (ready_seconds ages only this Sim's time in ready)
                           out ``{"sim": <Sim>, "data_kb", "sms_commands", "auto_activated"}``
 ``GET    /_mock/clock``   ``{"now", "offset_seconds"}``
 ``POST   /_mock/clock``   in ``{"advance_seconds": 7776000}``;
@@ -116,7 +117,8 @@ async def usage(request: Request, account: str) -> dict[str, Any]:
     data = await _json_body(request)
     sim = _text(data, "sim", required=True)
     result = state.record_usage(
-        account, sim, data_kb=_number(data, "data_kb"), sms_commands=_number(data, "sms_commands", integer=True)
+        account, sim, data_kb=_number(data, "data_kb"), sms_commands=_number(data, "sms_commands", integer=True),
+        ready_seconds=_number(data, "ready_seconds"),
     )
     base = render.base_url(request.url.scheme, {k.lower(): v for k, v in request.headers.items()}, request.scope.get("server"))
     return {**result, "sim": render.sim_json(result["sim"], base, state.faults)}

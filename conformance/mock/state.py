@@ -121,8 +121,12 @@ class MockState:
     def advance_clock(self, seconds: float) -> list[str]:
         return self.store.advance_clock(seconds)
 
-    def record_usage(self, account_sid: str, sim: str, *, data_kb: float = 0, sms_commands: int = 0) -> dict:
-        return self.store.record_usage(account_sid, sim, data_kb=data_kb, sms_commands=sms_commands)
+    def record_usage(
+        self, account_sid: str, sim: str, *, data_kb: float = 0, sms_commands: int = 0, ready_seconds: float = 0
+    ) -> dict:
+        return self.store.record_usage(
+            account_sid, sim, data_kb=data_kb, sms_commands=sms_commands, ready_seconds=ready_seconds
+        )
 
     def seed_sims(self, account_sid: str, count: int = 1, **options: Any) -> list[str]:
         return self.store.seed_sims(account_sid, count, **options)

@@ -593,14 +593,23 @@ class Store:
             self.clock.advance(seconds)
             return self.sweep_auto_activation()
 
-    def record_usage(self, account: str, ref: str, *, data_kb: float = 0, sms_commands: int = 0) -> dict:
-        """Count data use and SMS Commands of a ready or active Sim (may make it active)."""
+    def record_usage(
+        self, account: str, ref: str, *, data_kb: float = 0, sms_commands: int = 0, ready_seconds: float = 0
+    ) -> dict:
+        """Count data use and SMS Commands of a ready or active Sim (may make it active).
+
+        ``ready_seconds`` ages this one Sim's time in ready (as if it had become ready that much
+        earlier), so the three-months rule can be tested on one Sim without moving the whole
+        mock's clock, which would activate every other ready Sim too.
+        """
         with self.lock:
             sim = self._resolve(account, ref)
             if sim.shown_status not in ("ready", "active"):
                 raise conflict(f"Sim {sim.sid} is {sim.shown_status}: only a ready or active Sim uses the network")
             sim.data_kb += data_kb
             sim.sms_commands += sms_commands
+            if ready_seconds and sim.ready_since is not None:
+                sim.ready_since -= timedelta(seconds=ready_seconds)
             activated = self._maybe_auto_activate(sim)
             return {
                 "sim": sim.view(),

@@ -10,6 +10,7 @@ names and fleets back afterwards where the API allows it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
@@ -75,9 +76,10 @@ class DataPool:
         return [s for s in self.profile.sims if s.sid in self.reserved and s.account == account
                 and (status is None or s.status == status) and (fleet is None or s.fleet == fleet)]
 
-    def _mine(self, position: int) -> bool:
+    def _mine(self, key: str) -> bool:
+        """Whether this worker owns the item: a hash of its key, so no profile order can skew shares."""
         index, count = self.share
-        return position % count == index
+        return int(hashlib.sha1(key.encode()).hexdigest(), 16) % count == index
 
     def sims(self, account: str, status: str | None = None, *, with_fleet: bool | None = None,
              named: bool | None = None) -> list[SimSeed]:
@@ -90,11 +92,15 @@ class DataPool:
 
         Skips the calling test (with the reason) when the profile has no unused SIM like that.
         """
-        candidates = self.profile.sims_by(account, status, with_fleet=with_fleet, named=named)
-        all_positions = {sim.sid: i for i, sim in enumerate(self.profile.sims)}
+        candidates = sorted(
+            self.profile.sims_by(account, status, with_fleet=with_fleet, named=named),
+            # When the scenario does not care, hand out the plainest SIMs first and keep those
+            # with a fleet or a name for the scenarios that need them.
+            key=lambda sim: ((with_fleet is None and sim.fleet is not None), (named is None and sim.unique_name is not None)),
+        )
         drifted = []
         for sim in candidates:
-            if not self._mine(all_positions[sim.sid]) or sim.sid in self.reserved:
+            if not self._mine(sim.sid) or sim.sid in self.reserved:
                 continue
             with self._lock:
                 if sim.sid in self._used:
@@ -118,8 +124,8 @@ class DataPool:
     def take_card(self, account: str | None = None) -> RegistrableCard:
         """Exclusively take a registrable SIM card; skip when the profile has none left."""
         cards = self.profile.registrable_for(account)
-        for position, card in enumerate(cards):
-            if not self._mine(position):
+        for card in cards:
+            if not self._mine(card.iccid):
                 continue
             with self._lock:
                 if card.iccid in self._used:

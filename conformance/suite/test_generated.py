@@ -180,7 +180,7 @@ def load_schema(settings: Settings, phase: str, mode: str = "positive", operatio
 
 def run_engine(schema) -> tuple[list[Violation], list[str], int]:
     """Run the configured phases; return (violations, skip reasons, cases sent)."""
-    found: dict[tuple, Violation] = {}
+    found: dict[tuple[str, Any], Violation] = {}
     skips: list[str] = []
     errors: list[str] = []
     sent = 0
@@ -195,7 +195,7 @@ def run_engine(schema) -> tuple[list[Violation], list[str], int]:
                     if node.failure_info is None:
                         continue
                     failure = node.failure_info.failure
-                    key = (type(failure), failure.operation, node.name, failure._unique_key)
+                    key = (node.name, failure)  # Schemathesis' own identity: class, operation, key
                     if key in found:
                         continue
                     response = recorder.find_response(case_id=failure.case_id or case_id) \
@@ -207,8 +207,13 @@ def run_engine(schema) -> tuple[list[Violation], list[str], int]:
             errors.append(f"{type(event.exception).__name__}: {event.exception}")
     if errors:
         raise GeneratedPhaseError("Schemathesis could not run this phase:\n" + "\n".join(errors))
-    violations = sorted(found.values(), key=lambda v: (v.check_id.startswith("GEN-"), v.check_id))
-    return violations, skips, sent
+    return ordered(found.values()), skips, sent
+
+
+def ordered(violations) -> list:
+    """Our RESP-* violations first (the most specific explanation), then Schemathesis' GEN-ST-* ones."""
+    return sorted(violations, key=lambda v: (getattr(v, "check_id", "~").startswith(("GEN-", "~")),
+                                             getattr(v, "check_id", "~")))
 
 
 def raise_for(check_id: str, label: str, violations: list[Violation]) -> None:
@@ -254,6 +259,7 @@ def test_generated_stateful(settings, full_suite, pool, primary, callbacks, gene
         pytest.skip("the profile has no registrable card left for the stateful phase to register")
     callback_url = callbacks.url_for("generated-stateful")
     registrations = iter(range(10**9))
+    last_response: list[Any] = []
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         """Registers only the pool's cards; asynchronous updates call only our callback receiver."""
@@ -267,6 +273,11 @@ def test_generated_stateful(settings, full_suite, pool, primary, callbacks, gene
             elif case.operation.label == "POST /v1/Sims/{Sid}" and "CallbackUrl" in case.body:
                 case.body["CallbackUrl"] = callback_url
 
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            # Hypothesis replays the minimal failing sequence last, so a failure is about this one.
+            last_response[:] = [response]
+
     if settings.seed is not None:
         Workflow = hypothesis.seed(settings.seed)(Workflow)
     run_settings = hypothesis.settings(schema.config.get_hypothesis_settings(phase="stateful"),
@@ -274,13 +285,16 @@ def test_generated_stateful(settings, full_suite, pool, primary, callbacks, gene
     try:
         Workflow.run(settings=run_settings)
     except BaseExceptionGroup as group:
-        violations = [_as_violation(failure) for failure in group.exceptions]
+        exchange = exchange_from(last_response[0]) if last_response else None
+        violations = ordered(_as_violation(failure, exchange) for failure in group.exceptions)
         raise GeneratedFailures(f"{GEN_STATEFUL}: {len(violations)} distinct failure(s)", violations) from None
 
 
-def _as_violation(failure: BaseException) -> Exception:
+def _as_violation(failure: BaseException, exchange) -> Exception:
     """A failure the state machine raised, as a Violation (the check name comes from its class)."""
     if isinstance(failure, Violation) or not isinstance(failure, Exception):
         return failure if isinstance(failure, Exception) else Exception(repr(failure))
+    if not hasattr(failure, "code"):
+        return failure
     names = getattr(type(failure), "checks", ()) or ("stateful",)
-    return violation_of(names[0], failure, None) if hasattr(failure, "code") else failure
+    return violation_of(names[0], failure, exchange)

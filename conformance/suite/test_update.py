@@ -284,7 +284,14 @@ def test_ready_becomes_active_automatically(primary, pool, mock_control, trigger
         mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], **last}),
                              headers={"Content-Type": "application/json"}, check=False)
     else:
-        mock_control.request("POST", "/_mock/clock", content=_json({"advance_seconds": 92 * 24 * 3600}),
+        # Age this Sim alone: moving the mock's whole clock would activate every ready Sim
+        # that other scenarios (or xdist workers) are using.
+        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], "ready_seconds": 88 * 24 * 3600}),
+                             headers={"Content-Type": "application/json"}, check=False)
+        still = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+        expect(still["status"] == "ready", AUTO_ACTIVE, "the Sim turned active before three months in ready",
+               expected="ready", received=still["status"])
+        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], "ready_seconds": 5 * 24 * 3600}),
                              headers={"Content-Type": "application/json"}, check=False)
     after = wait_until(primary, sim["sid"], lambda s: s["status"] not in ("ready", "scheduled"), timeout=5)
     expect(after["status"] == "active", AUTO_ACTIVE, f"a ready Sim did not become active after {trigger}",
