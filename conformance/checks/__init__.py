@@ -127,9 +127,13 @@ def response_checks() -> list[Check]:
 
 
 def run_response_checks(ctx: Any, exchange: Exchange) -> list[Violation]:
-    """Run every response check on one exchange; return the violations found (in ID order)."""
+    """Run every response check on one exchange; return the violations found.
+
+    Checks run in the order they were registered, most basic first (is it JSON, does it match
+    the schema) so the first violation is the most fundamental one.
+    """
     found: list[Violation] = []
-    for check in sorted(response_checks(), key=lambda c: c.id):
+    for check in response_checks():
         try:
             check.func(ctx, exchange)
         except Violation as violation:
@@ -139,6 +143,6 @@ def run_response_checks(ctx: Any, exchange: Exchange) -> list[Violation]:
 
 def load_all() -> dict[str, Check]:
     """Import every check module so that the registry is complete."""
-    from conformance.checks import responses, scenarios  # noqa: F401
+    from conformance.checks import generated, responses, scenarios  # noqa: F401
 
     return CHECKS

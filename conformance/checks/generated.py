@@ -10,7 +10,13 @@ of the generated tests.
   ``first_violation`` finds it inside Schemathesis' ``FailureGroup.exceptions`` and the report
   names the check, its requirements, expected/received and a curl without secrets) and it *is* a
   Schemathesis ``Failure`` (so Schemathesis keeps it as is instead of wrapping it in a
-  ``CustomFailure``, de-duplicates it per check ID, and prints it in its own report).
+  ``CustomFailure``, de-duplicates it per check ID, and prints it in its own report). A plain
+  AssertionError raised from a Schemathesis check would end up in ``CustomFailure.exception``.
+* Failures of Schemathesis' built-in checks become Violations too (:func:`violation_of`), under
+  ``GEN-ST-*`` IDs registered here with the requirements each built-in check guards
+  (``negative_data_rejection`` -> ``GEN-ST-NEGATIVE-DATA``: SIM-ERR-003/004, SIM-PAGE-003...).
+* ``GEN-EXAMPLES``, ``GEN-COVERAGE``, ``GEN-FUZZ-POSITIVE``, ``GEN-FUZZ-NEGATIVE`` and
+  ``GEN-STATEFUL`` are the IDs of the generated tests themselves (``conformance/suite/test_generated.py``).
 * The targets the checks compare with (base URL, profile) come from :func:`bind_target`, which
   the generated tests enter for the duration of the phase. Outside of it (Schemathesis used by
   some other test of the process), the request's own origin stands in for the base URL and no
@@ -25,14 +31,14 @@ import base64
 import binascii
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup, Severity
 
-from conformance.checks import CHECKS, Violation, run_response_checks, scenario_check
+from conformance.checks import Violation, run_response_checks, scenario_check
 from conformance.exchange import Exchange
 
 # --- the generated tests (one per Schemathesis phase) ----------------------------------------
@@ -121,7 +127,6 @@ class _Origin:
 
     base_url: str
     profile: Any = None
-    fleets: list = field(default_factory=list)
 
     def fleet_sid_for(self, name: str) -> str | None:
         return None

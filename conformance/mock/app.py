@@ -300,8 +300,11 @@ class RequestLogMiddleware:
         scope["mock.entry"] = entry
 
         async def logged_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # Log before the answer leaves: a client that reads the log right after its
+            # response must find the entry there.
+            if message["type"] == "http.response.start" and entry["status"] is None:
                 entry["status"] = message["status"]
+                state.log_request(entry)
             await send(message)
 
         try:
@@ -309,7 +312,7 @@ class RequestLogMiddleware:
         finally:
             if entry["status"] is None:
                 entry["status"] = 500
-            state.log_request(entry)
+                state.log_request(entry)
 
 
 class LastResortMiddleware:

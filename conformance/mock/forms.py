@@ -187,7 +187,7 @@ def _integer(params: dict[str, str], name: str, default: int, low: int, high: in
     if name not in params:
         return default
     raw = params[name]
-    if not re.fullmatch(r"[+-]?[0-9]{1,12}", raw.strip()):
+    if not re.fullmatch(r"[+-]?[0-9]{1,4000}", raw.strip()):
         raise bad_request(f"{name} {raw[:100]!r} is not an integer", rule="invalid-value", parameter=name)
     value = int(raw)
     if value < low or (high is not None and value > high):

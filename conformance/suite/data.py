@@ -121,9 +121,14 @@ class DataPool:
         detail = f" ({len(drifted)} listed in the profile are no longer in that state on the target)" if drifted else ""
         pytest.skip(f"the profile has no unused {describe}{detail}{': ' + why if why else ''}")
 
-    def take_card(self, account: str | None = None) -> RegistrableCard:
-        """Exclusively take a registrable SIM card; skip when the profile has none left."""
+    def take_card(self, account: str | None = None, *, client=None) -> RegistrableCard:
+        """Exclusively take a registrable SIM card; skip when the profile has none left.
+
+        With a client, a card already registered on the target (an earlier run used it) is
+        passed over rather than reported as a failed registration.
+        """
         cards = self.profile.registrable_for(account)
+        registered = 0
         for card in cards:
             if not self._mine(card.iccid):
                 continue
@@ -131,8 +136,14 @@ class DataPool:
                 if card.iccid in self._used:
                     continue
                 self._used.add(card.iccid)
+            if client is not None:
+                found = client.get("/v1/Sims", params={"Iccid": card.iccid}, check=False)
+                if found.status == 200 and found.is_json and found.json().get("sims"):
+                    registered += 1
+                    continue
             return card
-        pytest.skip("the profile has no unused registrable SIM card ([[registrable]] entries)")
+        detail = f" ({registered} listed are already registered on the target)" if registered else ""
+        pytest.skip(f"the profile has no unused registrable SIM card ([[registrable]] entries){detail}")
 
     def fleets(self, account: str) -> list:
         return list(self.profile.fleets_of(account))

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("full_suite")
 
 @check(CREATE)
 def test_register_card(primary, pool):
-    card = pool.take_card(primary.account_sid)
+    card = pool.take_card(primary.account_sid, client=primary)
     created = primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
     expect(created.status == 201, CREATE, "registering a registrable card did not answer 201",
            expected=201, received=created.status, exchange=created)
@@ -39,7 +39,7 @@ def test_register_card(primary, pool):
 @check(CREATE_ERRORS)
 @pytest.mark.parametrize("case", ["missing Iccid", "missing RegistrationCode", "wrong code", "unknown ICCID"])
 def test_registration_errors(primary, pool, case):
-    card = pool.take_card(primary.account_sid)
+    card = pool.take_card(primary.account_sid, client=primary)
     wrong_code = ("X" if card.registration_code[0] != "X" else "Y") + card.registration_code[1:]
     form = {
         "missing Iccid": {"RegistrationCode": card.registration_code},
@@ -58,7 +58,7 @@ def test_registration_errors(primary, pool, case):
 
 @check(CREATE_FORM_ONLY)
 def test_json_body_is_not_a_registration(primary, pool):
-    card = pool.take_card(primary.account_sid)
+    card = pool.take_card(primary.account_sid, client=primary)
     payload = json.dumps({"Iccid": card.iccid, "RegistrationCode": card.registration_code}).encode()
     exchange = primary.request("POST", "/v1/Sims", content=payload, headers={"Content-Type": "application/json"})
     expect(400 <= exchange.status < 500, CREATE_FORM_ONLY, "a JSON body was accepted as a registration",

@@ -129,6 +129,14 @@ def test_page_is_only_client_state(api):
     assert echoed["sims"] == first["sims"]
 
 
+@pytest.mark.parametrize("page", ["9007199254740991", "9" * 40])
+def test_any_large_page_index_is_accepted(api, page):
+    """Page has no maximum in the contract: a huge index is still client state, not a 400."""
+    answer = api.get("/v1/Sims", params={"PageSize": 5, "Page": page})
+    assert answer.status_code == 200
+    assert answer.json()["meta"]["page"] == int(page)
+
+
 @pytest.mark.parametrize("size", [1, 7, 50, 139, 140, 1000])
 def test_walking_next_pages_yields_every_sim_once_in_stable_order(api, mock, size):
     expected = [s.sid for s in mock.profile.sims_of(api.sid)]
