@@ -41,6 +41,8 @@ def _failure_message(report: pytest.TestReport, info: dict[str, Any]) -> str:
             lines.append(f"received: {violation['received']}")
         if violation.get("exchange"):
             lines.append(f"reproduce: {violation['exchange']['curl']}")
+        for other in violation.get("also", []):
+            lines.append(f"also [{other['check']}] {other['message']}")
         return "\n".join(lines)
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
@@ -115,6 +117,9 @@ class Collector:
             nodeid=nodeid,
             duration=round(getattr(report, "duration", 0.0), 3),
             violation=violation if outcome in ("failed", "xfailed") else None,
+            failed_requirements=sorted({r for v in [violation, *violation.get("also", [])] for r in v["requirements"]})
+            if violation and outcome == "failed" else
+            (list(info.get("requirements", [])) if outcome in ("failed", "errored") else []),
         )
 
     def _tick(self, result: Result | None) -> None:

@@ -37,6 +37,9 @@ class Result:
     duration: float = 0.0
     violation: dict[str, Any] | None = None
     """The structured failure (check, expected, received, exchange with a curl command)."""
+    failed_requirements: list[str] = field(default_factory=list)
+    """For a failure: the requirements the failing check guards (those of the violation, when a
+    response check tripped inside a scenario); the scenario's other requirements were not reached."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,8 +73,10 @@ def summarize(results: Iterable[Result]) -> dict[str, int]:
 def scorecard(results: list[Result]) -> list[dict[str, Any]]:
     """Per requirement: its checks and a verdict.
 
-    failed (a check of it failed), passed (at least one passed, none failed), expected-failure,
-    skipped (every check was skipped), not-covered (testable, but no check ran), not-testable.
+    failed (a check that guards it failed), passed (at least one passed, none failed),
+    blocked (its checks stopped on another requirement's failure before reaching it),
+    expected-failure, skipped (every check was skipped), not-covered (testable, but no check
+    ran), not-testable.
     """
     by_requirement: dict[str, list[Result]] = {}
     for result in results:
@@ -82,11 +87,15 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
         if entry.get("retired"):
             continue
         runs = by_requirement.get(entry["id"], [])
+        failing = [r for r in runs if r.outcome in FAILING]
+        broken = [r for r in failing if entry["id"] in (r.failed_requirements or r.requirements)]
         outcomes = {r.outcome for r in runs}
-        if outcomes & set(FAILING):
+        if broken:
             verdict = "failed"
         elif "passed" in outcomes or "fixed" in outcomes:
             verdict = "passed"
+        elif failing:
+            verdict = "blocked"
         elif "xfailed" in outcomes:
             verdict = "expected-failure"
         elif runs:
@@ -101,9 +110,19 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
             "title": entry["title"],
             "verdict": verdict,
             "checks": sorted({r.id for r in runs}),
+            "failed_checks": sorted({check for r in broken for check in _checks_breaking(r, entry["id"])}),
             "reason": entry.get("untestable_reason") if verdict == "not-testable" else None,
         })
     return rows
+
+
+def _checks_breaking(result: Result, requirement: str) -> list[str]:
+    """The checks of a failed result (its violation and those seen with it) that guard ``requirement``."""
+    violation = result.violation
+    if not violation:
+        return [result.id]
+    found = [v["check"] for v in [violation, *violation.get("also", [])] if requirement in v["requirements"]]
+    return found or [result.id]
 
 
 def build_report(info: RunInfo, results: list[Result]) -> dict[str, Any]:
@@ -252,7 +271,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             out += _violation_lines(result)
             out.append("")
     out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
-    rank = {"failed": 0, "not-covered": 1, "skipped": 2, "expected-failure": 3, "passed": 4, "not-testable": 5}
+    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "expected-failure": 4, "passed": 5,
+            "not-testable": 6}
     for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
         title = card["title"].replace("|", "\\|")
         extra = f" ({card['reason']})" if card.get("reason") else ""
@@ -267,7 +287,7 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}table{border-collapse:collapse;width:100%;margin:1em 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-.failed,.errored{background:#fde8e8}.passed{background:#e8f7e8}.skipped,.not-covered{background:#fff6dd}
+.failed,.errored{background:#fde8e8}.blocked{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered{background:#fff6dd}
 .xfailed,.expected-failure{background:#eef}.fixed{background:#e0f0ff}.not-testable{color:#777}
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
@@ -294,7 +314,8 @@ def render_html(report: dict[str, Any]) -> str:
     for note in report["notes"]:
         parts.append(f"<p><i>{e(note)}</i></p>")
     parts.append("<h2>Requirements (failures first)</h2>")
-    rank = {"failed": 0, "not-covered": 1, "skipped": 2, "expected-failure": 3, "passed": 4, "not-testable": 5}
+    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "expected-failure": 4, "passed": 5,
+            "not-testable": 6}
     for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
         verdict = card["verdict"]
         parts.append(f"<details class='{e(verdict)}'{' open' if verdict == 'failed' else ''}>")
@@ -327,3 +348,50 @@ def _html_details(result: dict[str, Any]) -> str:
     if exchange:
         bits.append(f"<div><b>reproduce</b><pre>{e(exchange['curl'])}</pre></div>")
     return "".join(bits)
+
+
+def render_comparison(report: dict[str, Any], title: str) -> str:
+    """A deterministic Markdown summary of a run, for committing and comparing across runs.
+
+    Only what the target did is in it: per requirement its verdict and checks, per check its
+    outcomes and the check that failed. No times, ports, SIDs or messages, so a regenerated
+    summary differs from the committed one only when the target's behaviour (or the suite) did.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for result in report["results"]:
+        row = rows.setdefault(result["id"], {"title": result["title"], "outcomes": {}, "caught_by": set()})
+        row["outcomes"][result["outcome"]] = row["outcomes"].get(result["outcome"], 0) + 1
+        if result["outcome"] in FAILING and result.get("violation"):
+            row["caught_by"].add(result["violation"]["check"])
+        elif result["outcome"] in FAILING:
+            row["caught_by"].add(result["id"])
+    s = report["summary"]
+    out = [
+        f"# {title}",
+        "",
+        f"Suite: {report['suite']}. Checks: {s['total']} — {s['passed']} passed, {s['failed']} failed, "
+        f"{s['errored']} errored, {s['skipped']} skipped.",
+        "",
+        "Requirements: " + ", ".join(f"{n} {k}" for k, n in sorted(report["requirements_summary"].items())) + ".",
+        "",
+        "## What it gets right (requirements whose checks all passed)",
+        "",
+    ]
+    cards = report["scorecard"]
+    for verdict, heading in (
+        ("passed", None),
+        ("failed", "## What it gets wrong (requirements whose guarding check failed; the failing checks named)"),
+        ("blocked", "## Not reached (its checks stopped on another failure first)"),
+        ("skipped", "## Not exercised (the profile or target lacked what the checks need)"),
+    ):
+        if heading:
+            out += ["", heading, ""]
+        chosen = [c for c in cards if c["verdict"] == verdict]
+        out += [f"- {c['id']} [{c['level']}] {c['title']} — "
+                f"{', '.join(c['failed_checks'] if verdict == 'failed' else c['checks'])}" for c in chosen] or ["- (none)"]
+    out += ["", "## Checks", "", "| check | outcomes | failed on |", "|---|---|---|"]
+    for ident in sorted(rows):
+        row = rows[ident]
+        outcomes = ", ".join(f"{n} {k}" for k, n in sorted(row["outcomes"].items()))
+        out.append(f"| {ident} | {outcomes} | {', '.join(sorted(row['caught_by'])) or '—'} |")
+    return "\n".join(out) + "\n"

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
-from conformance.checks import Violation, fail, run_response_checks, scenario_check
+from conformance.checks import Violation, fail, report_response_violations, run_response_checks, scenario_check
 from conformance.exchange import Exchange
 
 LIVE_HOST = "supersim.twilio.com"
@@ -126,6 +126,10 @@ class TargetClient:
     ) -> Exchange:
         """Send one request; run every response check on the answer unless ``check=False``.
 
+        A violation is raised at once, or, inside a scenario, collected and raised when the
+        scenario ends (see ``deferring_response_violations``). A non-JSON body always raises
+        at once: nothing after it could be judged.
+
         ``url`` is a path (``/v1/Sims``) or an absolute URL the target handed out; an absolute
         URL on another origin is refused (a ``SAFE-FOREIGN-HOST`` violation) without sending.
         """
@@ -143,8 +147,9 @@ class TargetClient:
         self.target.exchanges.append(exchange)
         if check:
             violations = run_response_checks(self.target, exchange)
-            if violations:
-                raise violations[0]
+            if any(v.check_id == "RESP-JSON" for v in violations):
+                raise next(v for v in violations if v.check_id == "RESP-JSON")
+            report_response_violations(violations)
         return exchange
 
     def _send(self, exchange: Exchange, headers: dict[str, str] | None, content: bytes | None) -> None:

@@ -74,6 +74,7 @@ def failed_checks(report: dict) -> set[str]:
             found.add(result["id"])
             if result.get("violation"):
                 found.add(result["violation"]["check"])
+                found.update(other["check"] for other in result["violation"].get("also", []))
     return found
 
 

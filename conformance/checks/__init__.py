@@ -14,8 +14,10 @@ was expected, what came back and a curl command that reproduces the request.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from conformance.exchange import Exchange
 
@@ -39,6 +41,8 @@ class Violation(AssertionError):
         self.expected = expected
         self.received = received
         self.exchange = exchange
+        self.also: list["Violation"] = []
+        """Other violations seen in the same scenario (response checks it went on past)."""
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -54,10 +58,19 @@ class Violation(AssertionError):
             lines.append(f"  reproduce: {self.exchange.curl()}")
         return "\n".join(lines)
 
+    def all_requirements(self) -> list[str]:
+        """The requirements this violation and those seen with it break."""
+        found = set(self.requirements)
+        for other in self.also:
+            found |= set(other.requirements)
+        return sorted(found)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check_id,
             "requirements": list(self.requirements),
+            "also": [{"check": o.check_id, "requirements": list(o.requirements), "message": o.message}
+                     for o in self.also],
             "message": self.message,
             "expected": _short(self.expected) if self.expected is not None else None,
             "received": _short(self.received) if self.received is not None else None,
@@ -146,3 +159,32 @@ def load_all() -> dict[str, Check]:
     from conformance.checks import generated, responses, scenarios  # noqa: F401
 
     return CHECKS
+
+
+#: Where response-check violations go while a scenario runs (None: raise them at once).
+_deferred: ContextVar[list[Violation] | None] = ContextVar("supersim_deferred_violations", default=None)
+
+
+@contextmanager
+def deferring_response_violations() -> Iterator[list[Violation]]:
+    """Collect response-check violations instead of raising them, for the length of a scenario.
+
+    A scenario then goes on to evaluate its own rule (a stateless mock whose URLs are wrong
+    still gets told that it ignores filters); the caller raises what was collected.
+    """
+    collected: list[Violation] = []
+    token = _deferred.set(collected)
+    try:
+        yield collected
+    finally:
+        _deferred.reset(token)
+
+
+def report_response_violations(violations: list[Violation]) -> None:
+    """Raise the first violation, or hand them all to the running scenario's collector."""
+    if not violations:
+        return
+    collected = _deferred.get()
+    if collected is None:
+        raise violations[0]
+    collected.extend(v for v in violations if all(v.check_id != c.check_id for c in collected))

@@ -11,7 +11,6 @@ names and fleets back afterwards where the API allows it.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +20,19 @@ import pytest
 from conformance.profile import Profile, RegistrableCard, SimSeed
 
 
-def worker_share() -> tuple[int, int]:
-    """(index, count) of this pytest-xdist worker; (0, 1) without xdist."""
-    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+def worker_share(config=None) -> tuple[int, int]:
+    """(index, count) of this pytest-xdist worker in the current session; (0, 1) without xdist.
+
+    Read from the session's own ``workerinput``, never from the environment: a run started from
+    inside another xdist worker (the kit's own tests do that) inherits PYTEST_XDIST_* variables
+    that do not describe it.
+    """
+    workerinput = getattr(config, "workerinput", None) if config is not None else None
+    if not workerinput:
+        return 0, 1
+    count = int(workerinput.get("workercount", 1) or 1)
     try:
-        index = int(name.removeprefix("gw"))
+        index = int(str(workerinput.get("workerid", "gw0")).removeprefix("gw"))
     except ValueError:
         index = 0
     return index % max(count, 1), max(count, 1)
@@ -46,7 +52,7 @@ class Original:
 @dataclass
 class DataPool:
     profile: Profile
-    share: tuple[int, int] = field(default_factory=worker_share)
+    share: tuple[int, int] = (0, 1)
     _used: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     originals: dict[str, Original] = field(default_factory=dict)
@@ -138,7 +144,8 @@ class DataPool:
                 self._used.add(card.iccid)
             if client is not None:
                 found = client.get("/v1/Sims", params={"Iccid": card.iccid}, check=False)
-                if found.status == 200 and found.is_json and found.json().get("sims"):
+                sims = found.json().get("sims") if found.status == 200 and found.is_json and isinstance(found.json(), dict) else None
+                if isinstance(sims, list) and any(isinstance(s, dict) and s.get("iccid") == card.iccid for s in sims):
                     registered += 1
                     continue
             return card
