@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_serve(commands)
     _add_run(commands)
+    _add_record(commands)
     return parser
 
 
@@ -157,6 +158,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout, callback_timeout=args.callback_timeout, rate=args.rate, faults=args.fault, progress=not args.no_progress,
     )
     return run(options)
+
+
+def _add_record(commands) -> None:
+    record = commands.add_parser(
+        "record",
+        help="run the suite and save its interactions as vcrpy cassettes (replay: run --target cassette:DIR)",
+        description="Run the hand-written suite against a target and write one vcrpy cassette per suite module "
+                    "to DIR, host normalised to https://supersim.twilio.com, no credentials, ICCIDs and SIDs "
+                    "replaced by placeholders unless --keep-pii. Exit codes as for run.",
+    )
+    record.add_argument("--target", metavar="URL", help="base URL of the server to record (default: embedded mock)")
+    record.add_argument("--profile", metavar="FILE", help="target profile (TOML); required with --target")
+    record.add_argument("--out", metavar="DIR", required=True,
+                        help="directory for the cassettes (new, empty, or an earlier recording to replace)")
+    record.add_argument("--suite", choices=["read-only", "full"], default="read-only",
+                        help="read-only (default) sends no state-changing request")
+    record.add_argument("--keep-pii", action="store_true",
+                        help="keep ICCIDs and SIDs as they are (default: consistent placeholders)")
+    record.add_argument("--report-dir", metavar="DIR", help="where to write the run's reports (default reports/<timestamp>)")
+    record.add_argument("--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)")
+    record.add_argument("--rate", metavar="RPS", type=_positive_float, help="max requests per second (live default 5)")
+    record.add_argument("--no-progress", action="store_true", help="no progress lines")
+    record.set_defaults(handler=_cmd_record)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from conformance.record import RecordOptions, record
+
+    return record(RecordOptions(
+        out=args.out, target=args.target, profile=args.profile, suite=args.suite, keep_pii=args.keep_pii,
+        report_dir=args.report_dir, timeout=args.timeout, rate=args.rate, progress=not args.no_progress,
+    ))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,7 +56,11 @@ class RunOptions:
 
 
 def _validate(options: RunOptions) -> None:
-    if options.target:
+    if _is_cassette(options.target):  # cassette:DIR target: see _prepare_cassette_target
+        if options.suite == "full":
+            raise RunError("a cassette:DIR target replays the read-only suite only (state-changing scenarios use "
+                           "fresh unique names and real-time waits); drop --suite full")
+    elif options.target:
         parts = urlsplit(options.target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise RunError(f"--target must be an http(s) URL such as http://127.0.0.1:8080, got {options.target!r}")
@@ -68,6 +72,13 @@ def _validate(options: RunOptions) -> None:
         raise RunError("--max-examples must be at least 1")
     if options.faults and options.target:
         raise RunError("--fault plants a fault in the embedded mock; it cannot be combined with --target")
+    if options.faults:
+        from conformance.mock.faults import UnknownFaultError, validate_faults
+
+        try:
+            validate_faults(options.faults)
+        except UnknownFaultError as error:
+            raise RunError(str(error)) from None
     load_expected_failures(options.expect_failures)  # fail early on a bad file
 
 
@@ -98,6 +109,8 @@ def run(options: RunOptions, stream=None) -> int:
         except (RunError, ProfileError) as error:
             print(f"supersim-conformance run: error: {error}", file=sys.stderr)
             return EXIT_USAGE
+        if kind == "cassette":  # nothing to probe: recorded interactions answer in-process
+            return _run_pytest(options, base_url, profile_path, profile, kind, out)
         target = Target(base_url=base_url, profile=profile, timeout=options.timeout or 10.0)
         try:
             probe(target, *profile.credentials(profile.primary.sid))
@@ -114,6 +127,8 @@ def run(options: RunOptions, stream=None) -> int:
 
 def _prepare_target(options: RunOptions, stack: ExitStack) -> tuple[str, str, Profile, str]:
     """Start the embedded mock when no target is given; load and check the profile."""
+    if _is_cassette(options.target):
+        return _prepare_cassette_target(options)
     if options.target:
         profile = apply_environment_credentials(load_profile(options.profile))
         kind = "live" if urlsplit(options.target).hostname == "supersim.twilio.com" else "url"
@@ -129,7 +144,27 @@ def _prepare_target(options: RunOptions, stack: ExitStack) -> tuple[str, str, Pr
         f" with planted faults: {', '.join(options.faults)}" if options.faults else "")
 
 
-def pytest_args(options: RunOptions, base_url: str, profile_path: str) -> list[str]:
+# --- cassette:DIR targets (conformance.replay; owned by the record/replay work) -------------------
+
+def _is_cassette(target: str | None) -> bool:
+    return bool(target) and target.startswith("cassette:")
+
+
+def _prepare_cassette_target(options: RunOptions) -> tuple[str, str, Profile, str]:
+    """Check the recording (cassettes load, profile readable); the suite then replays it read-only."""
+    from conformance.replay import ReplayError, open_recording
+
+    try:
+        recording = open_recording(options.target, options.profile)
+    except ReplayError as error:
+        raise RunError(str(error)) from None
+    options.suite = "read-only"
+    return f"cassette:{recording.directory}", str(recording.profile_path), recording.profile, "cassette"
+
+# --- end of cassette:DIR targets -------------------------------------------------------------------
+
+
+def pytest_args(options: RunOptions, base_url: str, profile_path: str, run_dir: Path) -> list[str]:
     """The pytest command line of a run (public: the plugin documents the same options)."""
     args = [
         str(SUITE_DIR),
@@ -140,6 +175,7 @@ def pytest_args(options: RunOptions, base_url: str, profile_path: str) -> list[s
         "-c", str(SUITE_DIR / "suite.ini"),
         "--supersim-target", base_url,
         "--supersim-profile", profile_path,
+        "--supersim-report-dir", str(run_dir),
     ]
     for flag, value in (
         ("--supersim-suite", options.suite),
@@ -172,9 +208,10 @@ def _run_pytest(options: RunOptions, base_url: str, profile_path: str, profile: 
     collector = Collector(progress=options.progress)
     print(f"supersim-conformance: running the {suite} suite against {base_url} ({kind})", file=out)
     started = time.monotonic()
-    code = pytest.main(pytest_args(options, base_url, profile_path), plugins=[collector])
+    code = pytest.main(pytest_args(options, base_url, profile_path, run_dir), plugins=[collector])
     info.duration = time.monotonic() - started
     results = collector.ordered()
+    info.notes.extend(_restore_notes(run_dir))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         info.notes.append(f"pytest ended with exit status {int(code)} ({getattr(code, 'name', code)})")
     secrets = [token for _, token in iter_tokens(profile)]
@@ -191,6 +228,17 @@ def _run_pytest(options: RunOptions, base_url: str, profile_path: str, profile: 
             print(f"supersim-conformance run: pytest stopped early ({code.name})", file=sys.stderr)
             return EXIT_USAGE
     return EXIT_FAILED if summary["failed"] or summary["errored"] else EXIT_OK
+
+
+def _restore_notes(run_dir: Path) -> list[str]:
+    """What the suite could not put back after a full run (written by each worker)."""
+    import json
+
+    notes = []
+    for path in sorted(run_dir.glob("restore-*.json")):
+        notes.extend(f"not restored: {note}" for note in json.loads(path.read_text(encoding="utf-8")))
+        path.unlink()
+    return notes
 
 
 def _print_summary(results, summary, written, out) -> None:

@@ -13,10 +13,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from conformance.checks import CHECKS, Violation, load_all
+from conformance.checks import CHECKS, Violation, deferring_response_violations, load_all
 from conformance.profile import ProfileError
 from conformance.suite.callbacks import CallbackReceiver
-from conformance.suite.data import DataPool
+from conformance.suite.data import DataPool, worker_share
 from conformance.suite.settings import Settings, settings_from_options
 from conformance.target import Target, TargetClient
 
@@ -37,6 +37,13 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 @pytest.fixture(scope="session")
 def target(settings: Settings) -> Iterator[Target]:
     """The server under test, reached with timeouts, body caps and same-origin credentials."""
+    if _cassette(settings):  # recorded interactions answer in-process, never the network
+        from conformance.replay import cassette_target
+
+        target = cassette_target(settings.target, settings.profile, timeout=settings.timeout)
+        yield target
+        target.close()
+        return
     target = Target(
         base_url=settings.target,
         profile=settings.profile,
@@ -46,6 +53,11 @@ def target(settings: Settings) -> Iterator[Target]:
     )
     yield target
     target.close()
+
+
+def _cassette(settings: Settings) -> bool:
+    """A ``cassette:DIR`` target (conformance.replay: record/replay work)."""
+    return settings.target.startswith("cassette:")
 
 
 def _client(target: Target, account_sid: str) -> TargetClient:
@@ -83,17 +95,22 @@ def anonymous(target: Target) -> TargetClient:
 
 
 @pytest.fixture(scope="session")
-def pool(settings: Settings, primary: TargetClient) -> Iterator[DataPool]:
+def pool(request: pytest.FixtureRequest, settings: Settings, target: Target, primary: TargetClient) -> Iterator[DataPool]:
     """The profile's SIMs, cards and fleets, shared out between scenarios and workers."""
-    pool = DataPool(settings.profile)
+    pool = DataPool(settings.profile, share=worker_share(request.config))
     yield pool
-    if settings.full:
-        _restore(pool, primary)
+    if settings.full and pool.originals:
+        notes = restore(pool, target, primary)
+        _write_restore_notes(request.config, notes)
 
 
 @pytest.fixture(scope="session")
 def callbacks(settings: Settings) -> Iterator[CallbackReceiver]:
     """A loopback callback receiver; its URLs are public ones with --callback-url-base."""
+    if _cassette(settings):
+        from conformance.replay import CALLBACK_SKIP
+
+        pytest.skip(CALLBACK_SKIP)
     receiver = CallbackReceiver(settings.callback_url_base, timeout=settings.callback_timeout)
     yield receiver
     receiver.close()
@@ -102,30 +119,78 @@ def callbacks(settings: Settings) -> Iterator[CallbackReceiver]:
 @pytest.fixture
 def full_suite(settings: Settings) -> None:
     """Skip a state-changing scenario in a read-only run."""
+    if _cassette(settings):
+        from conformance.replay import FULL_SKIP
+
+        pytest.skip(FULL_SKIP)
     if not settings.full:
         pytest.skip("changes state on the target; runs only with --suite full")
 
 
-def _restore(pool: DataPool, client: TargetClient) -> None:
-    """Put unique names and fleets back on SIMs the run changed, where the API allows it."""
+def restore(pool: DataPool, target: Target, primary: TargetClient) -> list[str]:
+    """Put back what the run changed where the API allows it; return what could not be restored.
+
+    Unique names, fleets and the owning account (a Sim that is still new) can be restored;
+    a status cannot (a Sim never returns to new, and activations are asynchronous).
+    """
+    notes: list[str] = []
     for original in pool.originals.values():
-        exchange = client.get(f"/v1/Sims/{original.sid}", check=False)
-        now = exchange.json() if exchange.status == 200 and exchange.is_json else None
-        if not isinstance(now, dict):
+        now, owner = _find(original.sid, target, primary)
+        if now is None:
+            notes.append(f"{original.sid}: not found afterwards; could not restore it")
             continue
-        form = []
+        form: list[tuple[str, str]] = []
+        if now.get("account_sid") != original.account:
+            if now.get("status") == "new":
+                form.append(("AccountSid", original.account))
+                form.append(("Fleet", original.fleet_sid or ""))
+            else:
+                notes.append(f"{original.sid}: left in account {now.get('account_sid')} (status {now.get('status')})")
+        elif now.get("fleet_sid") != original.fleet_sid and original.fleet_sid:
+            form.append(("Fleet", original.fleet_sid))
         if now.get("unique_name") != original.unique_name and original.unique_name:
             form.append(("UniqueName", original.unique_name))
-        if now.get("fleet_sid") != original.fleet_sid and original.fleet_sid:
-            form.append(("Fleet", original.fleet_sid))
         if form:
-            client.post(f"/v1/Sims/{original.sid}", form=form, check=False)
+            answer = primary.post(f"/v1/Sims/{original.sid}", form=form, check=False)
+            if answer.status >= 300:
+                notes.append(f"{original.sid}: restoring {dict(form)} was refused ({answer.status})")
+        if now.get("status") != original.status:
+            notes.append(f"{original.sid}: status is {now.get('status')} (was {original.status}); "
+                         "a status cannot be restored")
+    return notes
+
+
+def _find(sid: str, target: Target, primary: TargetClient) -> tuple[dict | None, TargetClient | None]:
+    """The Sim as its current owner sees it (the run may have moved it to a subaccount)."""
+    clients = [primary] + [target.client(*target.profile.credentials(sub.sid)) for sub in target.profile.subaccounts]
+    for client in clients:
+        exchange = client.get(f"/v1/Sims/{sid}", check=False)
+        if exchange.status == 200 and exchange.is_json and isinstance(exchange.json(), dict):
+            return exchange.json(), client
+    return None, None
+
+
+def _write_restore_notes(config: pytest.Config, notes: list[str]) -> None:
+    """Leave the notes beside the reports; the runner adds them to report.json's notes."""
+    report_dir = config.getoption("supersim_report_dir", default=None)
+    if not report_dir or not notes:
+        return
+    from pathlib import Path
+
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    folder = Path(report_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"restore-{worker}.json").write_text(json.dumps(notes, indent=1), encoding="utf-8")
 
 
 # --- reporting hooks ------------------------------------------------------------------------
 
 def pytest_configure(config: pytest.Config) -> None:
     load_all()
+    if (config.getoption("supersim_target", default=None) or "").startswith("cassette:"):
+        from conformance.replay import ReplayPlugin
+
+        config.pluginmanager.register(ReplayPlugin(), "supersim-replay")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -148,6 +213,33 @@ def describe_item(item: pytest.Item) -> dict[str, Any]:
     return {"id": item.nodeid.split("::")[-1], "title": item.name, "requirements": sorted(set(requirements))}
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Let a scenario run past response-check violations to judge its own rule, then report all.
+
+    The scenario's own violation comes first; response violations it went past are attached
+    (``also``). If the scenario passed, or broke down on a malformed answer, the first response
+    violation is the failure.
+    """
+    with deferring_response_violations() as collected:
+        try:
+            result = yield
+        except Violation as own:
+            own.also.extend(v for v in collected if v.check_id != own.check_id)
+            raise
+        except Exception as error:
+            if collected:
+                first = collected[0]
+                first.also.extend(collected[1:])
+                raise first from error
+            raise
+    if collected:
+        first = collected[0]
+        first.also.extend(collected[1:])
+        raise first
+    return result
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
@@ -156,7 +248,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     violation = first_violation(call.excinfo.value) if call.excinfo is not None else None
     if violation is not None:
         info["violation"] = violation.to_dict()
-        info["requirements"] = sorted(set(info["requirements"]) | set(violation.requirements))
+        info["requirements"] = sorted(set(info["requirements"]) | set(violation.all_requirements()))
         info["failed_check"] = violation.check_id
     expected = _expected_reason(item, info, violation)
     if expected and report.when == "call":
@@ -179,10 +271,22 @@ def first_violation(error: BaseException | None, _depth: int = 0) -> Violation |
         found = first_violation(inner, _depth + 1)
         if found is not None:
             return found
+    wrapped = getattr(error, "exception", None)  # Schemathesis' CustomFailure keeps the original here
+    if isinstance(wrapped, BaseException):
+        found = first_violation(wrapped, _depth + 1)
+        if found is not None:
+            return found
     return first_violation(error.__cause__, _depth + 1)
 
 
 def _expected_reason(item: pytest.Item, info: dict[str, Any], violation: Violation | None) -> str | None:
+    """Why this test is expected to fail, or None.
+
+    A passing test is "expected to fail" when its own check or one of its requirements is
+    listed (so a fixed gap shows up as fixed). A failing test is an expected failure only
+    when *every* violation it found is listed (by check ID or by one of the check's
+    requirements): an expected gap never hides a different, unexpected failure.
+    """
     settings = item.config.stash.get(_SETTINGS_KEY, None)
     if settings is None:
         try:
@@ -193,13 +297,21 @@ def _expected_reason(item: pytest.Item, info: dict[str, Any], violation: Violati
     expected = settings.expected_failures
     if not expected:
         return None
-    ids = [info["id"], *info["requirements"]]
-    if violation is not None:
-        ids.insert(0, violation.check_id)
-    for ident in ids:
-        if ident in expected:
-            return f"{ident}: {expected[ident]}"
-    return None
+
+    def listed(ids) -> str | None:
+        return next((ident for ident in ids if ident in expected), None)
+
+    if violation is None:
+        own = CHECKS.get(info["id"])
+        match = listed([info["id"], *(own.requirements if own else info["requirements"])])
+        return f"{match}: {expected[match]}" if match else None
+    reasons = []
+    for found in [violation, *violation.also]:
+        match = listed([found.check_id, *found.requirements])
+        if match is None:
+            return None
+        reasons.append(f"{match}: {expected[match]}")
+    return "; ".join(dict.fromkeys(reasons))
 
 
 _SETTINGS_KEY = pytest.StashKey[Settings]()

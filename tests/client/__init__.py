@@ -1,0 +1,1 @@
+"""twilio-python regression scenarios: live against the reference mock, and offline from cassettes/."""
