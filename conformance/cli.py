@@ -127,7 +127,8 @@ def _add_run(commands) -> None:
         description="Run every check of the Sim contract against a target and write reports. "
                     "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable.",
     )
-    run.add_argument("--target", metavar="URL", help="base URL of the server under test (default: embedded mock)")
+    run.add_argument("--target", metavar="URL", help="base URL of the server under test, or cassette:DIR to replay a "
+                     "recording offline (default: the embedded reference mock)")
     run.add_argument("--profile", metavar="FILE", help="target profile (TOML); required with --target")
     run.add_argument("--suite", choices=["read-only", "full"],
                      help="read-only sends no state-changing request (default: full; read-only for live Twilio)")
