@@ -26,7 +26,7 @@ PROPERTY = "supersim"
 # --- run settings and clients ---------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def settings(request: pytest.FixtureRequest) -> Settings:
+def sc_settings(request: pytest.FixtureRequest) -> Settings:
     """The run's target URL, profile, suite mode and generation settings."""
     try:
         return settings_from_options(request.config.getoption)
@@ -35,107 +35,107 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def target(settings: Settings) -> Iterator[Target]:
+def sc_target(sc_settings: Settings) -> Iterator[Target]:
     """The server under test, reached with timeouts, body caps and same-origin credentials."""
-    if _cassette(settings):  # recorded interactions answer in-process, never the network
+    if _cassette(sc_settings):  # recorded interactions answer in-process, never the network
         from conformance.replay import cassette_target
 
-        target = cassette_target(settings.target, settings.profile, timeout=settings.timeout)
-        yield target
-        target.close()
+        sc_target = cassette_target(sc_settings.target, sc_settings.profile, timeout=sc_settings.timeout)
+        yield sc_target
+        sc_target.close()
         return
-    target = Target(
-        base_url=settings.target,
-        profile=settings.profile,
-        kind="live" if settings.is_live else "url",
-        timeout=settings.timeout,
-        min_interval=(1.0 / settings.rate) if settings.rate else 0.0,
+    sc_target = Target(
+        base_url=sc_settings.target,
+        profile=sc_settings.profile,
+        kind="live" if sc_settings.is_live else "url",
+        timeout=sc_settings.timeout,
+        min_interval=(1.0 / sc_settings.rate) if sc_settings.rate else 0.0,
     )
-    yield target
-    target.close()
+    yield sc_target
+    sc_target.close()
 
 
-def _cassette(settings: Settings) -> bool:
+def _cassette(sc_settings: Settings) -> bool:
     """A ``cassette:DIR`` target (conformance.replay: record/replay work)."""
-    return settings.target.startswith("cassette:")
+    return sc_settings.target.startswith("cassette:")
 
 
-def _client(target: Target, account_sid: str) -> TargetClient:
-    return target.client(*target.profile.credentials(account_sid))
+def _client(sc_target: Target, account_sid: str) -> TargetClient:
+    return sc_target.client(*sc_target.profile.credentials(account_sid))
 
 
 @pytest.fixture(scope="session")
-def primary(target: Target) -> TargetClient:
+def sc_primary(sc_target: Target) -> TargetClient:
     """A client authenticated as the profile's primary account."""
-    return _client(target, target.profile.primary.sid)
+    return _client(sc_target, sc_target.profile.primary.sid)
 
 
 @pytest.fixture(scope="session")
-def subaccount(target: Target) -> TargetClient:
+def sc_subaccount(sc_target: Target) -> TargetClient:
     """A client authenticated as the primary account's first subaccount (skips if none)."""
-    subs = target.profile.subaccounts
+    subs = sc_target.profile.subaccounts
     if not subs:
         pytest.skip("the profile has no subaccount of the primary account")
-    return _client(target, subs[0].sid)
+    return _client(sc_target, subs[0].sid)
 
 
 @pytest.fixture(scope="session")
-def unrelated(target: Target) -> TargetClient:
+def sc_unrelated(sc_target: Target) -> TargetClient:
     """A client authenticated as an account unrelated to the primary (skips if none)."""
-    account = target.profile.unrelated
+    account = sc_target.profile.unrelated
     if account is None:
         pytest.skip("the profile has no unrelated account (role = \"unrelated\")")
-    return _client(target, account.sid)
+    return _client(sc_target, account.sid)
 
 
 @pytest.fixture(scope="session")
-def anonymous(target: Target) -> TargetClient:
+def sc_anonymous(sc_target: Target) -> TargetClient:
     """A client that sends no credentials at all."""
-    return target.client(None, None)
+    return sc_target.client(None, None)
 
 
 @pytest.fixture(scope="session")
-def pool(request: pytest.FixtureRequest, settings: Settings, target: Target, primary: TargetClient) -> Iterator[DataPool]:
+def sc_pool(request: pytest.FixtureRequest, sc_settings: Settings, sc_target: Target, sc_primary: TargetClient) -> Iterator[DataPool]:
     """The profile's SIMs, cards and fleets, shared out between scenarios and workers."""
-    pool = DataPool(settings.profile, share=worker_share(request.config))
-    yield pool
-    if settings.full and pool.originals:
-        notes = restore(pool, target, primary)
+    sc_pool = DataPool(sc_settings.profile, share=worker_share(request.config))
+    yield sc_pool
+    if sc_settings.full and sc_pool.originals:
+        notes = restore(sc_pool, sc_target, sc_primary)
         _write_restore_notes(request.config, notes)
 
 
 @pytest.fixture(scope="session")
-def callbacks(settings: Settings) -> Iterator[CallbackReceiver]:
+def sc_callbacks(sc_settings: Settings) -> Iterator[CallbackReceiver]:
     """A loopback callback receiver; its URLs are public ones with --callback-url-base."""
-    if _cassette(settings):
+    if _cassette(sc_settings):
         from conformance.replay import CALLBACK_SKIP
 
         pytest.skip(CALLBACK_SKIP)
-    receiver = CallbackReceiver(settings.callback_url_base, timeout=settings.callback_timeout)
+    receiver = CallbackReceiver(sc_settings.callback_url_base, timeout=sc_settings.callback_timeout)
     yield receiver
     receiver.close()
 
 
 @pytest.fixture
-def full_suite(settings: Settings) -> None:
+def sc_full_suite(sc_settings: Settings) -> None:
     """Skip a state-changing scenario in a read-only run."""
-    if _cassette(settings):
+    if _cassette(sc_settings):
         from conformance.replay import FULL_SKIP
 
         pytest.skip(FULL_SKIP)
-    if not settings.full:
+    if not sc_settings.full:
         pytest.skip("changes state on the target; runs only with --suite full")
 
 
-def restore(pool: DataPool, target: Target, primary: TargetClient) -> list[str]:
+def restore(sc_pool: DataPool, sc_target: Target, sc_primary: TargetClient) -> list[str]:
     """Put back what the run changed where the API allows it; return what could not be restored.
 
     Unique names, fleets and the owning account (a Sim that is still new) can be restored;
     a status cannot (a Sim never returns to new, and activations are asynchronous).
     """
     notes: list[str] = []
-    for original in pool.originals.values():
-        now, owner = _find(original.sid, target, primary)
+    for original in sc_pool.originals.values():
+        now, owner = _find(original.sid, sc_target, sc_primary)
         if now is None:
             notes.append(f"{original.sid}: not found afterwards; could not restore it")
             continue
@@ -151,7 +151,7 @@ def restore(pool: DataPool, target: Target, primary: TargetClient) -> list[str]:
         if now.get("unique_name") != original.unique_name and original.unique_name:
             form.append(("UniqueName", original.unique_name))
         if form:
-            answer = primary.post(f"/v1/Sims/{original.sid}", form=form, check=False)
+            answer = sc_primary.post(f"/v1/Sims/{original.sid}", form=form, check=False)
             if answer.status >= 300:
                 notes.append(f"{original.sid}: restoring {dict(form)} was refused ({answer.status})")
         if now.get("status") != original.status:
@@ -160,9 +160,9 @@ def restore(pool: DataPool, target: Target, primary: TargetClient) -> list[str]:
     return notes
 
 
-def _find(sid: str, target: Target, primary: TargetClient) -> tuple[dict | None, TargetClient | None]:
+def _find(sid: str, sc_target: Target, sc_primary: TargetClient) -> tuple[dict | None, TargetClient | None]:
     """The Sim as its current owner sees it (the run may have moved it to a subaccount)."""
-    clients = [primary] + [target.client(*target.profile.credentials(sub.sid)) for sub in target.profile.subaccounts]
+    clients = [sc_primary] + [sc_target.client(*sc_target.profile.credentials(sub.sid)) for sub in sc_target.profile.subaccounts]
     for client in clients:
         exchange = client.get(f"/v1/Sims/{sid}", check=False)
         if exchange.status == 200 and exchange.is_json and isinstance(exchange.json(), dict):
@@ -287,14 +287,14 @@ def _expected_reason(item: pytest.Item, info: dict[str, Any], violation: Violati
     when *every* violation it found is listed (by check ID or by one of the check's
     requirements): an expected gap never hides a different, unexpected failure.
     """
-    settings = item.config.stash.get(_SETTINGS_KEY, None)
-    if settings is None:
+    sc_settings = item.config.stash.get(_SETTINGS_KEY, None)
+    if sc_settings is None:
         try:
-            settings = settings_from_options(item.config.getoption)
+            sc_settings = settings_from_options(item.config.getoption)
         except ProfileError:
             return None
-        item.config.stash[_SETTINGS_KEY] = settings
-    expected = settings.expected_failures
+        item.config.stash[_SETTINGS_KEY] = sc_settings
+    expected = sc_settings.expected_failures
     if not expected:
         return None
 

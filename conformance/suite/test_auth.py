@@ -11,8 +11,8 @@ from conformance.suite.helpers import body, error_code, sims_of, walk
 check = pytest.mark.supersim_check
 
 
-def _some_sim(pool, account):
-    sims = pool.reserved_sims(account)
+def _some_sim(sc_pool, account):
+    sims = sc_pool.reserved_sims(account)
     if not sims:
         pytest.skip(f"the profile lists no SIM of account {account}")
     return sims[0]
@@ -21,11 +21,11 @@ def _some_sim(pool, account):
 @check(AUTH_MISSING)
 @pytest.mark.parametrize("method,path", [("GET", "/v1/Sims"), ("GET", "/v1/Sims/{sid}"), ("POST", "/v1/Sims/{sid}"),
                                          ("POST", "/v1/Sims")])
-def test_missing_credentials_are_401(request, anonymous, primary, pool, method, path):
+def test_missing_credentials_are_401(request, sc_anonymous, sc_primary, sc_pool, method, path):
     if method == "POST":
-        request.getfixturevalue("full_suite")  # a POST that a broken target accepts would change state
-    sid = _some_sim(pool, primary.account_sid).sid
-    exchange = anonymous.request(method, path.format(sid=sid), form=[("UniqueName", "x")] if method == "POST" else None)
+        request.getfixturevalue("sc_full_suite")  # a POST that a broken target accepts would change state
+    sid = _some_sim(sc_pool, sc_primary.account_sid).sid
+    exchange = sc_anonymous.request(method, path.format(sid=sid), form=[("UniqueName", "x")] if method == "POST" else None)
     expect(exchange.status == 401, AUTH_MISSING, "a request without credentials was not refused with 401",
            expected=401, received=exchange.status, exchange=exchange)
     expect(error_code(exchange) == 20003, AUTH_MISSING, "the 401 does not carry Twilio error code 20003",
@@ -34,9 +34,9 @@ def test_missing_credentials_are_401(request, anonymous, primary, pool, method, 
 
 @check(AUTH_WRONG)
 @pytest.mark.parametrize("method,path", [("GET", "/v1/Sims"), ("GET", "/v1/Sims/{sid}")])
-def test_wrong_token_is_401(target, primary, pool, method, path):
-    sid = _some_sim(pool, primary.account_sid).sid
-    wrong = target.client(primary.account_sid, "0" * 32 if primary.token != "0" * 32 else "f" * 32)
+def test_wrong_token_is_401(sc_target, sc_primary, sc_pool, method, path):
+    sid = _some_sim(sc_pool, sc_primary.account_sid).sid
+    wrong = sc_target.client(sc_primary.account_sid, "0" * 32 if sc_primary.token != "0" * 32 else "f" * 32)
     exchange = wrong.request(method, path.format(sid=sid))
     expect(exchange.status == 401, AUTH_WRONG, "a wrong Auth Token was not refused with 401",
            expected=401, received=exchange.status, exchange=exchange)
@@ -45,38 +45,38 @@ def test_wrong_token_is_401(target, primary, pool, method, path):
 
 
 @check(AUTH_OTHER_ACCOUNT)
-def test_other_accounts_sim_is_404_for_fetch(unrelated, primary, pool):
-    sim = _some_sim(pool, primary.account_sid)
-    exchange = unrelated.get(f"/v1/Sims/{sim.sid}")
+def test_other_accounts_sim_is_404_for_fetch(sc_unrelated, sc_primary, sc_pool):
+    sim = _some_sim(sc_pool, sc_primary.account_sid)
+    exchange = sc_unrelated.get(f"/v1/Sims/{sim.sid}")
     expect(exchange.status == 404, AUTH_OTHER_ACCOUNT,
            "another account's Sim was not invisible (404) to an unrelated account",
            expected=404, received=exchange.status, exchange=exchange)
     if sim.unique_name:
-        by_name = unrelated.get(f"/v1/Sims/{sim.unique_name}")
+        by_name = sc_unrelated.get(f"/v1/Sims/{sim.unique_name}")
         expect(by_name.status == 404, AUTH_OTHER_ACCOUNT, "another account's unique name resolved",
                expected=404, received=by_name.status, exchange=by_name)
 
 
 @check(AUTH_OTHER_ACCOUNT)
-@pytest.mark.usefixtures("full_suite")
-def test_other_accounts_sim_is_404_for_update(unrelated, primary, pool):
-    sim = _some_sim(pool, primary.account_sid)
-    exchange = unrelated.post(f"/v1/Sims/{sim.sid}", form={"UniqueName": "stolen-by-unrelated"})
+@pytest.mark.usefixtures("sc_full_suite")
+def test_other_accounts_sim_is_404_for_update(sc_unrelated, sc_primary, sc_pool):
+    sim = _some_sim(sc_pool, sc_primary.account_sid)
+    exchange = sc_unrelated.post(f"/v1/Sims/{sim.sid}", form={"UniqueName": "stolen-by-unrelated"})
     expect(exchange.status == 404, AUTH_OTHER_ACCOUNT,
            "an unrelated account could update (or learn about) another account's Sim",
            expected=404, received=exchange.status, exchange=exchange)
-    after = body(primary.get(f"/v1/Sims/{sim.sid}"))
+    after = body(sc_primary.get(f"/v1/Sims/{sim.sid}"))
     expect(after.get("unique_name") != "stolen-by-unrelated", AUTH_OTHER_ACCOUNT,
            "the unrelated account's update changed the Sim", expected=sim.unique_name, received=after.get("unique_name"))
 
 
 @check(AUTH_OTHER_ACCOUNT)
-def test_other_accounts_sims_absent_from_lists_and_filters(unrelated, primary, pool):
-    sim = _some_sim(pool, primary.account_sid)
-    listed = {s["sid"] for s in sims_of(walk(unrelated, {"PageSize": 1000}))}
+def test_other_accounts_sims_absent_from_lists_and_filters(sc_unrelated, sc_primary, sc_pool):
+    sim = _some_sim(sc_pool, sc_primary.account_sid)
+    listed = {s["sid"] for s in sims_of(walk(sc_unrelated, {"PageSize": 1000}))}
     expect(sim.sid not in listed, AUTH_OTHER_ACCOUNT, "another account's Sim appears in a list",
            expected=f"{sim.sid} absent", received="present")
-    exchange = unrelated.get("/v1/Sims", params={"Iccid": sim.iccid})
+    exchange = sc_unrelated.get("/v1/Sims", params={"Iccid": sim.iccid})
     expect(exchange.status == 200 and body(exchange)["sims"] == [], AUTH_OTHER_ACCOUNT,
            "the Iccid filter finds another account's Sim", expected="200 with sims []",
            received=f"{exchange.status} {exchange.excerpt()}", exchange=exchange)

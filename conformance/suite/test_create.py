@@ -11,35 +11,35 @@ from conformance.checks.scenarios import CREATE, CREATE_ERRORS, CREATE_FORM_ONLY
 from conformance.suite.helpers import body
 
 check = pytest.mark.supersim_check
-pytestmark = pytest.mark.usefixtures("full_suite")
+pytestmark = pytest.mark.usefixtures("sc_full_suite")
 
 
 @check(CREATE)
-def test_register_card(primary, pool):
-    card = pool.take_card(primary.account_sid, client=primary)
-    created = primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
+def test_register_card(sc_primary, sc_pool):
+    card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
+    created = sc_primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
     expect(created.status == 201, CREATE, "registering a registrable card did not answer 201",
            expected=201, received=created.status, exchange=created)
     sim = body(created)
-    expect(sim["account_sid"] == primary.account_sid, CREATE, "the registered Sim belongs to another account",
-           expected=primary.account_sid, received=sim["account_sid"], exchange=created)
-    fetched = primary.get(f"/v1/Sims/{sim['sid']}")
+    expect(sim["account_sid"] == sc_primary.account_sid, CREATE, "the registered Sim belongs to another account",
+           expected=sc_primary.account_sid, received=sim["account_sid"], exchange=created)
+    fetched = sc_primary.get(f"/v1/Sims/{sim['sid']}")
     expect(fetched.status == 200 and body(fetched)["iccid"] == card.iccid, CREATE,
            "the registered Sim cannot be fetched by its new SID", expected=f"200 with iccid {card.iccid}",
            received=f"{fetched.status} {fetched.excerpt()}", exchange=fetched)
-    found = primary.get("/v1/Sims", params={"Iccid": card.iccid})
+    found = sc_primary.get("/v1/Sims", params={"Iccid": card.iccid})
     expect([s["sid"] for s in body(found)["sims"]] == [sim["sid"]], CREATE,
            "the Iccid filter does not find the registered Sim", expected=[sim["sid"]],
            received=[s["sid"] for s in body(found)["sims"]], exchange=found)
-    again = primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
+    again = sc_primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
     expect(400 <= again.status < 500, CREATE_ERRORS, "registering the same card twice was not refused",
            expected="a 4xx (already registered)", received=again.status, exchange=again)
 
 
 @check(CREATE_ERRORS)
 @pytest.mark.parametrize("case", ["missing Iccid", "missing RegistrationCode", "wrong code", "unknown ICCID"])
-def test_registration_errors(primary, pool, case):
-    card = pool.take_card(primary.account_sid, client=primary)
+def test_registration_errors(sc_primary, sc_pool, case):
+    card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
     wrong_code = ("X" if card.registration_code[0] != "X" else "Y") + card.registration_code[1:]
     form = {
         "missing Iccid": {"RegistrationCode": card.registration_code},
@@ -47,23 +47,23 @@ def test_registration_errors(primary, pool, case):
         "wrong code": {"Iccid": card.iccid, "RegistrationCode": wrong_code},
         "unknown ICCID": {"Iccid": "89000000000000000001", "RegistrationCode": card.registration_code},
     }[case]
-    exchange = primary.post("/v1/Sims", form=form)
+    exchange = sc_primary.post("/v1/Sims", form=form)
     expect(400 <= exchange.status < 500, CREATE_ERRORS, f"a registration with {case} was not refused",
            expected="a 4xx with Twilio's error body", received=exchange.status, exchange=exchange)
     if case != "unknown ICCID":
-        listed = primary.get("/v1/Sims", params={"Iccid": card.iccid})
+        listed = sc_primary.get("/v1/Sims", params={"Iccid": card.iccid})
         expect(body(listed)["sims"] == [], CREATE_ERRORS, f"a refused registration ({case}) still added the Sim",
                expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)
 
 
 @check(CREATE_FORM_ONLY)
-def test_json_body_is_not_a_registration(primary, pool):
-    card = pool.take_card(primary.account_sid, client=primary)
+def test_json_body_is_not_a_registration(sc_primary, sc_pool):
+    card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
     payload = json.dumps({"Iccid": card.iccid, "RegistrationCode": card.registration_code}).encode()
-    exchange = primary.request("POST", "/v1/Sims", content=payload, headers={"Content-Type": "application/json"})
+    exchange = sc_primary.request("POST", "/v1/Sims", content=payload, headers={"Content-Type": "application/json"})
     expect(400 <= exchange.status < 500, CREATE_FORM_ONLY, "a JSON body was accepted as a registration",
            expected="a 4xx (parameters are read from an application/x-www-form-urlencoded body)",
            received=exchange.status, exchange=exchange)
-    listed = primary.get("/v1/Sims", params={"Iccid": card.iccid})
+    listed = sc_primary.get("/v1/Sims", params={"Iccid": card.iccid})
     expect(body(listed)["sims"] == [], CREATE_FORM_ONLY, "the JSON registration added the Sim",
            expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)

@@ -113,7 +113,7 @@ class GeneratedPhaseError(Exception):
 
 # --- configuration --------------------------------------------------------------------------
 
-def schemathesis_config(settings: Settings, phase: str, mode: str, operation: str | None = None) -> SchemathesisConfig:
+def schemathesis_config(sc_settings: Settings, phase: str, mode: str, operation: str | None = None) -> SchemathesisConfig:
     """The Schemathesis configuration of one phase of this run (of one operation, if given)."""
     operations: list[dict[str, Any]] = [
         {"include-operation-id": list(WRITE_OPERATIONS),
@@ -125,28 +125,28 @@ def schemathesis_config(settings: Settings, phase: str, mode: str, operation: st
         operations.append({"include-operation-id": "ListSim", "phases": {"stateful": {"enabled": False}}})
     phases: dict[str, Any] = {name: {"enabled": name == phase} for name in TESTING_PHASES}
     phases["examples"]["fill-missing"] = True
-    if not settings.full:
+    if not sc_settings.full:
         phases["coverage"]["unexpected-methods"] = list(SAFE_UNEXPECTED_METHODS)
     phases["stateful"]["max-steps"] = STATEFUL_STEPS
     data: dict[str, Any] = {
-        "base-url": settings.target,
+        "base-url": sc_settings.target,
         "workers": 1,
-        "request-timeout": settings.timeout,
+        "request-timeout": sc_settings.timeout,
         "auth": {"auto-signup": False},
         "output": {"sanitization": {"sensitive-markers": SENSITIVE_MARKERS}},
         "generation": {
             "mode": mode,
-            "max-examples": settings.max_examples,
+            "max-examples": sc_settings.max_examples,
             "database": "none",
             "allow-extra-parameters": False,
         },
         "phases": phases,
         "operations": operations,
     }
-    if settings.seed is not None:
-        data["seed"] = settings.seed
-    if settings.rate:
-        data["rate-limit"] = rate_limit(settings.rate)
+    if sc_settings.seed is not None:
+        data["seed"] = sc_settings.seed
+    if sc_settings.rate:
+        data["rate-limit"] = rate_limit(sc_settings.rate)
     return SchemathesisConfig.from_dict(data)
 
 
@@ -155,16 +155,16 @@ def rate_limit(rate: float) -> str:
     return f"{int(rate)}/s" if rate >= 1 else f"{max(int(rate * 60), 1)}/m"
 
 
-def load_schema(settings: Settings, phase: str, mode: str = "positive", operation: str | None = None):
+def load_schema(sc_settings: Settings, phase: str, mode: str = "positive", operation: str | None = None):
     """openapi.yaml under that configuration, authenticated as the primary account."""
-    config = schemathesis_config(settings, phase, mode, operation)
+    config = schemathesis_config(sc_settings, phase, mode, operation)
     schema = schemathesis.openapi.from_path(contract.openapi_path(), config=config)
-    schema.config.update(basic_auth=settings.profile.credentials(settings.profile.primary.sid))
+    schema.config.update(basic_auth=sc_settings.profile.credentials(sc_settings.profile.primary.sid))
 
     @schema.hook
     def map_case(context, case):
         # Positive list queries: no invented PageToken (see the module docstring).
-        if case.operation.label == "GET /v1/Sims" and case.meta is not None \
+        if case.operation.label == "GET /v1/Sims" and case.meta is not None\
                 and case.meta.generation.mode == GenerationMode.POSITIVE and case.query:
             case.query.pop("PageToken", None)
         return case
@@ -194,7 +194,7 @@ def run_engine(schema) -> tuple[list[Violation], list[str], int]:
                     key = (node.name, failure)  # Schemathesis' own identity: class, operation, key
                     if key in found:
                         continue
-                    response = recorder.find_response(case_id=failure.case_id or case_id) \
+                    response = recorder.find_response(case_id=failure.case_id or case_id)\
                         or recorder.find_response(case_id=case_id)
                     found[key] = violation_of(node.name, failure, exchange_from(response) if response else None)
         elif isinstance(event, events.NonFatalError):
@@ -221,21 +221,21 @@ def raise_for(check_id: str, label: str, violations: list[Violation]) -> None:
 # --- the tests --------------------------------------------------------------------------------
 
 @pytest.fixture
-def generated_target(target):
+def generated_target(sc_target):
     """The run's target, bound as the one our domain checks compare generated responses with."""
-    with bind_target(target):
-        yield target
+    with bind_target(sc_target):
+        yield sc_target
 
 
 @pytest.mark.parametrize(("phase_run", "operation"), [
     pytest.param(run, operation, id=f"{run[0]}-{operation}", marks=check(run[3]))
     for run in PHASE_RUNS for operation in OPERATIONS
 ])
-def test_generated(settings, generated_target, phase_run, operation):
+def test_generated(sc_settings, generated_target, phase_run, operation):
     _name, phase, mode, check_id = phase_run
-    if operation in WRITE_OPERATIONS and not settings.full:
+    if operation in WRITE_OPERATIONS and not sc_settings.full:
         pytest.skip(f"{operation} changes state on the target; generated only with --suite full")
-    schema = load_schema(settings, phase, mode, operation)
+    schema = load_schema(sc_settings, phase, mode, operation)
     violations, skips, sent = run_engine(schema)
     raise_for(check_id, operation, violations)
     if not sent:
@@ -243,17 +243,17 @@ def test_generated(settings, generated_target, phase_run, operation):
 
 
 @check(GEN_STATEFUL)
-def test_generated_stateful(settings, full_suite, pool, primary, callbacks, generated_target):
-    schema = load_schema(settings, "stateful")
+def test_generated_stateful(sc_settings, sc_full_suite, sc_pool, sc_primary, sc_callbacks, generated_target):
+    schema = load_schema(sc_settings, "stateful")
     cards = []
     for _ in range(STATEFUL_CARDS):
         try:
-            cards.append(pool.take_card(primary.account_sid))
+            cards.append(sc_pool.take_card(sc_primary.account_sid))
         except pytest.skip.Exception:
             break
     if not cards:
         pytest.skip("the profile has no registrable card left for the stateful phase to register")
-    callback_url = callbacks.url_for("generated-stateful")
+    callback_url = sc_callbacks.url_for("generated-stateful")
     registrations = iter(range(10**9))
     last_response: list[Any] = []
 
@@ -274,10 +274,10 @@ def test_generated_stateful(settings, full_suite, pool, primary, callbacks, gene
             # Hypothesis replays the minimal failing sequence last, so a failure is about this one.
             last_response[:] = [response]
 
-    if settings.seed is not None:
-        Workflow = hypothesis.seed(settings.seed)(Workflow)
+    if sc_settings.seed is not None:
+        Workflow = hypothesis.seed(sc_settings.seed)(Workflow)
     run_settings = hypothesis.settings(schema.config.get_hypothesis_settings(phase="stateful"),
-                                       max_examples=settings.max_examples, database=None)
+                                       max_examples=sc_settings.max_examples, database=None)
     try:
         Workflow.run(settings=run_settings)
     except BaseExceptionGroup as group:

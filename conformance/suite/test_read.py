@@ -15,8 +15,8 @@ check = pytest.mark.supersim_check
 STATUSES = ["new", "ready", "active", "inactive"]
 
 
-def _one_reserved(pool, account, **filters):
-    sims = pool.reserved_sims(account, **filters)
+def _one_reserved(sc_pool, account, **filters):
+    sims = sc_pool.reserved_sims(account, **filters)
     if not sims:
         pytest.skip(f"the profile lists no SIM of account {account} matching {filters or 'any'}")
     return sims[0]
@@ -24,9 +24,9 @@ def _one_reserved(pool, account, **filters):
 
 @check(FETCH_BY_SID)
 @pytest.mark.parametrize("status", STATUSES)
-def test_fetch_by_sid(primary, pool, status):
-    seed = _one_reserved(pool, primary.account_sid, status=status)
-    exchange = primary.get(f"/v1/Sims/{seed.sid}")
+def test_fetch_by_sid(sc_primary, sc_pool, status):
+    seed = _one_reserved(sc_pool, sc_primary.account_sid, status=status)
+    exchange = sc_primary.get(f"/v1/Sims/{seed.sid}")
     expect(exchange.status == 200, FETCH_BY_SID, "fetching a SIM of the account did not answer 200",
            expected=200, received=exchange.status, exchange=exchange)
     sim = body(exchange)
@@ -37,13 +37,13 @@ def test_fetch_by_sid(primary, pool, status):
 
 
 @check(FETCH_BY_NAME)
-def test_fetch_by_unique_name_is_fetch_by_sid(primary, pool):
-    named = [s for s in pool.reserved_sims(primary.account_sid) if s.unique_name]
+def test_fetch_by_unique_name_is_fetch_by_sid(sc_primary, sc_pool):
+    named = [s for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.unique_name]
     if not named:
         pytest.skip("the profile lists no SIM with a unique_name among the reserved SIMs")
     seed = named[0]
-    by_sid = primary.get(f"/v1/Sims/{seed.sid}")
-    by_name = primary.get(f"/v1/Sims/{seed.unique_name}")
+    by_sid = sc_primary.get(f"/v1/Sims/{seed.sid}")
+    by_name = sc_primary.get(f"/v1/Sims/{seed.unique_name}")
     expect(by_name.status == 200, FETCH_BY_NAME, "fetching by unique name did not answer 200",
            expected=200, received=by_name.status, exchange=by_name)
     expect(body(by_name) == body(by_sid), FETCH_BY_NAME,
@@ -53,8 +53,8 @@ def test_fetch_by_unique_name_is_fetch_by_sid(primary, pool):
 
 @check(FETCH_UNKNOWN)
 @pytest.mark.parametrize("key", ["HS" + "0" * 32, "HSffffffffffffffffffffffffffffffff", "no-such-unique-name"])
-def test_fetch_unknown_is_404(primary, key):
-    exchange = primary.get(f"/v1/Sims/{key}")
+def test_fetch_unknown_is_404(sc_primary, key):
+    exchange = sc_primary.get(f"/v1/Sims/{key}")
     expect(exchange.status == 404, FETCH_UNKNOWN, "an unknown Sim did not answer 404",
            expected=404, received=exchange.status, exchange=exchange)
     expect(error_code(exchange) == 20404, FETCH_UNKNOWN, "the 404 does not carry Twilio error code 20404",
@@ -62,8 +62,8 @@ def test_fetch_unknown_is_404(primary, key):
 
 
 @check(LIST_DEFAULT)
-def test_plain_list_is_first_page_of_50(primary):
-    exchange = primary.get("/v1/Sims")
+def test_plain_list_is_first_page_of_50(sc_primary):
+    exchange = sc_primary.get("/v1/Sims")
     expect(exchange.status == 200, LIST_DEFAULT, "GET /v1/Sims did not answer 200",
            expected=200, received=exchange.status, exchange=exchange)
     meta = body(exchange)["meta"]
@@ -75,13 +75,13 @@ def test_plain_list_is_first_page_of_50(primary):
 
 @check(PAGE_WALK)
 @pytest.mark.parametrize("page_size", [7, 50, 1000])
-def test_walk_visits_every_sim_once(primary, pool, page_size):
-    pages = walk(primary, {"PageSize": page_size})
+def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
+    pages = walk(sc_primary, {"PageSize": page_size})
     sids = [sim["sid"] for sim in sims_of(pages)]
     duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
     expect(not duplicates, PAGE_WALK, f"the walk at PageSize={page_size} returned Sims more than once",
            expected="each Sim once", received=duplicates[:5], exchange=pages[-1])
-    missing = sorted(s.sid for s in pool.reserved_sims(primary.account_sid) if s.sid not in set(sids))
+    missing = sorted(s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.sid not in set(sids))
     expect(not missing, PAGE_WALK, f"the walk at PageSize={page_size} missed Sims of the account",
            expected="every Sim of the account", received=f"missing {missing[:5]}", exchange=pages[-1])
     for index, page in enumerate(pages):
@@ -107,7 +107,7 @@ def test_walk_visits_every_sim_once(primary, pool, page_size):
                "first_page_url changes during the walk", expected=body(pages[0])["meta"]["first_page_url"],
                received=meta["first_page_url"], exchange=page)
     if len(pages) > 1:
-        back = primary.get(body(pages[1])["meta"]["previous_page_url"])
+        back = sc_primary.get(body(pages[1])["meta"]["previous_page_url"])
         expect([s["sid"] for s in body(back)["sims"]] == [s["sid"] for s in body(pages[0])["sims"]], PAGE_WALK,
                "previous_page_url of the second page does not lead back to the first page",
                expected=[s["sid"] for s in body(pages[0])["sims"]][:3], received=[s["sid"] for s in body(back)["sims"]][:3],
@@ -134,8 +134,8 @@ def _describes(meta_url: str, requested: str, index: int, page_size: int) -> boo
 @check(PAGE_SIZE_BOUNDS)
 @pytest.mark.parametrize("size,accepted", [(1, True), (1000, True), (0, False), (1001, False), (-5, False),
                                            ("ten", False), ("2.5", False)])
-def test_page_size_bounds(primary, size, accepted):
-    exchange = primary.get("/v1/Sims", params={"PageSize": size})
+def test_page_size_bounds(sc_primary, size, accepted):
+    exchange = sc_primary.get("/v1/Sims", params={"PageSize": size})
     if accepted:
         expect(exchange.status == 200, PAGE_SIZE_BOUNDS, f"PageSize={size} is within 1..1000 but was refused",
                expected=200, received=exchange.status, exchange=exchange)
@@ -148,72 +148,72 @@ def test_page_size_bounds(primary, size, accepted):
 
 
 @check(PAGE_INDEX_BOUNDS)
-def test_negative_page_is_refused(primary):
-    exchange = primary.get("/v1/Sims", params={"Page": -1})
+def test_negative_page_is_refused(sc_primary):
+    exchange = sc_primary.get("/v1/Sims", params={"Page": -1})
     expect(exchange.status == 400, PAGE_INDEX_BOUNDS, "Page=-1 was not refused",
            expected=400, received=exchange.status, exchange=exchange)
 
 
 @check(FILTER_STATUS)
 @pytest.mark.parametrize("status", STATUSES + ["scheduled"])
-def test_status_filter(primary, pool, status):
-    pages = walk(primary, {"Status": status, "PageSize": 1000})
+def test_status_filter(sc_primary, sc_pool, status):
+    pages = walk(sc_primary, {"Status": status, "PageSize": 1000})
     sids = {sim["sid"] for sim in sims_of(pages)}
-    missing = [s.sid for s in pool.reserved_sims(primary.account_sid, status=status) if s.sid not in sids]
+    missing = [s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status) if s.sid not in sids]
     expect(not missing, FILTER_STATUS, f"the Status={status} filter left out Sims in that status",
            expected="every Sim in that status", received=f"missing {missing[:5]}", exchange=pages[0])
-    others = [s.sid for s in pool.reserved_sims(primary.account_sid) if s.status != status and s.sid in sids]
+    others = [s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.status != status and s.sid in sids]
     expect(not others, FILTER_STATUS, f"the Status={status} filter answered Sims in other statuses",
            expected=f"only {status}", received=others[:5], exchange=pages[0])
 
 
 @check(FILTER_FLEET)
-def test_fleet_filter_by_sid_and_name(primary, pool):
-    fleets = [f for f in pool.fleets(primary.account_sid) if pool.reserved_sims(primary.account_sid, fleet=f.sid)]
+def test_fleet_filter_by_sid_and_name(sc_primary, sc_pool):
+    fleets = [f for f in sc_pool.fleets(sc_primary.account_sid) if sc_pool.reserved_sims(sc_primary.account_sid, fleet=f.sid)]
     if not fleets:
         pytest.skip("the profile lists no fleet of the primary account with SIMs")
     for fleet in fleets:
-        by_sid = {s["sid"] for s in sims_of(walk(primary, {"Fleet": fleet.sid, "PageSize": 1000}))}
-        expected = {s.sid for s in pool.reserved_sims(primary.account_sid, fleet=fleet.sid)}
+        by_sid = {s["sid"] for s in sims_of(walk(sc_primary, {"Fleet": fleet.sid, "PageSize": 1000}))}
+        expected = {s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, fleet=fleet.sid)}
         expect(expected <= by_sid, FILTER_FLEET, f"the Fleet={fleet.sid} filter left out Sims of that fleet",
                expected=sorted(expected)[:5], received=sorted(by_sid)[:5])
         if fleet.unique_name:
-            pages = walk(primary, {"Fleet": fleet.unique_name, "PageSize": 1000})
+            pages = walk(sc_primary, {"Fleet": fleet.unique_name, "PageSize": 1000})
             by_name = {s["sid"] for s in sims_of(pages)}
             expect(by_name == by_sid, FILTER_FLEET, "filtering by the fleet's unique name answers other Sims than by its SID",
                    expected=sorted(by_sid)[:5], received=sorted(by_name)[:5], exchange=pages[0])
 
 
 @check(FILTER_ICCID)
-def test_iccid_filter_finds_exactly_one(primary, pool):
-    seed = _one_reserved(pool, primary.account_sid)
-    exchange = primary.get("/v1/Sims", params={"Iccid": seed.iccid})
+def test_iccid_filter_finds_exactly_one(sc_primary, sc_pool):
+    seed = _one_reserved(sc_pool, sc_primary.account_sid)
+    exchange = sc_primary.get("/v1/Sims", params={"Iccid": seed.iccid})
     sims = body(exchange)["sims"]
     expect([s["sid"] for s in sims] == [seed.sid], FILTER_ICCID, "the Iccid filter did not answer exactly that one Sim",
            expected=[seed.sid], received=[s.get("sid") for s in sims], exchange=exchange)
 
 
 @check(FILTER_ICCID)
-def test_iccid_filter_unknown_is_empty(primary):
-    exchange = primary.get("/v1/Sims", params={"Iccid": "89000000000000000000"})
+def test_iccid_filter_unknown_is_empty(sc_primary):
+    exchange = sc_primary.get("/v1/Sims", params={"Iccid": "89000000000000000000"})
     expect(exchange.status == 200 and body(exchange)["sims"] == [], FILTER_ICCID,
            "an ICCID that is not on the account did not answer 200 with an empty list",
            expected="200 with sims []", received=f"{exchange.status} {exchange.excerpt()}", exchange=exchange)
 
 
 @check(FILTER_COMBINED)
-def test_status_and_fleet_combined(primary, pool):
-    pairs = [(s.status, s.fleet) for s in pool.reserved_sims(primary.account_sid) if s.fleet]
+def test_status_and_fleet_combined(sc_primary, sc_pool):
+    pairs = [(s.status, s.fleet) for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.fleet]
     if not pairs:
         pytest.skip("the profile lists no SIM with a fleet")
     status, fleet = pairs[0]
-    pages = walk(primary, {"Status": status, "Fleet": fleet, "PageSize": 5})
+    pages = walk(sc_primary, {"Status": status, "Fleet": fleet, "PageSize": 5})
     for sim in sims_of(pages):
         if sim["status"] != status or sim["fleet_sid"] != fleet:
             fail(FILTER_COMBINED, "a combined Status and Fleet filter answered a Sim matching only one of them",
                  expected={"status": status, "fleet_sid": fleet},
                  received={"sid": sim["sid"], "status": sim["status"], "fleet_sid": sim["fleet_sid"]}, exchange=pages[0])
-    wanted = {s.sid for s in pool.reserved_sims(primary.account_sid, status=status, fleet=fleet)}
+    wanted = {s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status, fleet=fleet)}
     got = {s["sid"] for s in sims_of(pages)}
     expect(wanted <= got, FILTER_COMBINED, "the combined filter left out Sims matching both",
            expected=sorted(wanted), received=sorted(got)[:5], exchange=pages[0])

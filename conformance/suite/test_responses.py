@@ -16,35 +16,35 @@ load_all()
 
 
 @pytest.fixture(scope="session")
-def sample(primary, anonymous, pool) -> list[Exchange]:
+def sample(sc_primary, sc_anonymous, sc_pool) -> list[Exchange]:
     """One request of each kind, sent without checking (the tests below check them)."""
     exchanges = [
-        primary.get("/v1/Sims", check=False),
-        primary.get("/v1/Sims", params={"PageSize": 3}, check=False),
-        primary.get("/v1/Sims", params={"PageSize": 0}, check=False),
-        primary.get("/v1/Sims", params={"Iccid": "89000000000000000000"}, check=False),
-        primary.get("/v1/Sims/HS" + "0" * 32, check=False),
-        anonymous.get("/v1/Sims", check=False),
+        sc_primary.get("/v1/Sims", check=False),
+        sc_primary.get("/v1/Sims", params={"PageSize": 3}, check=False),
+        sc_primary.get("/v1/Sims", params={"PageSize": 0}, check=False),
+        sc_primary.get("/v1/Sims", params={"Iccid": "89000000000000000000"}, check=False),
+        sc_primary.get("/v1/Sims/HS" + "0" * 32, check=False),
+        sc_anonymous.get("/v1/Sims", check=False),
     ]
     for status in ("new", "ready", "active", "inactive"):
-        exchanges.append(primary.get("/v1/Sims", params={"Status": status, "PageSize": 5}, check=False))
-        for seed in pool.reserved_sims(primary.account_sid, status=status)[:1]:
-            exchanges.append(primary.get(f"/v1/Sims/{seed.sid}", check=False))
-            exchanges.append(primary.get("/v1/Sims", params={"Iccid": seed.iccid}, check=False))
+        exchanges.append(sc_primary.get("/v1/Sims", params={"Status": status, "PageSize": 5}, check=False))
+        for seed in sc_pool.reserved_sims(sc_primary.account_sid, status=status)[:1]:
+            exchanges.append(sc_primary.get(f"/v1/Sims/{seed.sid}", check=False))
+            exchanges.append(sc_primary.get("/v1/Sims", params={"Iccid": seed.iccid}, check=False))
             if seed.unique_name:
-                exchanges.append(primary.get(f"/v1/Sims/{seed.unique_name}", check=False))
-    for fleet in pool.fleets(primary.account_sid)[:2]:
-        exchanges.append(primary.get("/v1/Sims", params={"Fleet": fleet.sid}, check=False))
+                exchanges.append(sc_primary.get(f"/v1/Sims/{seed.unique_name}", check=False))
+    for fleet in sc_pool.fleets(sc_primary.account_sid)[:2]:
+        exchanges.append(sc_primary.get("/v1/Sims", params={"Fleet": fleet.sid}, check=False))
         if fleet.unique_name:
-            exchanges.append(primary.get("/v1/Sims", params={"Fleet": fleet.unique_name}, check=False))
+            exchanges.append(sc_primary.get("/v1/Sims", params={"Fleet": fleet.unique_name}, check=False))
     return exchanges
 
 
 @pytest.mark.parametrize("check_id", [pytest.param(c.id, marks=pytest.mark.supersim_check(c.id), id=c.id)
                                       for c in sorted(response_checks(), key=lambda c: c.id)])
-def test_response_check(target, sample, check_id):
+def test_response_check(sc_target, sample, check_id):
     check = CHECKS[check_id]
     for exchange in sample:
         if exchange.error:
             raise Violation(check_id, f"the target did not answer: {exchange.error}", exchange=exchange)
-        check.func(target, exchange)
+        check.func(sc_target, exchange)

@@ -22,7 +22,7 @@ from conformance.checks.scenarios import (
 from conformance.suite.helpers import body, wait_until
 
 check = pytest.mark.supersim_check
-pytestmark = pytest.mark.usefixtures("full_suite")
+pytestmark = pytest.mark.usefixtures("sc_full_suite")
 
 
 def _name(label: str) -> str:
@@ -32,32 +32,32 @@ def _name(label: str) -> str:
 # --- unique names and fleets ----------------------------------------------------------------
 
 @check(UNIQUE_NAME)
-def test_unique_name_is_set_and_unique(primary, pool):
-    first = pool.take_sim(primary, primary.account_sid, "new")
-    second = pool.take_sim(primary, primary.account_sid, "new")
+def test_unique_name_is_set_and_unique(sc_primary, sc_pool):
+    first = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    second = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
     name = _name("un")
-    updated = primary.post(f"/v1/Sims/{first['sid']}", form={"UniqueName": name})
+    updated = sc_primary.post(f"/v1/Sims/{first['sid']}", form={"UniqueName": name})
     expect(updated.status == 200 and body(updated)["unique_name"] == name, UNIQUE_NAME,
            "setting UniqueName did not answer 200 with the new name", expected=f"200 with unique_name {name}",
            received=f"{updated.status} {updated.excerpt()}", exchange=updated)
-    by_name = primary.get(f"/v1/Sims/{name}")
+    by_name = sc_primary.get(f"/v1/Sims/{name}")
     expect(by_name.status == 200 and body(by_name)["sid"] == first["sid"], UNIQUE_NAME,
            "the new unique name does not address the Sim", expected=first["sid"],
            received=f"{by_name.status} {by_name.excerpt()}", exchange=by_name)
-    clash = primary.post(f"/v1/Sims/{second['sid']}", form={"UniqueName": name})
+    clash = sc_primary.post(f"/v1/Sims/{second['sid']}", form={"UniqueName": name})
     expect(400 <= clash.status < 500, UNIQUE_NAME, "a second Sim was given a unique name already in use",
            expected="a 4xx (409 or 400)", received=clash.status, exchange=clash)
-    after = body(primary.get(f"/v1/Sims/{name}"))
+    after = body(sc_primary.get(f"/v1/Sims/{name}"))
     expect(after["sid"] == first["sid"], UNIQUE_NAME, "after the clash the name addresses another Sim",
            expected=first["sid"], received=after["sid"])
 
 
 @check(UPDATE_FLEET_SYNC)
-def test_fleet_of_new_sim_by_sid_and_by_name(primary, pool):
-    fleets = [f for f in pool.need_fleets(primary.account_sid, 1)]
-    sim = pool.take_sim(primary, primary.account_sid, "new", with_fleet=False)
+def test_fleet_of_new_sim_by_sid_and_by_name(sc_primary, sc_pool):
+    fleets = [f for f in sc_pool.need_fleets(sc_primary.account_sid, 1)]
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
     fleet = fleets[0]
-    updated = primary.post(f"/v1/Sims/{sim['sid']}", form={"Fleet": fleet.sid})
+    updated = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Fleet": fleet.sid})
     expect(updated.status == 200, UPDATE_FLEET_SYNC, "a fleet change of a new Sim was not synchronous (200)",
            expected=200, received=updated.status, exchange=updated)
     expect(body(updated)["fleet_sid"] == fleet.sid and body(updated)["status"] == "new", UPDATE_FLEET_SYNC,
@@ -65,8 +65,8 @@ def test_fleet_of_new_sim_by_sid_and_by_name(primary, pool):
            received={k: body(updated).get(k) for k in ("fleet_sid", "status")}, exchange=updated)
     named = [f for f in fleets if f.unique_name]
     if named:
-        other = pool.take_sim(primary, primary.account_sid, "new", with_fleet=False)
-        by_name = primary.post(f"/v1/Sims/{other['sid']}", form={"Fleet": named[-1].unique_name})
+        other = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
+        by_name = sc_primary.post(f"/v1/Sims/{other['sid']}", form={"Fleet": named[-1].unique_name})
         expect(by_name.status == 200 and body(by_name)["fleet_sid"] == named[-1].sid, UPDATE_FLEET_SYNC,
                "Fleet given by unique name did not set that fleet's SID", expected=named[-1].sid,
                received=f"{by_name.status} {by_name.excerpt()}", exchange=by_name)
@@ -76,11 +76,11 @@ def test_fleet_of_new_sim_by_sid_and_by_name(primary, pool):
 @pytest.mark.parametrize("form", [{"Status": "scheduled"}, {"Status": "deleted"}, {"Status": "ACTIVE"},
                                   {"CallbackMethod": "PUT", "CallbackUrl": "https://example.com/cb"},
                                   {"Fleet": "HF" + "0" * 32}], ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()))
-def test_invalid_update_values_are_refused(primary, pool, form):
-    sims = pool.reserved_sims(primary.account_sid, status="new")
+def test_invalid_update_values_are_refused(sc_primary, sc_pool, form):
+    sims = sc_pool.reserved_sims(sc_primary.account_sid, status="new")
     if not sims:
         pytest.skip("the profile lists no new SIM")
-    exchange = primary.post(f"/v1/Sims/{sims[0].sid}", form=form)
+    exchange = sc_primary.post(f"/v1/Sims/{sims[0].sid}", form=form)
     expect(400 <= exchange.status < 500, UPDATE_INVALID, f"the invalid update {form} was not refused",
            expected="a 4xx naming the parameter", received=exchange.status, exchange=exchange)
 
@@ -89,24 +89,24 @@ def test_invalid_update_values_are_refused(primary, pool, form):
 
 @check(READY_ONLY_FROM_NEW)
 @pytest.mark.parametrize("status", ["active", "inactive"])
-def test_ready_only_from_new(primary, pool, status):
-    sim = pool.take_sim(primary, primary.account_sid, status)
-    exchange = primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "ready"})
+def test_ready_only_from_new(sc_primary, sc_pool, status):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status)
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "ready"})
     expect(400 <= exchange.status < 500, READY_ONLY_FROM_NEW, f"an {status} Sim was allowed to become ready",
            expected="a 4xx", received=exchange.status, exchange=exchange)
-    now = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+    now = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
     expect(now["status"] == status, READY_ONLY_FROM_NEW, "the refused transition changed the status anyway",
            expected=status, received=now["status"])
 
 
 @check(NO_RETURN_TO_NEW)
 @pytest.mark.parametrize("status", ["ready", "active", "inactive"])
-def test_never_back_to_new(primary, pool, status):
-    sim = pool.take_sim(primary, primary.account_sid, status)
-    exchange = primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "new"})
+def test_never_back_to_new(sc_primary, sc_pool, status):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status)
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "new"})
     expect(400 <= exchange.status < 500, NO_RETURN_TO_NEW, f"a {status} Sim was allowed back to new",
            expected="a 4xx", received=exchange.status, exchange=exchange)
-    now = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+    now = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
     expect(now["status"] == status, NO_RETURN_TO_NEW, "the refused transition changed the status anyway",
            expected=status, received=now["status"])
 
@@ -153,8 +153,8 @@ def _server_time(exchange) -> datetime | None:
         return None
 
 
-def _check_callback(callbacks, url, sim_after, token, method, check_id):
-    calls = callbacks.wait(url, count=1, timeout=callbacks.timeout)
+def _check_callback(sc_callbacks, url, sim_after, token, method, check_id):
+    calls = sc_callbacks.wait(url, count=1, timeout=sc_callbacks.timeout)
     expect(len(calls) == 1, check_id, "not exactly one callback arrived for the asynchronous update",
            expected=f"1 {method} request to {url}", received=f"{len(calls)} request(s)")
     call = calls[0]
@@ -190,30 +190,30 @@ def _check_callback(callbacks, url, sim_after, token, method, check_id):
 
 @check(ASYNC_ACTIVATE)
 @pytest.mark.parametrize("final", ["ready", "active"])
-def test_activation_is_asynchronous(primary, pool, final):
-    sim = pool.take_sim(primary, primary.account_sid, "new")
-    _scheduled_then_final(primary, ASYNC_ACTIVATE, sim, {"Status": final}, final)
+def test_activation_is_asynchronous(sc_primary, sc_pool, final):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    _scheduled_then_final(sc_primary, ASYNC_ACTIVATE, sim, {"Status": final}, final)
 
 
 @check(ASYNC_DEACTIVATE)
-def test_deactivation_is_asynchronous(primary, pool):
-    sim = pool.take_sim(primary, primary.account_sid, "active")
-    _scheduled_then_final(primary, ASYNC_DEACTIVATE, sim, {"Status": "inactive"}, "inactive")
+def test_deactivation_is_asynchronous(sc_primary, sc_pool):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active")
+    _scheduled_then_final(sc_primary, ASYNC_DEACTIVATE, sim, {"Status": "inactive"}, "inactive")
 
 
 @check(ASYNC_REACTIVATE)
-def test_reactivation_is_asynchronous(primary, pool):
-    sim = pool.take_sim(primary, primary.account_sid, "inactive")
-    _scheduled_then_final(primary, ASYNC_REACTIVATE, sim, {"Status": "active"}, "active")
+def test_reactivation_is_asynchronous(sc_primary, sc_pool):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive")
+    _scheduled_then_final(sc_primary, ASYNC_REACTIVATE, sim, {"Status": "active"}, "active")
 
 
 @check(ASYNC_FLEET)
 @pytest.mark.parametrize("status", ["active", "ready"])
-def test_fleet_change_of_activated_sim(primary, pool, status):
-    fleets = pool.need_fleets(primary.account_sid, 2)
-    sim = pool.take_sim(primary, primary.account_sid, status, with_fleet=True)
+def test_fleet_change_of_activated_sim(sc_primary, sc_pool, status):
+    fleets = sc_pool.need_fleets(sc_primary.account_sid, 2)
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=True)
     new_fleet = next(f for f in fleets if f.sid != sim["fleet_sid"])
-    _, done = _scheduled_then_final(primary, ASYNC_FLEET, sim, {"Fleet": new_fleet.sid}, status,
+    _, done = _scheduled_then_final(sc_primary, ASYNC_FLEET, sim, {"Fleet": new_fleet.sid}, status,
                                     fleet_before=sim["fleet_sid"])
     expect(done["fleet_sid"] == new_fleet.sid, ASYNC_FLEET, "after the fleet change completed, fleet_sid is not the new fleet",
            expected=new_fleet.sid, received=done["fleet_sid"])
@@ -221,63 +221,63 @@ def test_fleet_change_of_activated_sim(primary, pool, status):
 
 @check(CALLBACK_POST)
 @pytest.mark.parametrize("method", [None, "POST"], ids=["default-method", "POST"])
-def test_post_callback(primary, pool, callbacks, method):
-    sim = pool.take_sim(primary, primary.account_sid, "active")
-    url = callbacks.url_for("post")
+def test_post_callback(sc_primary, sc_pool, sc_callbacks, method):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active")
+    url = sc_callbacks.url_for("post")
     form = {"Status": "inactive", "CallbackUrl": url, **({"CallbackMethod": method} if method else {})}
-    _, done = _scheduled_then_final(primary, CALLBACK_POST, sim, form, "inactive")
-    _check_callback(callbacks, url, done, primary.token, "POST", CALLBACK_POST)
+    _, done = _scheduled_then_final(sc_primary, CALLBACK_POST, sim, form, "inactive")
+    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_POST)
 
 
 @check(CALLBACK_GET)
-def test_get_callback(primary, pool, callbacks):
-    sim = pool.take_sim(primary, primary.account_sid, "inactive")
-    url = callbacks.url_for("get")
+def test_get_callback(sc_primary, sc_pool, sc_callbacks):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive")
+    url = sc_callbacks.url_for("get")
     form = {"Status": "active", "CallbackUrl": url, "CallbackMethod": "GET"}
-    _, done = _scheduled_then_final(primary, CALLBACK_GET, sim, form, "active")
-    _check_callback(callbacks, url, done, primary.token, "GET", CALLBACK_GET)
+    _, done = _scheduled_then_final(sc_primary, CALLBACK_GET, sim, form, "active")
+    _check_callback(sc_callbacks, url, done, sc_primary.token, "GET", CALLBACK_GET)
 
 
 @check(CALLBACK_POST)
-def test_callback_names_the_unique_name(primary, pool, callbacks):
-    sim = pool.take_sim(primary, primary.account_sid, "new")
+def test_callback_names_the_unique_name(sc_primary, sc_pool, sc_callbacks):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
     name = _name("cb")
-    named = primary.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": name})
+    named = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": name})
     sim = body(named)
-    url = callbacks.url_for("named")
-    _, done = _scheduled_then_final(primary, CALLBACK_POST, sim, {"Status": "active", "CallbackUrl": url}, "active")
-    _check_callback(callbacks, url, done, primary.token, "POST", CALLBACK_POST)
+    url = sc_callbacks.url_for("named")
+    _, done = _scheduled_then_final(sc_primary, CALLBACK_POST, sim, {"Status": "active", "CallbackUrl": url}, "active")
+    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_POST)
 
 
 @check(CALLBACK_SIGNATURE)
-def test_callback_signature(primary, pool, callbacks):
-    sim = pool.take_sim(primary, primary.account_sid, "new")
-    url = callbacks.url_for("signed") + "?ref=conformance"
-    _, done = _scheduled_then_final(primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready")
-    _check_callback(callbacks, url, done, primary.token, "POST", CALLBACK_SIGNATURE)
+def test_callback_signature(sc_primary, sc_pool, sc_callbacks):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    url = sc_callbacks.url_for("signed") + "?ref=conformance"
+    _, done = _scheduled_then_final(sc_primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready")
+    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_SIGNATURE)
 
 
 # --- automatic ready -> active (needs the mock's control endpoints) -------------------------
 
 @pytest.fixture(scope="session")
-def mock_control(primary):
+def mock_control(sc_primary):
     """The reference mock's /_mock/ control endpoints (skips on targets without them)."""
-    exchange = primary.get("/_mock/", check=False)
+    exchange = sc_primary.get("/_mock/", check=False)
     if exchange.status != 200 or not isinstance(body(exchange), dict) or "now" not in body(exchange):
         pytest.skip("the target has no /_mock/ control endpoints: data use and the passing of months "
                     "cannot be simulated against it")
-    return primary
+    return sc_primary
 
 
 @check(AUTO_ACTIVE)
 @pytest.mark.parametrize("trigger", ["250KB of data", "five SMS Commands", "three months"])
-def test_ready_becomes_active_automatically(primary, pool, mock_control, trigger):
-    sim = pool.take_sim(primary, primary.account_sid, "ready")
+def test_ready_becomes_active_automatically(sc_primary, sc_pool, mock_control, trigger):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "ready")
     before_limit = {"250KB of data": {"data_kb": 249}, "five SMS Commands": {"sms_commands": 4}}.get(trigger)
     if before_limit:
         mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], **before_limit}),
                              headers={"Content-Type": "application/json"}, check=False)
-        still = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+        still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
         expect(still["status"] == "ready", AUTO_ACTIVE, f"the Sim turned active before {trigger} was reached",
                expected="ready", received=still["status"])
         last = {"data_kb": 1} if "data_kb" in before_limit else {"sms_commands": 1}
@@ -288,12 +288,12 @@ def test_ready_becomes_active_automatically(primary, pool, mock_control, trigger
         # that other scenarios (or xdist workers) are using.
         mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], "ready_seconds": 88 * 24 * 3600}),
                              headers={"Content-Type": "application/json"}, check=False)
-        still = body(primary.get(f"/v1/Sims/{sim['sid']}"))
+        still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
         expect(still["status"] == "ready", AUTO_ACTIVE, "the Sim turned active before three months in ready",
                expected="ready", received=still["status"])
         mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], "ready_seconds": 5 * 24 * 3600}),
                              headers={"Content-Type": "application/json"}, check=False)
-    after = wait_until(primary, sim["sid"], lambda s: s["status"] not in ("ready", "scheduled"), timeout=5)
+    after = wait_until(sc_primary, sim["sid"], lambda s: s["status"] not in ("ready", "scheduled"), timeout=5)
     expect(after["status"] == "active", AUTO_ACTIVE, f"a ready Sim did not become active after {trigger}",
            expected="active", received=after["status"])
 
