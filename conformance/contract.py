@@ -102,7 +102,8 @@ class ContractError:
         return f"{self.path}: {self.message} [rule: {self.rule} at {self.schema_path}]"
 
 
-def _json_path(parts: Iterable[Any]) -> str:
+def json_path(parts: Iterable[Any]) -> str:
+    """A JSON path for an error location, e.g. ``$.sims[0].sid``."""
     out = "$"
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -117,11 +118,11 @@ def validate(kind: str, document: Any) -> list[ContractError]:
     """
     errors = []
     for error in validator_for(kind).iter_errors(document):
-        errors.extend(_leaves(error))
+        errors.extend(leaf_errors(error))
     errors.sort(key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     return [
         ContractError(
-            path=_json_path(e.absolute_path),
+            path=json_path(e.absolute_path),
             rule=str(e.validator),
             schema_path="/".join(str(p) for p in e.absolute_schema_path),
             message=e.message,
@@ -130,11 +131,11 @@ def validate(kind: str, document: Any) -> list[ContractError]:
     ]
 
 
-def _leaves(error):
+def leaf_errors(error):
     """The most specific errors under one error (null branches of a nullable type dropped)."""
     if not error.context:
         return [error]
-    leaves = [leaf for sub in error.context for leaf in _leaves(sub)]
+    leaves = [leaf for sub in error.context for leaf in leaf_errors(sub)]
     meaningful = [leaf for leaf in leaves if not (leaf.validator == "type" and leaf.validator_value == "null")]
     return meaningful or [error]
 

@@ -23,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = [
@@ -167,22 +167,6 @@ def _load(document: Any, kind: str, function: str) -> Any:
 
 # --- mapping schema errors to requirements --------------------------------------------------------
 
-def _leaves(error):
-    """The most specific errors under one (null branches of a nullable type dropped), as contract.validate."""
-    if not error.context:
-        return [error]
-    leaves = [leaf for sub in error.context for leaf in _leaves(sub)]
-    meaningful = [leaf for leaf in leaves if not (leaf.validator == "type" and leaf.validator_value == "null")]
-    return meaningful or [error]
-
-
-def _json_path(parts: Iterable[Any]) -> str:
-    out = "$"
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
 def _missing_name(message: str) -> str | None:
     match = _REQUIRED.match(message)
     return match.group("name")[1:-1] if match else None
@@ -251,7 +235,7 @@ def _schema_problems(kind: str, document: Any) -> list[Problem]:
 
     found = []
     for error in contract.validator_for(kind).iter_errors(document):
-        for leaf in _leaves(error):
+        for leaf in contract.leaf_errors(error):
             parts = list(leaf.absolute_path)
             rule = str(leaf.validator)
             message = leaf.message if len(leaf.message) <= 2 * _MAX_TEXT else leaf.message[: 2 * _MAX_TEXT] + "..."
@@ -260,7 +244,7 @@ def _schema_problems(kind: str, document: Any) -> list[Problem]:
             missing = _missing_name(leaf.message) if rule == "required" else None
             if missing is not None:  # point at the missing property itself
                 parts, value = [*parts, missing], None
-            found.append(Problem(requirements, _json_path(parts), rule, message, value))
+            found.append(Problem(requirements, contract.json_path(parts), rule, message, value))
     return found
 
 
