@@ -71,7 +71,7 @@ GENERATED_CHECK_IDS = (GEN_EXAMPLES, GEN_COVERAGE, GEN_FUZZ_POSITIVE, GEN_FUZZ_N
 # names what broke and which requirements it guards, like any other check of the kit.
 
 _BUILTIN: dict[str, tuple[str, list[str], str]] = {
-    "not_a_server_error": ("GEN-ST-SERVER-ERROR", [],
+    "not_a_server_error": ("GEN-ST-SERVER-ERROR", ["SIM-ERR-007"],
                            "No generated request makes the target answer 5xx"),
     "status_code_conformance": ("GEN-ST-STATUS", ["SIM-ERR-002"],
                                 "Every answer has a status code the contract documents for the operation"),
@@ -95,8 +95,9 @@ _BUILTIN: dict[str, tuple[str, list[str], str]] = {
                      "A request without or with wrong credentials is refused with 401"),
     "ensure_resource_availability": ("GEN-ST-AVAILABILITY", ["SIM-CREATE-001", "SIM-FETCH-001", "SIM-ADDR-001"],
                                      "A Sim just registered can be fetched and updated right away"),
-    "use_after_free": ("GEN-ST-USE-AFTER-FREE", [], "A deleted resource is gone (no Sim operation deletes)"),
-    "unsupported_method": ("GEN-ST-METHOD", [],
+    "use_after_free": ("GEN-ST-USE-AFTER-FREE", ["SIM-ERR-001"],
+                       "A resource that is gone answers 404 (no Sim operation deletes, so this never fires)"),
+    "unsupported_method": ("GEN-ST-METHOD", ["SIM-ERR-007"],
                            "An undocumented method on a Sim path is refused with 405"),
 }
 _BUILTIN_OTHER = ("GEN-ST-OTHER", [], "Any other Schemathesis check passes")

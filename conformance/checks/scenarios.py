@@ -31,8 +31,7 @@ FILTER_STATUS = _c("SCN-FILTER-STATUS", requirements=["SIM-FILTER-001", "SIM-FIL
                    title="Each Status filter answers exactly the Sims in that status")
 FILTER_FLEET = _c("SCN-FILTER-FLEET", requirements=["SIM-FILTER-003", "SIM-FILTER-004"],
                   title="The Fleet filter by SID and by unique name answer the same Sims, all of that fleet")
-FILTER_ICCID = _c("SCN-FILTER-ICCID", requirements=["SIM-FILTER-005", "SIM-FILTER-006", "SIM-FILTER-007",
-                                                    "SIM-FETCH-003"],
+FILTER_ICCID = _c("SCN-FILTER-ICCID", requirements=["SIM-FILTER-005", "SIM-FILTER-006", "SIM-FILTER-007"],
                   title="The Iccid filter answers exactly the one Sim with that ICCID, or an empty list")
 FILTER_COMBINED = _c("SCN-FILTER-COMBINED", requirements=["SIM-FILTER-001", "SIM-FILTER-003", "SIM-LIST-010"],
                      title="Status and Fleet filters combine (intersection) and stay in the page URLs")
