@@ -9,8 +9,9 @@ that carries no token.
 from __future__ import annotations
 
 import base64
-import io
 import json
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -24,20 +25,30 @@ from conformance.checks.generated import (
 from conformance.exchange import Exchange
 from conformance.mock.server import start_mock
 from conformance.profile import default_profile, dump_profile
-from conformance.runner import RunOptions, run
 from conformance.suite.fixtures import first_violation
 
+load_all()
 SEED = 1
 #: RFC 9110 safe methods: all a read-only run may send.
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 OPERATIONS = ("ListSim", "FetchSim", "CreateSim", "UpdateSim")
 
 
-def run_generated(tmp_path, keyword: str, *, max_examples: int = 5, **options) -> tuple[int, dict]:
+def run_generated(tmp_path, keyword: str, *, max_examples: int = 5, target: str | None = None,
+                  profile: str | None = None, suite: str | None = None, faults: tuple[str, ...] = ()) -> tuple[int, dict]:
+    """``supersim-conformance run`` in its own process, as a user runs it (a nested in-process
+    pytest session would share Hypothesis' and Schemathesis' global state with this one)."""
     report_dir = tmp_path / "report"
-    code = run(RunOptions(keyword=keyword, report_dir=str(report_dir), max_examples=max_examples, seed=SEED,
-                          progress=False, **options), stream=io.StringIO())
-    return code, json.loads((report_dir / "report.json").read_text())
+    args = [sys.executable, "-m", "conformance", "run", "-k", keyword, "--report-dir", str(report_dir),
+            "--max-examples", str(max_examples), "--seed", str(SEED), "--no-progress"]
+    for flag, value in (("--target", target), ("--profile", profile), ("--suite", suite)):
+        if value:
+            args += [flag, value]
+    for fault in faults:
+        args += ["--fault", fault]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads((report_dir / "report.json").read_text())
 
 
 def unexplained_failures(report: dict) -> list[str]:
