@@ -383,6 +383,7 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
         ("failed", "## What it gets wrong (requirements whose guarding check failed; the failing checks named)"),
         ("blocked", "## Not reached (its checks stopped on another failure first)"),
         ("skipped", "## Not exercised (the profile or target lacked what the checks need)"),
+        ("not-covered", "## Not covered (no check of this run's selection guards it)"),
     ):
         if heading:
             out += ["", heading, ""]

@@ -52,7 +52,7 @@ def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         state = request.app.state.mock
         try:
-            account = http.authenticate(request, state)
+            account = http.authenticate(request.headers.get("authorization"), state)
             state.settle()
             result = await handler(request, account)
             return http.json_response(200, result)

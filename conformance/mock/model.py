@@ -55,9 +55,13 @@ class ListQuery:
     page_token: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SimView:
-    """One Sim as it was at one instant (taken under the store's lock), ready to render."""
+    """One Sim as it was at one instant (taken under the store's lock), ready to render.
+
+    Immutable and hashable: the store keeps each Sim's latest one and ``render`` memoises
+    encodings by it (slots keep the 100,000 kept snapshots of a big store small).
+    """
 
     sid: str
     account_sid: str
@@ -67,6 +71,11 @@ class SimView:
     fleet_sid: str | None
     date_created: datetime
     date_updated: datetime
+
+    def __hash__(self) -> int:
+        """The SID's (cached) string hash: cheap for ``render.sim_bytes``'s memo, and consistent
+        with ``==`` (equal views have equal SIDs; two versions of one Sim differ under ``==``)."""
+        return hash(self.sid)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,21 @@
-"""Turning Sim snapshots and pages into the JSON documents the API returns.
+"""Turning Sim snapshots and pages into the JSON documents the API returns, and into their bytes.
 
 Every URL is absolute and built from the base URL the *request* arrived at (so a proxy in
 front of the mock, or a client following ``next_page_url`` verbatim, stays on the mock).
 The URL-shaped planted faults live here and nowhere else.
+
+:func:`encode` is the one JSON encoder of the Twilio surface (the same bytes Starlette's
+``JSONResponse`` would send). :func:`sim_bytes` and :func:`page_bytes` are the encoded forms
+of :func:`sim_json` and :func:`page_json`, byte for byte, built from memoised per-Sim
+encodings: encoding is most of the cost of a list page, and most Sims do not change between
+two requests.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,24 +24,56 @@ from conformance.mock.model import ListQuery, PageResult, SimView
 
 EVIL_BASE = "http://evil.example.invalid"
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+#: Encoded Sims :func:`sim_bytes` remembers (a few full 1,000-Sim pages).
+SIM_CACHE_SIZE = 4096
+#: List page URLs :func:`list_url` remembers.
+URL_CACHE_SIZE = 256
+#: Distinct (scheme, forwarding headers, Host, socket) combinations :func:`base_url_of` remembers.
+BASE_CACHE_SIZE = 256
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def encode(document: Any) -> bytes:
+    """Compact UTF-8 JSON, exactly as Starlette's ``JSONResponse`` renders a document."""
+    return _ENCODER.encode(document).encode("utf-8")
 
 
 def base_url(scheme: str, headers: dict[str, str], server: tuple[str, int | None] | None) -> str:
     """``scheme://host`` the client used: X-Forwarded-Proto/-Host first, then Host, then the socket.
 
+    ``headers`` are the request's headers with lower-case names.
+    """
+    return base_url_of(
+        scheme,
+        headers.get("x-forwarded-proto", ""),
+        headers.get("x-forwarded-host", ""),
+        headers.get("host", ""),
+        tuple(server) if server is not None else None,
+    )
+
+
+@lru_cache(maxsize=BASE_CACHE_SIZE)
+def base_url_of(
+    scheme: str, forwarded_proto: str, forwarded_host: str, host: str, server: tuple[str, int | None] | None
+) -> str:
+    """:func:`base_url` from the three header values ("" when absent) and the socket.
+
     Header values that do not look like a host (or a scheme) are ignored, so a hostile
     header cannot inject a path or a second URL into the links the mock hands out.
+    Memoised: a client sends the same few values on every request, and checking them
+    cost about as much as finding the Sim.
     """
-    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    proto = forwarded_proto.split(",")[0].strip().lower()
     if proto not in ("http", "https"):
         proto = scheme if scheme in ("http", "https") else "http"
-    for candidate in (headers.get("x-forwarded-host", "").split(",")[0].strip(), headers.get("host", "").strip()):
+    for candidate in (forwarded_host.split(",")[0].strip(), host.strip()):
         if candidate and _HOST.match(candidate):
             return f"{proto}://{candidate}"
     if server is not None:
-        host, port = server
-        host = f"[{host}]" if ":" in host else host
-        return f"{proto}://{host}" + (f":{port}" if port else "")
+        address, port = server
+        address = f"[{address}]" if ":" in address else address
+        return f"{proto}://{address}" + (f":{port}" if port else "")
     return f"{proto}://localhost"
 
 
@@ -60,8 +100,13 @@ def sim_json(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> d
     }
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def list_url(base: str, query: ListQuery, page: int, token: str | None, faults: frozenset[str]) -> str:
-    """A list page URL: the filters as the client gave them, then PageSize, Page, PageToken."""
+    """A list page URL: the filters as the client gave them, then PageSize, Page, PageToken.
+
+    Memoised (``urlencode`` was a tenth of a 50-Sim page): each page carries three or four of
+    these, and a client walking or re-reading a list asks for the same ones again.
+    """
     root = "" if "relative-urls" in faults else base
     params: list[tuple[str, str]] = []
     for name, value in (("Status", query.status), ("Fleet", query.fleet), ("Iccid", query.iccid)):
@@ -73,8 +118,33 @@ def list_url(base: str, query: ListQuery, page: int, token: str | None, faults: 
     return f"{root}/v1/Sims?{urlencode(params)}"
 
 
+@lru_cache(maxsize=SIM_CACHE_SIZE)
+def sim_bytes(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> bytes:
+    """:func:`sim_json`, encoded.
+
+    Memoised on the snapshot itself: a :class:`SimView` is immutable and holds every field
+    that is rendered, so equal views (with the same base URL and faults) encode to the same
+    bytes, and a changed Sim is a different key.
+    """
+    return encode(sim_json(sim, base, faults))
+
+
 def page_json(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A list page with the meta block exactly as the documentation shows it."""
+    return {
+        "meta": page_meta(result, query, base, faults),
+        "sims": [sim_json(sim, base, faults) for sim in result.sims],
+    }
+
+
+def page_bytes(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> bytes:
+    """``encode(page_json(...))``, byte for byte, from the memoised encodings of its Sims."""
+    sims = b",".join([sim_bytes(sim, base, faults) for sim in result.sims])
+    return b'{"meta":' + encode(page_meta(result, query, base, faults)) + b',"sims":[' + sims + b"]}"
+
+
+def page_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The meta block of a list page: its own, first, next and previous page URLs."""
     here = list_url(base, query, query.page, query.page_token, faults)
     next_url = None
     if result.next_token:
@@ -87,14 +157,11 @@ def page_json(result: PageResult, query: ListQuery, base: str, faults: frozenset
     if result.previous_token:
         previous_url = list_url(base, query, max(query.page - 1, 0), result.previous_token, faults)
     return {
-        "meta": {
-            "first_page_url": list_url(base, query, 0, None, faults),
-            "key": "items" if "meta-key-wrong" in faults else "sims",
-            "next_page_url": next_url,
-            "page": query.page,
-            "page_size": query.page_size,
-            "previous_page_url": previous_url,
-            "url": here,
-        },
-        "sims": [sim_json(sim, base, faults) for sim in result.sims],
+        "first_page_url": list_url(base, query, 0, None, faults),
+        "key": "items" if "meta-key-wrong" in faults else "sims",
+        "next_page_url": next_url,
+        "page": query.page,
+        "page_size": query.page_size,
+        "previous_page_url": previous_url,
+        "url": here,
     }

@@ -6,12 +6,14 @@ port is known (and printed) before the first request can arrive.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import Iterable, Iterator, TextIO
 
 import httpx
 import uvicorn
@@ -151,13 +153,33 @@ def serve(
     )
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
     try:
-        print(BANNER.format(url=url), file=out, flush=True)
-        print(f"primary account {primary.sid} ({token_note})", file=out, flush=True)
-        if chosen:
-            print(f"planted faults: {', '.join(sorted(chosen))}", file=out, flush=True)
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:  # Ctrl-C before uvicorn took over the signal, or re-raised after its shutdown
+        with _ctrl_c_stops(server):
+            print(BANNER.format(url=url), file=out, flush=True)
+            print(f"primary account {primary.sid} ({token_note})", file=out, flush=True)
+            if chosen:
+                print(f"planted faults: {', '.join(sorted(chosen))}", file=out, flush=True)
+            server.run(sockets=[sock])
+    except KeyboardInterrupt:  # belt and braces: a Ctrl-C re-raised by anything after the shutdown
         pass
     finally:
         sock.close()
     return 0
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(server: uvicorn.Server) -> Iterator[None]:
+    """From the banner on, Ctrl-C asks ``server`` to stop, also before uvicorn installs its own handler.
+
+    With Python's default handler a Ctrl-C in that window raises KeyboardInterrupt wherever
+    the interpreter is, and when that is a finalizer or weakref callback (garbage collection
+    during startup) the exception is printed and dropped: the mock then served on, ignoring
+    the Ctrl-C. ``server.handle_exit`` only sets a flag, which uvicorn checks once started.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, server.handle_exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -11,10 +11,12 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any, Iterable
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl
 
 from conformance.mock.callbacks import Dispatcher
-from conformance.mock.clock import Clock
+from conformance.mock.clock import Clock, iso
 from conformance.mock.faults import validate_faults
 from conformance.mock.store import Store
 from conformance.profile import Profile, RegistrableCard, default_profile
@@ -23,8 +25,68 @@ log = logging.getLogger("conformance.mock")
 
 #: Requests kept in the log (oldest dropped first).
 REQUEST_LOG_SIZE = 10_000
+#: Distinct verified Authorization header values remembered (the cache is emptied when full).
+LOGIN_CACHE_SIZE = 1024
 #: Seconds between sweeps for the three-months rule when nothing else wakes the scheduler.
 SWEEP_INTERVAL = 30.0
+
+
+class LoggedRequest:
+    """One request-log entry, kept raw until the log is read.
+
+    Decoding every header, parsing the query string and formatting the time on every request
+    cost a fifth of a fetch, and most entries are never read. So an entry keeps the request's
+    header list and query bytes as they arrived, and :meth:`as_dict` formats them the first
+    time the log is read; the contents are those the entry would have had if formatted at once.
+    The operations fill in ``account``, ``query`` (the parsed parameters), ``form``,
+    ``operation`` and ``violations`` as they go; ``status`` and ``id`` are set when it is logged.
+    """
+
+    __slots__ = ("moment", "method", "path", "raw_query", "raw_headers", "query", "form", "status",
+                 "account", "operation", "violations", "id", "_formatted")
+
+    def __init__(self, scope: Mapping[str, Any], moment: datetime):
+        self.moment = moment
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.raw_query: bytes = scope.get("query_string", b"")
+        self.raw_headers: tuple[tuple[bytes, bytes], ...] = tuple(scope.get("headers", ()))
+        self.query: dict[str, str] | None = None
+        """None until the operation has parsed the query (then the log shows what it parsed)."""
+        self.form: dict[str, str] | None = None
+        self.status: int | None = None
+        self.account: str | None = None
+        self.operation: str | None = None
+        self.violations: list[dict[str, Any]] = []
+        self.id: int | None = None
+        self._formatted: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as ``GET /_mock/requests`` shows it (Authorization left out); built once."""
+        if self._formatted is None:
+            headers = {}
+            for name, value in self.raw_headers:
+                key = name.decode("latin-1").lower()
+                if key != "authorization":
+                    headers[key] = value.decode("latin-1")
+            query = self.query
+            if query is None:  # never parsed (e.g. refused before): the lenient reading of the raw bytes
+                query = dict(parse_qsl(self.raw_query.decode("utf-8", "replace"), keep_blank_values=True))
+            self._formatted = {
+                "time": iso(self.moment),
+                "method": self.method,
+                "path": self.path,
+                "query_string": self.raw_query.decode("latin-1"),
+                "query": query,
+                "form": self.form,
+                "headers": headers,
+                "status": self.status,
+                "account": self.account,
+                "operation": self.operation,
+                "violations": self.violations,
+                "id": self.id,
+            }
+        return self._formatted
 
 
 class MockState:
@@ -48,8 +110,9 @@ class MockState:
         self.clock = clock or Clock()
         self.store = Store(self.profile, clock=self.clock, faults=self.faults, async_delay=async_delay)
         self.dispatcher = Dispatcher(self.store.token_for, self.faults)
-        self._log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._log: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
+        self._logins: dict[str, str] = {}
         self._ids = iter(range(1, 1 << 62))
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -101,8 +164,9 @@ class MockState:
 
     # ------------------------------------------------------------------ convenience for tests
     def reset(self) -> None:
-        """Back to the profile's initial state; empties the request and callback logs."""
+        """Back to the profile's initial state; empties the request and callback logs and the login cache."""
         self.store.reset()
+        self.forget_logins()
         self.clear_requests()
         self.dispatcher.clear()
 
@@ -140,17 +204,41 @@ class MockState:
             return self.store.new_card()
         return self.store.add_cards([RegistrableCard(iccid=iccid, registration_code=registration_code or "")])[0]
 
+    # ------------------------------------------------------------------ login cache
+    def known_login(self, authorization: str) -> str | None:
+        """The account an Authorization header value was already verified for, or None.
+
+        Checking Basic credentials (base64 + a constant-time compare) on every request cost
+        as much as finding the Sim. Only values that passed the check are remembered, under
+        the exact header value, so a hit means those very credentials were accepted before;
+        a wrong token is never remembered and is checked (and refused) every time. The
+        accounts' tokens come from the profile and never change during the state's life;
+        :meth:`reset` empties the cache all the same.
+        """
+        return self._logins.get(authorization)
+
+    def remember_login(self, authorization: str, account: str) -> None:
+        """Remember a header value that passed the credentials check (see :meth:`known_login`)."""
+        if len(self._logins) >= LOGIN_CACHE_SIZE:
+            self._logins.clear()
+        self._logins[authorization] = account
+
+    def forget_logins(self) -> None:
+        """Empty the login cache (on reset: credentials are always checked afresh afterwards)."""
+        self._logins.clear()
+
     # ------------------------------------------------------------------ request log
-    def log_request(self, entry: dict[str, Any]) -> None:
+    def log_request(self, entry: LoggedRequest) -> None:
         with self._log_lock:
-            entry["id"] = next(self._ids)
+            entry.id = next(self._ids)
             self._log.append(entry)
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """Every logged request to the Twilio surface, oldest first."""
+        """Every logged request to the Twilio surface, oldest first (formatted now, see :class:`LoggedRequest`)."""
         with self._log_lock:
-            return list(self._log)
+            entries = list(self._log)
+        return [entry.as_dict() for entry in entries]
 
     @property
     def violations(self) -> list[dict[str, Any]]:
