@@ -84,6 +84,16 @@ def test_prism_fails_where_a_stateless_mock_must(prism_run):
         "SCN-UPDATE-INVALID": "answers 422 problem+json to invalid updates",
         "SCN-CREATE": "does not keep the registered Sim",
         "SCN-UNIQUE-NAME": "does not keep a unique name",
+        "SCN-FILTER-FLEET": "ignores the Fleet filter",
+        "SCN-FILTER-COMBINED": "ignores combined filters",
+        "SCN-PAGE-INDEX-BOUNDS": "answers Page=-1 with 422, not 400",
+        "SCN-PAGE-WALK": "pages are examples, not a walk of the account's Sims",
+        "SCN-UPDATE-FLEET-SYNC": "does not apply a fleet change",
+        "SCN-CREATE-ERRORS": "accepts registrations without Iccid or with a wrong code",
+        "SCN-ASYNC-ACTIVATE": "never answers scheduled",
+        "SCN-MOVE-TO-SUB": "does not move Sims between accounts",
+        "SCN-MOVE-FROM-SUB": "does not move Sims between accounts",
+        "RESP-FETCH-IDENTITY": "answers every SID with the same example Sim",
     }
     missing = {k: v for k, v in expected.items() if k not in caught}
     assert not missing, f"Prism was expected to fail these (why in each value): {missing}"

@@ -53,6 +53,14 @@ ZOO: dict[str, tuple[set[str], str]] = {
     "move-non-new-allowed": ({"SCN-MOVE-RULES"}, "test_only_new_sims_move"),
     "move-to-unrelated-allowed": ({"SCN-MOVE-RULES"}, "test_move_to_unrelated"),
     "no-auto-activate": ({"SCN-AUTO-ACTIVE"}, "automatically"),
+    "date-updated-before-created": ({"RESP-SIM-DATES"}, "test_response_check or test_fetch_by_sid"),
+    "ignore-fleet-filter": ({"RESP-FILTER-FLEET", "SCN-FILTER-FLEET", "SCN-FILTER-COMBINED"},
+                            "test_response_check or fleet_filter or combined"),
+    "list-shows-other-accounts": ({"RESP-ACCOUNT"}, "test_response_check or test_walk"),
+    "unique-name-not-addressable": ({"SCN-FETCH-NAME", "SCN-UNIQUE-NAME"}, "unique_name"),
+    "default-page-size-20": ({"SCN-LIST-DEFAULT", "RESP-PAGE-META"}, "test_plain_list"),
+    "json-body-accepted": ({"SCN-CREATE-JSON"}, "test_json_body"),
+    "move-keeps-foreign-fleet": ({"SCN-MOVE-FLEET"}, "test_sim_with_fleet_needs_a_fleet"),
 }
 
 

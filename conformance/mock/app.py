@@ -240,7 +240,7 @@ async def prepare(call: Call, operation: str) -> Prepared:
                 "rule": "form-encoding-required", "parameter": None, "location": "header",
                 "message": "a request body without Content-Type (application/x-www-form-urlencoded expected)",
             })
-        body = forms.body_params(raw, content_type)
+        body = forms.body_params(raw, content_type, call.state.faults)
         entry.form = body
     for violation in check_request(operation, query, body):
         _add_violation(entry, violation.as_dict())

@@ -46,6 +46,13 @@ FAULTS: dict[str, str] = {
     "move-non-new-allowed": "AccountSid moves are accepted for Sims that are not new",
     "move-to-unrelated-allowed": "AccountSid moves to any known account (even unrelated) are accepted",
     "no-auto-activate": "a ready Sim never becomes active by data use, SMS Commands or time",
+    "date-updated-before-created": "every Sim shows a date_updated one day before its date_created",
+    "ignore-fleet-filter": "the Fleet filter of a list is ignored",
+    "list-shows-other-accounts": "an unfiltered list also holds the Sims of every other account",
+    "unique-name-not-addressable": "a unique name never addresses its Sim in the URL (404)",
+    "default-page-size-20": "a list without PageSize answers pages of 20 (documented default: 50)",
+    "json-body-accepted": "POST bodies sent as JSON are read as if they were form parameters",
+    "move-keeps-foreign-fleet": "a Sim with a fleet moves to another account without a Fleet, keeping the old one",
 }
 
 

@@ -8,6 +8,8 @@ each is a 400 whose message names the parameter, never an exception deeper down.
 
 from __future__ import annotations
 
+import json
+
 import re
 from urllib.parse import unquote_plus, urlsplit
 
@@ -66,11 +68,18 @@ def unique_params(pairs: list[tuple[str, str]], where: str) -> dict[str, str]:
     return params
 
 
-def body_params(body: bytes, content_type: str | None) -> dict[str, str]:
+def body_params(body: bytes, content_type: str | None, faults: frozenset[str] = frozenset()) -> dict[str, str]:
     """Parameters of a POST body, which must be form-encoded (an empty body is no parameters)."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if not body.strip():
         return {}
+    if media == "application/json" and "json-body-accepted" in faults:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return {str(k): str(v) for k, v in data.items()}
     if media and media != FORM:
         raise bad_request(
             f"Request body must be form-encoded ({FORM}), not {media}; send parameters like Iccid=...&RegistrationCode=...",
@@ -110,7 +119,7 @@ def list_query(params: dict[str, str], faults: frozenset[str] = frozenset()) -> 
     if fleet is not None and not fleet:
         raise bad_request("Fleet must be the SID or unique name of a Fleet, not empty", rule="invalid-value", parameter="Fleet")
     maximum = None if "page-size-over-max-accepted" in faults else MAX_PAGE_SIZE
-    page_size = _integer(params, "PageSize", 50, 1, maximum)
+    page_size = _integer(params, "PageSize", 20 if "default-page-size-20" in faults else 50, 1, maximum)
     page = _integer(params, "Page", 0, 0, None)
     token = params.get("PageToken") or None
     return ListQuery(status=status, fleet=fleet, iccid=params.get("Iccid"), page_size=page_size, page=page, page_token=token)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -94,7 +95,8 @@ def sim_json(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> d
         "fleet_sid": sim.fleet_sid,
         "iccid": sim.iccid,
         "date_created": iso(sim.date_created),
-        "date_updated": iso(sim.date_updated),
+        "date_updated": iso(sim.date_created - timedelta(days=1)) if "date-updated-before-created" in faults
+        else iso(sim.date_updated),
         "url": url,
         "links": {"billing_periods": url + "/BillingPeriods", "sim_ip_addresses": url + "/IpAddresses"},
     }

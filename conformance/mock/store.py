@@ -270,7 +270,7 @@ class Store:
         if SIM_SID.match(ref):
             sim = self.sims.get(ref)
             return sim if sim is not None and sim.account == account else None
-        sids = self.names.get((account, ref))
+        sids = self.names.get((account, ref)) if "unique-name-not-addressable" not in self.faults else None
         if sids:
             return self.sims[min(sids, key=lambda s: self.sims[s].seq)]
         return None
@@ -361,7 +361,7 @@ class Store:
         tests: list[Callable[[_Sim], bool]] = []
         lists: list[list[int]] = []
         fleet_sid = None
-        if query.fleet is not None:
+        if query.fleet is not None and "ignore-fleet-filter" not in self.faults:
             fleet_sid = self._fleet(account, query.fleet)
             if fleet_sid is None:
                 raise not_found(f"Fleet {query.fleet} was not found")
@@ -381,6 +381,8 @@ class Store:
             lists.append(match)
             tests.append(lambda sim: sim.iccid == query.iccid)
         if not lists:
+            if "list-shows-other-accounts" in self.faults:
+                return sorted(self.by_seq), None
             return self._keys(("a", account)), None
         lists.sort(key=len)
 
@@ -495,7 +497,7 @@ class Store:
             raise bad_request(
                 f"AccountSid can only be changed while the Sim's status is new (it is {sim.status})"
             )
-        if sim.fleet is not None and request.fleet is UNSET:
+        if sim.fleet is not None and request.fleet is UNSET and "move-keeps-foreign-fleet" not in self.faults:
             raise bad_request(
                 "Fleet is required when moving a Sim that is assigned to a Fleet: give a Fleet of "
                 f"account {target} or an empty Fleet to remove it"

@@ -247,6 +247,46 @@ def no_auto_activate(ctx):
     assert ctx.http.get(f"/v1/Sims/{sim.sid}").json()["status"] == "ready"
 
 
+def date_updated_before_created(ctx):
+    body = ctx.http.get(f"/v1/Sims/{ctx.sims()[0].sid}").json()
+    assert body["date_updated"] < body["date_created"]
+
+
+def ignore_fleet_filter(ctx):
+    fleet = ctx.profile.fleets_of(ctx.primary)[0]
+    sims = ctx.http.get("/v1/Sims", params={"Fleet": fleet.sid, "PageSize": 1000}).json()["sims"]
+    assert {s["fleet_sid"] for s in sims} - {fleet.sid}
+
+
+def list_shows_other_accounts(ctx):
+    sims = ctx.http.get("/v1/Sims", params={"PageSize": 1000}).json()["sims"]
+    assert {s["account_sid"] for s in sims} - {ctx.primary}
+
+
+def unique_name_not_addressable(ctx):
+    sim = ctx.sims(named=True)[0]
+    assert ctx.http.get(f"/v1/Sims/{sim.unique_name}").status_code == 404
+    assert ctx.http.get(f"/v1/Sims/{sim.sid}").status_code == 200
+
+
+def default_page_size_20(ctx):
+    meta = ctx.http.get("/v1/Sims").json()["meta"]
+    assert meta["page_size"] == 20
+
+
+def json_body_accepted(ctx):
+    card = ctx.profile.registrable[0]
+    response = ctx.http.post("/v1/Sims", json={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
+    assert response.status_code == 201
+
+
+def move_keeps_foreign_fleet(ctx):
+    sim = ctx.sims("new", with_fleet=True)[0]
+    sub = ctx.profile.subaccounts[0].sid
+    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"AccountSid": sub})
+    assert response.status_code == 200 and response.json()["fleet_sid"] == sim.fleet
+
+
 CHECKS = {name: globals()[name.replace("-", "_")] for name in FAULTS}
 
 
