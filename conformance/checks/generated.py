@@ -17,6 +17,8 @@ of the generated tests.
   (``negative_data_rejection`` -> ``GEN-ST-NEGATIVE-DATA``: SIM-ERR-003/004, SIM-PAGE-003...).
 * ``GEN-EXAMPLES``, ``GEN-COVERAGE``, ``GEN-FUZZ-POSITIVE``, ``GEN-FUZZ-NEGATIVE`` and
   ``GEN-STATEFUL`` are the IDs of the generated tests themselves (``conformance/suite/test_generated.py``).
+  Each phase runs Schemathesis' ``not_a_server_error`` and ``response_headers_conformance``
+  checks on every answer, so each guards SIM-ERR-007 (never 5xx) and SIM-ERR-006 (Retry-After).
 * The targets the checks compare with (base URL, profile) come from :func:`bind_target`, which
   the generated tests enter for the duration of the phase. Outside of it (Schemathesis used by
   some other test of the process), the request's own origin stands in for the base URL and no
@@ -44,23 +46,23 @@ from conformance.exchange import Exchange
 # --- the generated tests (one per Schemathesis phase) ----------------------------------------
 
 GEN_EXAMPLES = scenario_check(
-    "GEN-EXAMPLES", requirements=["SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001"],
+    "GEN-EXAMPLES", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001"],
     title="The documented request examples (missing parts filled in) are answered as the contract says")
 GEN_COVERAGE = scenario_check(
-    "GEN-COVERAGE", requirements=["SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-ERR-003", "SIM-ERR-004",
+    "GEN-COVERAGE", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-ERR-003", "SIM-ERR-004",
                                   "SIM-PAGE-003", "SIM-PAGE-004", "SIM-UPDATE-003", "SIM-UPDATE-007",
                                   "SIM-FILTER-002", "SIM-CREATE-002", "SIM-CREATE-003"],
     title="Boundary, enum and missing-parameter cases of every parameter are accepted or rejected as documented")
 GEN_FUZZ_POSITIVE = scenario_check(
-    "GEN-FUZZ-POSITIVE", requirements=["SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001", "SIM-PAGE-002",
+    "GEN-FUZZ-POSITIVE", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001", "SIM-PAGE-002",
                                        "SIM-PAGE-003", "SIM-FILTER-001", "SIM-FILTER-005"],
     title="Random schema-valid requests are accepted (or refused for a documented reason) with valid answers")
 GEN_FUZZ_NEGATIVE = scenario_check(
-    "GEN-FUZZ-NEGATIVE", requirements=["SIM-REQ-002", "SIM-ERR-002", "SIM-ERR-003", "SIM-ERR-004", "SIM-PAGE-003",
+    "GEN-FUZZ-NEGATIVE", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-002", "SIM-ERR-002", "SIM-ERR-003", "SIM-ERR-004", "SIM-PAGE-003",
                                        "SIM-PAGE-004", "SIM-UPDATE-003", "SIM-UPDATE-007"],
     title="Random schema-violating requests are rejected with a 4xx and Twilio's error body")
 GEN_STATEFUL = scenario_check(
-    "GEN-STATEFUL", requirements=["SIM-CREATE-001", "SIM-CREATE-006", "SIM-FETCH-001", "SIM-UPDATE-001",
+    "GEN-STATEFUL", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-CREATE-001", "SIM-CREATE-006", "SIM-FETCH-001", "SIM-UPDATE-001",
                                   "SIM-PROP-002", "SIM-ADDR-001", "SIM-ERR-002"],
     title="Linked sequences (register -> fetch -> update -> fetch) keep every answer consistent")
 
