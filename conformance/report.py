@@ -78,6 +78,9 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
     expected-failure, skipped (every check was skipped), not-covered (testable, but no check
     ran), not-testable.
     """
+    from conformance.checks import load_all
+
+    guarded = {r for check in load_all().values() for r in check.requirements}
     by_requirement: dict[str, list[Result]] = {}
     for result in results:
         for requirement in result.requirements:
@@ -102,6 +105,8 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
             verdict = "skipped"
         elif not entry.get("testable", True):
             verdict = "not-testable"
+        elif entry["id"] in guarded:
+            verdict = "not-run"  # its checks exist but were not selected (-k) in this run
         else:
             verdict = "not-covered"
         rows.append({
@@ -271,8 +276,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             out += _violation_lines(result)
             out.append("")
     out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
-    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "expected-failure": 4, "passed": 5,
-            "not-testable": 6}
+    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "not-run": 4, "expected-failure": 5,
+            "passed": 6, "not-testable": 7}
     for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
         title = card["title"].replace("|", "\\|")
         extra = f" ({card['reason']})" if card.get("reason") else ""
@@ -287,7 +292,7 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}table{border-collapse:collapse;width:100%;margin:1em 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-.failed,.errored{background:#fde8e8}.blocked{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered{background:#fff6dd}
+.failed,.errored{background:#fde8e8}.blocked{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered,.not-run{background:#fff6dd}
 .xfailed,.expected-failure{background:#eef}.fixed{background:#e0f0ff}.not-testable{color:#777}
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
@@ -314,8 +319,8 @@ def render_html(report: dict[str, Any]) -> str:
     for note in report["notes"]:
         parts.append(f"<p><i>{e(note)}</i></p>")
     parts.append("<h2>Requirements (failures first)</h2>")
-    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "expected-failure": 4, "passed": 5,
-            "not-testable": 6}
+    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "not-run": 4, "expected-failure": 5,
+            "passed": 6, "not-testable": 7}
     for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
         verdict = card["verdict"]
         parts.append(f"<details class='{e(verdict)}'{' open' if verdict == 'failed' else ''}>")
@@ -383,7 +388,8 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
         ("failed", "## What it gets wrong (requirements whose guarding check failed; the failing checks named)"),
         ("blocked", "## Not reached (its checks stopped on another failure first)"),
         ("skipped", "## Not exercised (the profile or target lacked what the checks need)"),
-        ("not-covered", "## Not covered (no check of this run's selection guards it)"),
+        ("not-run", "## Not run (its checks were left out of this selection)"),
+        ("not-covered", "## Not covered (no check of the kit guards it)"),
     ):
         if heading:
             out += ["", heading, ""]

@@ -315,7 +315,7 @@ def test_marked_tests_are_rows_of_the_report(pytester, run_inprocess, read_repor
     assert verdicts["SIM-CB-009"]["verdict"] == "skipped"
     assert verdicts["SIM-AUTH-003"]["verdict"] == "passed"
     assert verdicts["SIM-ERR-002"]["verdict"] == "failed"
-    assert verdicts["SIM-MOVE-003"]["verdict"] == "not-covered"
+    assert verdicts["SIM-MOVE-003"]["verdict"] == "not-run"
     assert report["target_kind"] == "application tests"
     assert (pytester.path / "out" / "reports" / "junit.xml").read_text().count("<testcase") == 5
 
