@@ -13,11 +13,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
-import base64
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
+from conformance import basic_auth
 from conformance.checks import Violation, fail, report_response_violations, run_response_checks, scenario_check
 from conformance.exchange import Exchange
 
@@ -166,7 +166,7 @@ class TargetClient:
                 if data and content is None:
                     request.headers["Content-Type"] = "application/x-www-form-urlencoded"
                 if auth:
-                    request.headers["Authorization"] = basic_auth_header(*auth)
+                    request.headers["Authorization"] = basic_auth.encode(*auth)
                 response = self.target.http.send(request, stream=True)
             except httpx.TimeoutException:
                 exchange.error = f"no answer within {self.target.timeout:g} s"
@@ -193,11 +193,6 @@ class TargetClient:
             if response.status_code != 429 or attempt == self.target.max_retries_429:
                 return
             time.sleep(_retry_after(response.headers.get("retry-after"), self.target.max_retry_after))
-
-
-def basic_auth_header(user: str, password: str) -> str:
-    """HTTP Basic credentials (Account SID : Auth Token) as an Authorization header value."""
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 class _TooLarge(Exception):

@@ -29,8 +29,6 @@ of the generated tests.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup, Severity
 
+from conformance import basic_auth
 from conformance.checks import Violation, run_response_checks, scenario_check
 from conformance.exchange import Exchange
 
@@ -163,17 +162,8 @@ def current_target(exchange: Exchange) -> Any:
 
 def basic_user(authorization: str | None) -> str | None:
     """The user name (Account SID) of an HTTP Basic ``Authorization`` value; the token is dropped."""
-    if not authorization:
-        return None
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    user, _, _token = decoded.partition(":")
-    return user or None
+    credentials = basic_auth.decode(authorization)
+    return (credentials[0] or None) if credentials else None
 
 
 def _form_pairs(body: Any, content_type: str) -> list[tuple[str, str]]:

@@ -21,8 +21,6 @@ HEAD) differ only in how a request reaches :func:`collection` or :func:`instance
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import logging
 import random
@@ -38,6 +36,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from conformance import basic_auth
 from conformance.mock import control, forms, render
 from conformance.mock.clock import Clock
 from conformance.mock.errors import ApiError, bad_request, not_found, unauthorized
@@ -180,15 +179,8 @@ def basic_account(authorization: str | None, state: MockState) -> str | None:
 
 
 def _check_basic(authorization: str, state: MockState) -> str | None:
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    sid, _, token = decoded.partition(":")
-    return state.store.authenticate(sid, token)
+    credentials = basic_auth.decode(authorization)
+    return state.store.authenticate(*credentials) if credentials else None
 
 
 async def read_body(request: Request, limit: int = forms.MAX_BODY_BYTES) -> bytes:
