@@ -234,18 +234,13 @@ def render_junit(report: dict[str, Any]) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
 
-def _violation_lines(result: dict[str, Any]) -> list[str]:
-    violation = result.get("violation") or {}
-    lines = []
-    if violation.get("expected") is not None:
-        lines.append(f"- expected: `{violation['expected']}`")
-    if violation.get("received") is not None:
-        lines.append(f"- received: `{violation['received']}`")
-    exchange = violation.get("exchange")
-    if exchange:
-        lines.append(f"- request: `{exchange['method']} {exchange['url']}` → {exchange['status'] or exchange['error']}")
-        lines.append(f"- reproduce: `{exchange['curl']}`")
-    return lines
+def _request_line(result: dict[str, Any]) -> str | None:
+    """The request that failed and what it got back; the message above it already carries the
+    check, expected, received and the curl command (see ``collect._failure_message``)."""
+    exchange = (result.get("violation") or {}).get("exchange")
+    if not exchange:
+        return None
+    return f"{exchange['method']} {exchange['url']} → {exchange['status'] or exchange['error']}"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -273,7 +268,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append("```")
             out.append(result["message"].strip())
             out.append("```")
-            out += _violation_lines(result)
+            request = _request_line(result)
+            if request:
+                out.append(f"- request: `{request}`")
             out.append("")
     out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
     rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "not-run": 4, "expected-failure": 5,
@@ -343,15 +340,10 @@ def _html_details(result: dict[str, Any]) -> str:
     e = html.escape
     if result["outcome"] not in FAILING and not result["message"]:
         return f"<small>{e(result['nodeid'])}</small>"
-    violation = result.get("violation") or {}
     bits = [f"<pre>{e(result['message'].strip())}</pre>"]
-    if violation.get("expected") is not None:
-        bits.append(f"<div><b>expected</b> <code>{e(str(violation['expected']))}</code></div>")
-    if violation.get("received") is not None:
-        bits.append(f"<div><b>received</b> <code>{e(str(violation['received']))}</code></div>")
-    exchange = violation.get("exchange")
-    if exchange:
-        bits.append(f"<div><b>reproduce</b><pre>{e(exchange['curl'])}</pre></div>")
+    request = _request_line(result)
+    if request:
+        bits.append(f"<div><b>request</b> <code>{e(request)}</code></div>")
     return "".join(bits)
 
 
