@@ -135,7 +135,9 @@ def _add_run(commands) -> None:
     run.add_argument("--report-dir", metavar="DIR", help="where to write reports (default reports/<timestamp>)")
     run.add_argument("--max-examples", metavar="N", type=_positive_int, help="examples per operation when generating")
     run.add_argument("--seed", metavar="N", type=int, help="seed for the generated cases")
-    run.add_argument("--workers", metavar="N", type=_positive_int, default=1, help="parallel workers (pytest-xdist)")
+    run.add_argument("--workers", metavar="N", type=_positive_int, default=None,
+                     help="parallel workers (pytest-xdist); default: 2 for a whole run against the embedded mock "
+                          "on 2+ cores, else 1")
     run.add_argument("--expect-failures", metavar="FILE", help="'ID: reason' lines of known gaps")
     run.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
     run.add_argument("--callback-url-base", metavar="URL", help="public URL mapped to the local callback receiver")

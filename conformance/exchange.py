@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 #: Bodies longer than this are cut in messages and reports.
 EXCERPT_CHARS = 300
+#: The kit stops reading a response body past this many bytes. The largest answer the contract
+#: allows, a page of 1,000 Sims, is about 0.6 MB; a body past the cap is reported, never parsed.
+MAX_BODY_BYTES = 2_000_000
+#: What a report keeps of a body: a failing exchange holds at most this many characters of it
+#: (with its true size noted), so a run's memory does not grow with what the target sends.
+KEPT_BODY_CHARS = 64 * 1024
 
 _NOT_JSON = object()
 
@@ -36,6 +42,13 @@ class Exchange:
     error: str | None = None
     """Set when no usable response arrived (timeout, refused, body too large)."""
     elapsed: float = 0.0
+    body_bytes: int | None = None
+    """The body's true size when ``text`` holds only part of it (cut for a report, or at the
+    read cap with the size the target declared); None when ``text`` is all of it or the size
+    is unknown."""
+    oversize: bool = False
+    """True when the target sent more than the kit reads (``MAX_BODY_BYTES``): the body was not
+    read to its end, ``text`` holds its start, and it is never parsed."""
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -58,6 +71,9 @@ class Exchange:
     def json(self) -> Any:
         """The response body parsed as JSON, or ``NOT_JSON`` (check with ``is_json``)."""
         if self._json is None:
+            if self.is_partial:
+                self._json = _NOT_JSON  # a part of a body is never parsed
+                return self._json
             try:
                 self._json = json.loads(self.text) if self.text else _NOT_JSON
             except ValueError:
@@ -68,9 +84,35 @@ class Exchange:
     def is_json(self) -> bool:
         return self.json() is not _NOT_JSON
 
+    @property
+    def is_partial(self) -> bool:
+        """``text`` holds only the start of the body."""
+        return self.oversize or self.body_bytes is not None
+
+    def size_note(self) -> str:
+        """How large the body really was: ``20,971,520 bytes``, or ``more than 2,000,000 bytes``
+        when the target declared no length and the kit stopped reading."""
+        if self.body_bytes is not None:
+            return f"{self.body_bytes:,} bytes"
+        if self.oversize:
+            return f"more than {MAX_BODY_BYTES:,} bytes"
+        return f"{len(self.text):,} chars"
+
     def excerpt(self) -> str:
         text = self.text.replace("\n", " ")
-        return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + f"... ({len(self.text)} chars)"
+        if len(text) <= EXCERPT_CHARS and not self.is_partial:
+            return text
+        return text[:EXCERPT_CHARS] + f"... ({self.size_note()})"
+
+    def bounded(self) -> "Exchange":
+        """This exchange with at most ``KEPT_BODY_CHARS`` of its body (itself when already small).
+
+        A Violation keeps its exchange until the report is written; this keeps that bounded.
+        """
+        if len(self.text) <= KEPT_BODY_CHARS:
+            return self
+        size = self.body_bytes if self.body_bytes is not None or self.oversize else len(self.text.encode())
+        return replace(self, text=self.text[:KEPT_BODY_CHARS], body_bytes=size, _json=None)
 
     def describe(self) -> str:
         """One line: the request and what came back."""

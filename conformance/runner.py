@@ -8,6 +8,7 @@ stops it. Reports are written even when the run fails.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -41,7 +42,8 @@ class RunOptions:
     report_dir: str | None = None
     max_examples: int | None = None
     seed: int | None = None
-    workers: int = 1
+    workers: int | None = None
+    """pytest-xdist workers; None: :func:`default_workers` (2 on the embedded mock, else 1)."""
     expect_failures: str | None = None
     keyword: str | None = None
     callback_url_base: str | None = None
@@ -65,7 +67,7 @@ def _validate(options: RunOptions) -> None:
             raise RunError(f"--target must be an http(s) URL such as http://127.0.0.1:8080, got {options.target!r}")
         if not options.profile:
             raise RunError("--target needs --profile FILE (the accounts, fleets and SIMs the target holds)")
-    if options.workers < 1:
+    if options.workers is not None and options.workers < 1:
         raise RunError("--workers must be at least 1")
     if options.max_examples is not None and options.max_examples < 1:
         raise RunError("--max-examples must be at least 1")
@@ -163,6 +165,20 @@ def _prepare_cassette_target(options: RunOptions) -> tuple[str, str, Profile, st
 # --- end of cassette:DIR targets -------------------------------------------------------------------
 
 
+def default_workers(options: RunOptions) -> int:
+    """Two workers for a whole run against the embedded mock on a machine with two cores or more.
+
+    The suite is CPU-bound in the kit (Schemathesis and Hypothesis generate, jsonschema
+    validates): on two cores two workers take the default run from ~13 s to ~8 s, measured by
+    tests/benchmarks/bench_run.py. One worker otherwise: a live account's politeness limit is
+    per worker, a cassette replays in-process, and a ``-k`` selection is usually too small to
+    pay for starting workers (~1 s of CPU each).
+    """
+    if options.target or options.keyword:
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 def pytest_args(options: RunOptions, base_url: str, profile_path: str, run_dir: Path) -> list[str]:
     """The pytest command line of a run (public: the plugin documents the same options)."""
     args = [
@@ -196,8 +212,9 @@ def pytest_args(options: RunOptions, base_url: str, profile_path: str, run_dir: 
     # rewrite the asserts of ~400 third-party modules (schemathesis, hypothesis, ...) on each
     # run: measured, that was half the generated phase's time (tests/benchmarks/bench_run.py).
     args += ["--disable-plugin-autoload", "-p", "supersim_conformance", "-p", "hypothesispytest"]
-    if options.workers > 1:
-        args += ["-p", "xdist.plugin", "-n", str(options.workers)]
+    workers = options.workers if options.workers is not None else default_workers(options)
+    if workers > 1:
+        args += ["-p", "xdist.plugin", "-n", str(workers)]
     return args + list(options.extra_pytest_args)
 
 

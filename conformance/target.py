@@ -19,7 +19,7 @@ import httpx
 
 from conformance import basic_auth
 from conformance.checks import Violation, fail, report_response_violations, run_response_checks, scenario_check
-from conformance.exchange import Exchange
+from conformance.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES, Exchange
 
 LIVE_HOST = "supersim.twilio.com"
 
@@ -46,7 +46,7 @@ class Target:
     kind: str = "url"
     """``mock`` (the embedded reference mock), ``live`` (real Twilio), ``url`` (anything else)."""
     timeout: float = 10.0
-    max_body_bytes: int = 2_000_000
+    max_body_bytes: int = MAX_BODY_BYTES
     min_interval: float = 0.0
     """Seconds between two requests (0: no limit); set for live accounts."""
     max_retries_429: int = 3
@@ -54,8 +54,6 @@ class Target:
     _http: httpx.Client | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_request: float = field(default=0.0, repr=False)
-    exchanges: list[Exchange] = field(default_factory=list, repr=False)
-    """Every exchange so far (the runner attaches the failing ones to reports)."""
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -144,7 +142,6 @@ class TargetClient:
             fail(SAFE_FOREIGN_HOST, "the target handed out a URL on another origin; it was not requested",
                  expected=f"a URL under {self.target.base_url}", received=absolute)
         self._send(exchange, headers, content)
-        self.target.exchanges.append(exchange)
         if check:
             violations = run_response_checks(self.target, exchange)
             if any(v.check_id == "RESP-JSON" for v in violations):
@@ -174,39 +171,58 @@ class TargetClient:
             except httpx.HTTPError as error:
                 exchange.error = f"{type(error).__name__}: {error}"
                 return
+            exchange.status = response.status_code
+            exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
             try:
-                body = _read_capped(response, self.target.max_body_bytes)
-            except _TooLarge:
-                exchange.error = f"body larger than {self.target.max_body_bytes} bytes"
-                exchange.status = response.status_code
-                return
+                body, complete = _read_capped(response, self.target.max_body_bytes)
             except httpx.HTTPError as error:
                 exchange.error = f"the answer broke off: {type(error).__name__}: {error}"
+                exchange.status = 0
                 return
             finally:
                 response.close()
             exchange.elapsed = time.monotonic() - started
-            exchange.status = response.status_code
-            exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
-            exchange.text = body.decode("utf-8", errors="replace")
             exchange._json = None
+            if not complete:
+                _mark_oversize(exchange, body, self.target.max_body_bytes)
+                return
+            exchange.text = body.decode("utf-8", errors="replace")
             if response.status_code != 429 or attempt == self.target.max_retries_429:
                 return
             time.sleep(_retry_after(response.headers.get("retry-after"), self.target.max_retry_after))
 
 
-class _TooLarge(Exception):
-    pass
+def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The body, read as it streams in, and whether it ended within ``limit`` bytes.
 
-
-def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    chunks, size = [], 0
+    Reading stops at the first chunk past the limit: a 20 MB answer costs the kit one chunk
+    beyond ``limit``, never 20 MB, and the connection is closed unread.
+    """
+    chunks: list[bytes] = []
+    size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
-        if size > limit:
-            raise _TooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
+        if size > limit:
+            return b"".join(chunks), False
+    return b"".join(chunks), True
+
+
+def declared_length(headers: Any) -> int | None:
+    """The Content-Length a response declared, if it is a number."""
+    value = headers.get("content-length") if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _mark_oversize(exchange: Exchange, start: bytes, limit: int) -> None:
+    """A body past the read cap: keep its start for the report, note its size, never parse it."""
+    exchange.oversize = True
+    exchange.body_bytes = declared_length(exchange.response_headers)
+    exchange.text = start[:KEPT_BODY_CHARS].decode("utf-8", errors="replace")
+    exchange.error = f"body of {exchange.size_note()} is larger than the {limit:,} bytes the kit reads"
 
 
 def _retry_after(value: str | None, cap: float) -> float:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import resource
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conformance.checks import Violation, load_all
+from conformance.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
+from conformance.generated_transport import BoundedTransport, body_overflow
 from conformance.profile import default_profile, dump_profile, iter_tokens
 from conformance.suite.helpers import walk
 from conformance.target import Target
@@ -28,6 +35,49 @@ def server():
     yield srv
     srv.clear()
     srv.stop()
+
+
+@contextlib.contextmanager
+def huge_body_server(size: int, *, chunked: bool = False) -> Iterator[str]:
+    """A loopback server whose every answer (any method, any path) is a ``size``-byte JSON list."""
+    body = ("[" + "1," * ((size - 2) // 2)).encode()
+    body += b"1" * (size - 1 - len(body)) + b"]"
+
+    class Huge(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the kit hangs up once it has read enough
+                if chunked:
+                    for start in range(0, len(body), 1 << 20):
+                        piece = body[start:start + (1 << 20)]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_TRACE = do_HEAD = answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def client_for(server: HTTPServer, **kw):
@@ -56,7 +106,64 @@ def test_huge_body_is_cut_off_not_loaded(server):
     server.expect_request("/v1/Sims").respond_with_data("x" * 3_000_000, content_type="application/json")
     _, client = client_for(server, max_body_bytes=1_000_000)
     exchange = client.get("/v1/Sims", check=False)
-    assert exchange.error and "larger than 1000000 bytes" in exchange.error and exchange.text == ""
+    assert exchange.error and "3,000,000 bytes is larger than the 1,000,000 bytes" in exchange.error
+    assert exchange.oversize and exchange.body_bytes == 3_000_000 and exchange.status == 200
+    assert 0 < len(exchange.text) <= KEPT_BODY_CHARS and not exchange.is_json
+
+
+def test_huge_body_is_a_reported_failure_with_its_size(server):
+    body = "[" + "1," * 1_500_000 + "1]"
+    server.expect_request("/v1/Sims").respond_with_data(body, content_type="application/json")
+    _, client = client_for(server)
+    with pytest.raises(Violation) as caught:
+        client.get("/v1/Sims")
+    violation = caught.value
+    assert violation.check_id == "RESP-JSON" and f"{len(body):,} bytes" in violation.received
+    assert len(violation.exchange.text) <= KEPT_BODY_CHARS
+
+
+def test_huge_body_without_a_length_is_cut_at_the_cap():
+    """Chunked (no Content-Length): the kit stops reading at the cap and says 'more than'."""
+    with huge_body_server(3_000_000, chunked=True) as base_url:
+        target = Target(base_url=base_url, profile=PROFILE)
+        exchange = target.client(SID, TOKEN).get("/v1/Sims", check=False)
+    assert exchange.oversize and exchange.body_bytes is None
+    assert f"more than {MAX_BODY_BYTES:,} bytes" in exchange.error
+
+
+def test_generated_transport_reads_no_further_than_the_cap():
+    """Schemathesis' transport as the generated phase uses it: a 3 MB answer is cut, its size kept."""
+    import requests
+
+    transport = BoundedTransport(limit=1_000_000)
+    with huge_body_server(3_000_000) as base_url:
+        response = requests.get(base_url + "/v1/Sims", stream=True, hooks={"response": [transport.cap]}, timeout=10)
+    assert len(response.content) == KEPT_BODY_CHARS
+    assert body_overflow(response.request) == (True, 3_000_000)
+    with huge_body_server(1_000) as base_url:
+        response = requests.get(base_url + "/v1/Sims", stream=True, hooks={"response": [transport.cap]}, timeout=10)
+    assert len(response.content) == 1_000 and body_overflow(response.request) == (False, None)
+
+
+def test_a_run_against_a_target_whose_every_answer_is_20_mb_ends_with_bounded_memory(tmp_path):
+    """The whole suite (generated phase included) against 20 MB answers: a clear failure, reports,
+    no traceback, and the run's memory stays bounded (it grew past 12 GB when bodies were kept)."""
+    profile = tmp_path / "profile.toml"
+    profile.write_text(dump_profile(PROFILE))
+    with huge_body_server(20 * 1024 * 1024) as base_url:
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance", "run", "--target", base_url, "--profile", str(profile),
+             "--no-progress", "--report-dir", str(tmp_path / "out"), "--timeout", "10", "--max-examples", "5"],
+            capture_output=True, text=True, timeout=600,
+        )
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    received = [r["violation"]["received"] or "" for r in report["results"] if r.get("violation")]
+    assert any("20,971,520 bytes" in text for text in received), received[:5]
+    assert (tmp_path / "out" / "report.html").stat().st_size < 5_000_000
+    assert peak_mb < 500, f"peak RSS of the run {peak_mb:.0f} MB"
 
 
 def test_slow_answer_times_out(server):

@@ -40,7 +40,8 @@ class Violation(AssertionError):
         self.message = message
         self.expected = expected
         self.received = received
-        self.exchange = exchange
+        self.exchange = exchange.bounded() if exchange is not None else None
+        """What was sent and what came back, its body cut to ``KEPT_BODY_CHARS`` (true size noted)."""
         self.also: list["Violation"] = []
         """Other violations seen in the same scenario (response checks it went on past)."""
         super().__init__(self.render())

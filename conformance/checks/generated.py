@@ -41,6 +41,7 @@ from schemathesis.core.failures import Failure, FailureGroup, Severity
 from conformance import basic_auth
 from conformance.checks import Violation, run_response_checks, scenario_check
 from conformance.exchange import Exchange
+from conformance.generated_transport import body_overflow
 
 # --- the generated tests (one per Schemathesis phase) ----------------------------------------
 
@@ -174,11 +175,18 @@ def _form_pairs(body: Any, content_type: str) -> list[tuple[str, str]]:
 
 
 def exchange_from(response: Any) -> Exchange:
-    """An Exchange of what was really sent (``response.request``) and what came back."""
+    """An Exchange of what was really sent (``response.request``) and what came back.
+
+    A body the generated phase's transport cut at the read cap (``generated_transport``) is
+    marked ``oversize`` with the size the target declared, as the hand-written client does.
+    """
     request = response.request
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     text = response.content.decode(response.encoding or "utf-8", errors="replace") if response.content else ""
+    cut, declared = body_overflow(request)
     return Exchange(
+        oversize=cut,
+        body_bytes=declared if cut else None,
         method=(request.method or "").upper(),
         url=request.url,
         account_sid=basic_user(headers.get("authorization")),

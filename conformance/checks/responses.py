@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from conformance import contract
 from conformance.checks import fail, response_check
-from conformance.exchange import Exchange
+from conformance.exchange import MAX_BODY_BYTES, Exchange
 
 SIM_SID = re.compile(r"^HS[0-9a-fA-F]{32}$")
 LIST_PATH = "/v1/Sims"
@@ -75,6 +75,12 @@ def _origin(url: str) -> tuple[str, str]:
 @response_check("RESP-JSON", requirements=["SIM-REQ-002"],
                 title="Every answer of the Sim endpoints is a JSON body")
 def json_body(ctx, exchange: Exchange) -> None:
+    if exchange.oversize and on_sim_surface(exchange):
+        # The largest answer the contract allows (a page of 1,000 Sims) is about 0.6 MB.
+        fail("RESP-JSON", f"the body is larger than any answer of the Sim endpoints can be ({exchange.size_note()}); "
+             "the kit stopped reading it", expected=f"a JSON body of at most {MAX_BODY_BYTES:,} bytes",
+             received=f"{exchange.status} {exchange.content_type or 'no content type'}, {exchange.size_note()}: "
+                      f"{exchange.excerpt()!r}", exchange=exchange)
     if exchange.error or not on_sim_surface(exchange):
         return
     if exchange.status == 204 or exchange.status >= 500:

@@ -7,6 +7,7 @@ port is known (and printed) before the first request can arrive.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import signal
 import socket
 import sys
@@ -15,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-import httpx
 import uvicorn
 from starlette.applications import Starlette
 
@@ -28,9 +28,19 @@ BANNER = "supersim-conformance mock listening on {url}"
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket whose accepted connections have Nagle's algorithm off.
+
+    The protocol is given as ``IPPROTO_TCP`` on purpose: asyncio sets TCP_NODELAY on an
+    accepted connection only when the listening socket's ``proto`` says TCP, and a socket made
+    with protocol 0 says 0. Without it every response after the first on a keep-alive
+    connection waited ~40 ms (Nagle + the client's delayed ACK: the HTTP layer writes headers
+    and body as two segments). TCP_NODELAY is also set on the listener, which Linux copies to
+    each accepted socket, so the option holds whatever event loop uvicorn runs.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
         sock.listen(128)
@@ -113,8 +123,12 @@ def start_mock(
             running.stop(timeout=2)
             raise RuntimeError("the supersim-conformance mock did not start")
         time.sleep(0.01)
-    with httpx.Client(timeout=5, trust_env=False) as client:
-        client.get(running.base_url + "/_mock/")  # 401 is an answer: the server is up
+    probe = http.client.HTTPConnection(host, running.port, timeout=5)  # no TLS set-up: ~40 ms cheaper than httpx
+    try:
+        probe.request("GET", "/_mock/")
+        probe.getresponse().read()  # 401 is an answer: the server is up
+    finally:
+        probe.close()
     return running
 
 

@@ -58,6 +58,11 @@ Tuning, each with its reason (no check is switched off)
   loopback callback receiver's URL, so asynchronous updates never call random hosts.
 * Output sanitisation keeps Schemathesis' defaults except the ``token`` marker, which would print
   ``PageToken=[Filtered]`` in reproducing curls; ``Authorization`` stays filtered.
+* Bounded memory: requests go through ``conformance.generated_transport.BoundedTransport``, which
+  stops reading a body at ``MAX_BODY_BYTES`` (our RESP-JSON check then reports its true size), and
+  a finished case keeps at most ``KEPT_BODY_CHARS`` of its answer
+  (``output.truncation.max-recorded-payload-size``). A target answering 20 MB to every request
+  once grew a run past 12 GB.
 """
 
 from __future__ import annotations
@@ -77,6 +82,8 @@ from conformance.checks.generated import (
     GEN_COVERAGE, GEN_EXAMPLES, GEN_FUZZ_NEGATIVE, GEN_FUZZ_POSITIVE, GEN_STATEFUL, bind_target, exchange_from,
     violation_of,
 )
+from conformance.exchange import KEPT_BODY_CHARS
+from conformance.generated_transport import bounded_schema
 from conformance.suite.settings import Settings
 
 check = pytest.mark.supersim_check
@@ -133,7 +140,9 @@ def schemathesis_config(sc_settings: Settings, phase: str, mode: str, operation:
         "workers": 1,
         "request-timeout": sc_settings.timeout,
         "auth": {"auto-signup": False},
-        "output": {"sanitization": {"sensitive-markers": SENSITIVE_MARKERS}},
+        "output": {"sanitization": {"sensitive-markers": SENSITIVE_MARKERS},
+                   # what a finished case keeps of its answer (Schemathesis keeps a cut copy)
+                   "truncation": {"max-recorded-payload-size": KEPT_BODY_CHARS}},
         "generation": {
             "mode": mode,
             "max-examples": sc_settings.max_examples,
@@ -158,7 +167,7 @@ def rate_limit(rate: float) -> str:
 def load_schema(sc_settings: Settings, phase: str, mode: str = "positive", operation: str | None = None):
     """openapi.yaml under that configuration, authenticated as the primary account."""
     config = schemathesis_config(sc_settings, phase, mode, operation)
-    schema = schemathesis.openapi.from_path(contract.openapi_path(), config=config)
+    schema = bounded_schema(schemathesis.openapi.from_path(contract.openapi_path(), config=config))
     schema.config.update(basic_auth=sc_settings.profile.credentials(sc_settings.profile.primary.sid))
 
     @schema.hook

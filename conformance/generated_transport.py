@@ -1,0 +1,103 @@
+"""How the generated phase sends its requests: Schemathesis' own transport, with the kit's read cap.
+
+Schemathesis reads every response body whole before any check sees it. Against a target that
+answers 20 MB to every request that is 20 MB per case, kept again by every layer that looks at
+it (the run grew past 12 GB). The hand-written client stops reading at ``MAX_BODY_BYTES``; this
+gives generated cases the same cap:
+
+* :class:`BoundedTransport` is Schemathesis' ``RequestsTransport`` (same serializers, same
+  retries, same sessions) that adds one ``requests`` response hook. The hook runs before
+  Schemathesis touches the body (it streams), reads at most ``limit`` bytes and, past that,
+  keeps only the first ``KEPT_BODY_CHARS`` bytes and closes the connection unread.
+* What the target declared is remembered on the request (``body_overflow``), so our checks
+  report the body's true size instead of a JSON error about a cut-off document.
+* :func:`bounded_schema` makes one loaded schema use that transport. Nothing global changes:
+  another Schemathesis user in the same process keeps the stock transport.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import requests
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
+
+from conformance.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
+
+#: Attribute set on a ``requests.PreparedRequest`` whose answer was cut at the cap: the
+#: Content-Length the target declared (None when it declared none).
+_OVERFLOW_ATTRIBUTE = "_supersim_body_overflow"
+_NO_OVERFLOW = object()
+_CHUNK = 64 * 1024
+
+
+class BoundedTransport(RequestsTransport):
+    """``RequestsTransport`` that never reads more than ``limit`` bytes of a body."""
+
+    def __init__(self, limit: int = MAX_BODY_BYTES) -> None:
+        super().__init__()
+        self._copy_serializers_from(REQUESTS_TRANSPORT)
+        self.limit = limit
+
+    def send(self, case: Any, *, session: requests.Session | None = None, **kwargs: Any) -> Any:
+        hooks = dict(kwargs.pop("hooks", None) or {})
+        response_hooks = hooks.get("response") or []
+        hooks["response"] = [*(response_hooks if isinstance(response_hooks, list) else [response_hooks]), self.cap]
+        return super().send(case, session=session, hooks=hooks, **kwargs)
+
+    def cap(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        """A ``requests`` response hook: read the streamed body up to the limit, no further."""
+        if response._content_consumed:  # not streamed: already read (nothing to save)
+            return response
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.limit:
+                body = b"".join(chunks)[:KEPT_BODY_CHARS]
+                setattr(response.request, _OVERFLOW_ATTRIBUTE, _declared_length(response))
+                response.close()  # the rest stays unread; the connection is dropped
+                break
+        else:
+            body = b"".join(chunks)
+        response._content = body
+        response._content_consumed = True
+        return response
+
+
+def body_overflow(request: Any) -> tuple[bool, int | None]:
+    """``(cut, declared length)`` for a request the generated phase sent."""
+    value = getattr(request, _OVERFLOW_ATTRIBUTE, _NO_OVERFLOW)
+    if value is _NO_OVERFLOW:
+        return False, None
+    return True, value
+
+
+def _declared_length(response: requests.Response) -> int | None:
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@functools.cache
+def _bounded_class(schema_class: type) -> type:
+    """A subclass of ``schema_class`` whose ``transport`` is a :class:`BoundedTransport`."""
+    transport = BoundedTransport()
+    return type(schema_class.__name__, (schema_class,), {
+        "transport": property(lambda self: transport),
+        "__module__": schema_class.__module__,
+        "__doc__": schema_class.__doc__,
+    })
+
+
+def bounded_schema(schema: Any) -> Any:
+    """Make this one loaded Schemathesis schema send through :class:`BoundedTransport`.
+
+    Schemathesis picks the transport from ``schema.transport`` (a class property); the schema's
+    class is swapped for a subclass that answers ours, so only this object is affected.
+    """
+    schema.__class__ = _bounded_class(type(schema))
+    return schema
