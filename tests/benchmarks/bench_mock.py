@@ -1,20 +1,31 @@
-"""Benchmark of the reference mock against Prism on Twilio's published spec (issue #3).
+"""Benchmark of the reference mock as a fresh install serves it: next to Prism, next to a bare
+Starlette app on the same stack, and through twilio-python (issues #3 and "Fresh install at full speed").
 
-Run from the repository root::
+Run from the repository root with any Python >= 3.11 (the script needs only the standard library;
+everything it measures runs from a fresh venv)::
 
-    python tests/benchmarks/bench_mock.py [--duration S] [--connections N] [--rounds R] [--json FILE]
+    python tests/benchmarks/bench_mock.py [--venv PATH] [--alternatives] [--duration S] [--rounds R] [--json FILE]
 
-What it does (details and measured numbers: tests/benchmarks/README.md):
+What it does (details: tests/benchmarks/README.md):
 
-1. starts the reference mock as its own process (``python -m conformance serve --port 0``)
-   and Prism on Twilio's spec (skipped, with the reason printed, when Node/Prism is missing);
-2. with one load generator (wrk + a Lua script, else a Python asyncio+httpx generator whose
-   own ceiling is measured) and the same concurrency for both, measures req/s, p50 and p99
-   of fetch-by-SID and of a list page of 50, interleaving rounds (mock, Prism, mock, ...)
+1. builds a fresh virtual environment from the checkout (``python -m venv``, then a plain
+   ``pip install <repo>``: not editable, no extras), or reuses ``--venv PATH``, and prints
+   the server stack read from inside it (uvicorn and the HTTP parser and event loop it picks,
+   httptools, uvloop, starlette, Python) and Prism's version;
+2. starts, each as its own process from that venv: the reference mock
+   (``supersim-conformance serve --port 0``), the bare ceiling (``serve_app.py --app bare``:
+   one constant Sim-sized JSON document on the same uvicorn configuration), and Prism on
+   Twilio's spec; with ``--alternatives`` also the mock and the bare app on uvicorn with
+   ``http="h11", loop="asyncio"`` and on granian (installed into the venv for it);
+3. with one load generator (wrk + a Lua script, else a Python asyncio+httpx generator whose
+   own ceiling is measured) and the same concurrency for all, measures req/s, p50 and p99 of
+   fetch-by-SID (every target) and of a list page of 50 (mock and Prism), interleaving rounds
    and reporting medians;
-3. starts a second mock, loads 100,000 Sims into it over ``POST /_mock/seed``, and measures
-   the latency of the first and of the last page at PageSize=1000 and the mock's VmRSS;
-4. prints a table and the issue's floor checks (PASS/FAIL). It is a report, not a gate:
+4. measures keep-alive latency through twilio-python: one ``Client``, sequential
+   ``client.supersim.v1.sims(sid).fetch()`` calls, in a child process of the venv;
+5. starts another mock, loads 100,000 Sims into it over ``POST /_mock/seed``, and measures the
+   first and the last page at PageSize=1000 and the mock's VmRSS;
+6. prints tables and the issue's goals and floors (PASS/FAIL). It is a report, not a gate:
    the exit status is 0 unless something crashed (1) or it was interrupted (130).
 
 Every process it starts is stopped at the end, also on Ctrl-C, SIGTERM or an error.
@@ -24,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import datetime
@@ -38,51 +48,52 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests" / "prism"))
 
-import httpx  # noqa: E402  (a dependency of the kit)
-
-from conformance.profile import default_profile, dump_profile  # noqa: E402
+from benchtools import (  # noqa: E402  (the standard library only: this Python needs none of the kit's packages)
+    LoopbackClient, Venv, basic_auth, describe_stack, fresh_venv, free_port, judge, print_checks, server_process,
+    stack_info, stop_group, tree_cpu_seconds, tree_rss_mb, write_default_profile,
+)
 from prism_server import PrismUnavailable, find_prism, prism_version, start_prism  # noqa: E402
 
-DEFAULT_SPEC = REPO.parent / "shared" / "reference" / "twilio_supersim_v1.json"
-BANNER = re.compile(r"mock listening on (http://\S+)")
+try:  # only the Python fallback generator needs it (wrk is the generator of choice)
+    import httpx
+except ImportError:
+    httpx = None
 
-FLOOR_FETCH_RATIO = 5.0
-FLOOR_PAGE_RATIO = 1.5
-FLOOR_RSS_MB = 300.0
+DEFAULT_SPEC = REPO.parent / "shared" / "reference" / "twilio_supersim_v1.json"
+MOCK_BANNER = r"mock listening on (http://\S+)"
+APP_BANNER = r"app listening on (http://\S+)"
+
+#: (goal, floor) of the issue; "higher" ones must reach the value, "lower" ones stay at or under it.
+PRISM_RATIO = (10.0, 6.0)  # mock fetch req/s over Prism's
+CEILING_SHARE = (85.0, 60.0)  # mock fetch req/s over the bare app's, same stack, in %
+TWILIO_P50_MS = (1.5, 3.0)  # keep-alive fetch through twilio-python
+PAGE_RATIO = (1.2, 1.2)  # last page over first page at 100,000 Sims
+RSS_MB = (200.0, 300.0)  # mock VmRSS with 100,000 Sims
 #: A result at or above this share of the generator's own ceiling may be limited by the generator.
 GENERATOR_BOUND = 0.7
+
+#: The stacks an app can be served on. "uvicorn" is what ``supersim-conformance serve`` runs.
+STACKS = {
+    "uvicorn": "uvicorn with its automatic choices, as `supersim-conformance serve` runs it",
+    "uvicorn-h11": 'uvicorn with http="h11", loop="asyncio" (what a fresh install got before uvicorn[standard])',
+    "granian": "granian --interface asgi --factory, 1 worker, HTTP/1, loop auto",
+    "node": "Prism (Node.js)",
+}
+OPERATIONS = {"fetch": "GET /v1/Sims/{sid}", "list50": "GET /v1/Sims?PageSize=50"}
 
 
 # ---------------------------------------------------------------------------------------
 # processes
 # ---------------------------------------------------------------------------------------
-def rss_mb(pid: int) -> float:
-    """Resident set size of ``pid`` in MB (VmRSS from /proc/PID/status)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        raise RuntimeError(f"process {pid} is gone (did something stop it?)") from None
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` (all its threads) so far, from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
 def child_pid(*words: str) -> int | None:
     """PID of a direct child of this process whose command line has every word (e.g. Prism's node)."""
     me = str(os.getpid())
@@ -99,69 +110,103 @@ def child_pid(*words: str) -> int | None:
     return None
 
 
-def _stop_process(process: subprocess.Popen, first: int = signal.SIGINT, grace: float = 5.0) -> None:
-    """``first`` signal (uvicorn shuts down gracefully on SIGINT), then SIGKILL after ``grace`` s."""
-    if process.poll() is not None:
-        return
-    for sig, wait in ((first, grace), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(sig)
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+def server_rss_mb(pid: int) -> float:
+    """VmRSS of a server's process tree in MB; an error if the server is gone (0 MB would read as a PASS)."""
+    if not Path(f"/proc/{pid}/status").exists():
+        raise RuntimeError(f"server process {pid} is gone (did something stop it?)")
+    return tree_rss_mb(pid)
 
 
 @dataclasses.dataclass
-class MockProcess:
-    process: subprocess.Popen
+class Target:
+    """One server under load: an app (mock, bare, prism) on a stack, and the operations it answers."""
+
+    app: str
+    stack: str
     base_url: str
+    pid: int | None  # root of the process tree whose CPU is counted (None: not measured)
+    operations: tuple[str, ...]
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
+    def name(self) -> str:
+        return self.app if self.stack in ("uvicorn", "node") else f"{self.app}@{self.stack}"
 
 
-@contextlib.contextmanager
-def mock_process(profile_path: Path, timeout: float = 30.0) -> Iterator[MockProcess]:
-    """``python -m conformance serve --port 0 --profile FILE`` as a child; yields once it answers."""
-    command = [sys.executable, "-m", "conformance", "serve", "--port", "0", "--profile", str(profile_path)]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,  # Ctrl-C reaches only us; we stop it ourselves
-    )
-    lines: list[str] = []
-    found = threading.Event()
-    url: list[str] = []
+def start_mock(stack: contextlib.ExitStack, venv: Venv, profile: Path, workdir: Path, name: str = "mock") -> Any:
+    """``<venv>/bin/supersim-conformance serve --port 0 --profile FILE``: the command a user runs."""
+    command = [venv.bin("supersim-conformance"), "serve", "--port", "0", "--profile", str(profile)]
+    return stack.enter_context(server_process(name, command, cwd=workdir, env=venv.env(), url_pattern=MOCK_BANNER,
+                                              ready_path="/_mock/"))
 
-    def drain() -> None:  # keep reading so the mock can never block on a full pipe
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip())
-            match = BANNER.search(line)
-            if match and not found.is_set():
-                url.append(match.group(1))
-                found.set()
 
-    threading.Thread(target=drain, name="mock-stdout", daemon=True).start()
+def start_uvicorn_app(stack: contextlib.ExitStack, venv: Venv, app: str, http: str, loop: str, profile: Path,
+                      workdir: Path) -> Any:
+    """``serve_app.py`` run by the venv's python: the app on uvicorn with the given http/loop choices."""
+    command = [venv.python, str(HERE / "serve_app.py"), "--app", app, "--http", http, "--loop", loop,
+               "--profile", str(profile)]
+    return stack.enter_context(server_process(f"{app} ({http}, {loop})", command, cwd=workdir, env=venv.env(),
+                                              url_pattern=APP_BANNER))
+
+
+def start_granian_app(stack: contextlib.ExitStack, venv: Venv, app: str, profile: Path, workdir: Path) -> Any:
+    """granian's CLI on ``asgi_apps:<app>_app`` (a factory), one worker, HTTP/1 on loopback.
+
+    granian binds the port itself, so it is given one that was free a moment ago.
+    """
+    port = free_port()
+    command = [venv.bin("granian"), "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", "1", "--http", "1", "--log-level", "warning", "--no-access-log",
+               "--working-dir", str(HERE), f"asgi_apps:{app}_app"]
+    return stack.enter_context(server_process(f"{app} (granian)", command, cwd=workdir,
+                                              env=venv.env(BENCH_PROFILE=str(profile)),
+                                              base_url=f"http://127.0.0.1:{port}"))
+
+
+def start_targets(stack: contextlib.ExitStack, venv: Venv, profile: Path, workdir: Path, args: argparse.Namespace,
+                  results: dict[str, Any], say: Callable[[str], None]) -> list[Target]:
+    """Every server of the throughput part, each its own process; Prism skipped (with the reason) if missing."""
+    both, fetch_only = ("fetch", "list50"), ("fetch",)
+    mock = start_mock(stack, venv, profile, workdir)
+    bare = start_uvicorn_app(stack, venv, "bare", "auto", "auto", profile, workdir)
+    targets = [Target("mock", "uvicorn", mock.base_url, mock.pid, both),
+               Target("bare", "uvicorn", bare.base_url, bare.pid, fetch_only)]
+    if args.no_prism:
+        results["prism_skipped"] = "--no-prism"
+    else:
+        try:
+            version = prism_version(find_prism())
+            base = stack.enter_context(start_prism(args.spec, args=["-v", "warn"]))
+            pid = child_pid("prism", "mock", base.rpartition(":")[2])
+            targets.append(Target("prism", "node", base, pid, both))
+            results["prism"] = {"version": version, "base_url": base, "spec": str(args.spec)}
+        except PrismUnavailable as exc:
+            results["prism_skipped"] = exc.reason
+            say(f"Prism skipped: {exc.reason}")
+    if args.alternatives:
+        for app, ops in (("mock", both), ("bare", fetch_only)):
+            server = start_uvicorn_app(stack, venv, app, "h11", "asyncio", profile, workdir)
+            targets.append(Target(app, "uvicorn-h11", server.base_url, server.pid, ops))
+        if results.get("granian_skipped") is None:
+            for app, ops in (("mock", both), ("bare", fetch_only)):
+                server = start_granian_app(stack, venv, app, profile, workdir)
+                targets.append(Target(app, "granian", server.base_url, server.pid, ops))
+    for target in targets:
+        say(f"  {target.name:17} {target.base_url}  (pid {target.pid}; {STACKS[target.stack]})")
+    return targets
+
+
+def install_granian(venv: Venv, results: dict[str, Any], say: Callable[[str], None]) -> None:
+    """``pip install granian`` into the venv (only for --alternatives); a failure skips granian, with the reason."""
+    if Path(venv.bin("granian")).exists():
+        results["granian_install_seconds"] = 0.0
+        return
+    say("installing granian into the venv (--alternatives) ...")
     try:
-        deadline = time.monotonic() + timeout
-        while not found.wait(0.1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the mock did not start:\n" + "\n".join(lines[-20:]))
-        with httpx.Client(trust_env=False, timeout=5) as client:
-            while True:
-                try:
-                    client.get(url[0] + "/_mock/")  # 401 is an answer
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-        yield MockProcess(process, url[0])
-    finally:
-        _stop_process(process)
+        results["granian_install_seconds"] = venv.pip_install("granian")
+        say(f"  installed in {results['granian_install_seconds']:.1f} s")
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        results["granian_skipped"] = f"pip install granian failed: {str(exc)[-300:]}"
+        say(f"granian skipped: {results['granian_skipped']}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,54 +370,50 @@ def trivial_server() -> Iterator[str]:
         port = int(process.stdout.readline())
         yield f"http://127.0.0.1:{port}/"
     finally:
-        _stop_process(process, signal.SIGTERM, 2)
+        stop_group(process, signal.SIGTERM, 2)
 
 
 # ---------------------------------------------------------------------------------------
-# the three parts
+# the measurements
 # ---------------------------------------------------------------------------------------
-def basic(sid: str, token: str) -> str:
-    return "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()
-
-
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def throughput(
-    generator: Any, targets: dict[str, str], pids: dict[str, int | None], authorization: str, sim_sid: str,
-    args: argparse.Namespace, say: Callable[[str], None],
-) -> dict[str, Any]:
-    """Interleaved rounds of (fetch, list) x (mock, Prism); medians per target and operation.
+def throughput(generator: Any, targets: list[Target], authorization: str, sim_sid: str, args: argparse.Namespace,
+               say: Callable[[str], None]) -> dict[str, Any]:
+    """Interleaved rounds: for each operation, every target that answers it in turn; medians per target.
 
-    Besides req/s and latency, each round records the server's CPU time per request
-    (utime + stime from /proc/PID/stat): it depends much less than req/s on how busy the
-    machine is with other work, so its ratio is a useful second opinion on a shared box.
+    Interleaving makes drift in the machine's load (other work on two shared cores) hit every
+    target alike, so the ratios compare measurements taken side by side. Besides req/s and
+    latency, each round records the server's CPU time per request (utime + stime of its
+    process tree): it depends much less than req/s on how busy the machine is.
     """
-    operations = {"fetch": f"/v1/Sims/{sim_sid}", "list50": "/v1/Sims?PageSize=50"}
-    raw: dict[str, dict[str, list[dict[str, Any]]]] = {t: {o: [] for o in operations} for t in targets}
+    paths = {"fetch": f"/v1/Sims/{sim_sid}", "list50": "/v1/Sims?PageSize=50"}
+    raw: dict[str, dict[str, list[dict[str, Any]]]] = {t.name: {o: [] for o in t.operations} for t in targets}
     if args.warmup > 0:
-        for target, base in targets.items():
-            for path in operations.values():
-                generator.run(base + path, authorization, args.warmup)
+        for target in targets:
+            for operation in target.operations:
+                generator.run(target.base_url + paths[operation], authorization, args.warmup)
     for round_no in range(1, args.rounds + 1):
-        for operation, path in operations.items():
-            for target, base in targets.items():
-                pid = pids.get(target)
-                cpu_before = cpu_seconds(pid) if pid else 0.0
-                result = generator.run(base + path, authorization, args.duration)
+        for operation, path in paths.items():
+            for target in (t for t in targets if operation in t.operations):
+                cpu_before = tree_cpu_seconds(target.pid) if target.pid else 0.0
+                result = generator.run(target.base_url + path, authorization, args.duration)
                 row = result.as_dict()
                 row["cpu_us_per_request"] = (
-                    (cpu_seconds(pid) - cpu_before) / result.requests * 1e6 if pid and result.requests else None
+                    (tree_cpu_seconds(target.pid) - cpu_before) / result.requests * 1e6
+                    if target.pid and result.requests else None
                 )
-                raw[target][operation].append(row)
+                raw[target.name][operation].append(row)
                 cpu = f"{row['cpu_us_per_request']:5.0f} us CPU/req" if row["cpu_us_per_request"] else ""
-                say(f"  round {round_no} {operation:6} {target:5} {result.rps:9.0f} req/s  "
+                say(f"  round {round_no} {operation:6} {target.name:17} {result.rps:9.0f} req/s  "
                     f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {cpu}")
     summary: dict[str, Any] = {}
-    for target, by_op in raw.items():
-        for operation, rounds in by_op.items():
-            summary.setdefault(target, {})[operation] = {
+    for target in targets:
+        for operation, rounds in raw[target.name].items():
+            summary.setdefault(target.name, {"app": target.app, "stack": target.stack, "operations": {}})
+            summary[target.name]["operations"][operation] = {
                 "rps": median([r["rps"] for r in rounds]),
                 "p50_ms": median([r["p50_ms"] for r in rounds]),
                 "p99_ms": median([r["p99_ms"] for r in rounds]),
@@ -386,28 +427,62 @@ def throughput(
     return summary
 
 
-def big_store(args: argparse.Namespace, workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+def twilio_latency(venv: Venv, target: Target, credentials: dict[str, Any], args: argparse.Namespace,
+                   workdir: Path) -> dict[str, Any]:
+    """``twilio_latency.py`` run by the venv's python against one target; its JSON line, or the error."""
+    command = [venv.python, str(HERE / "twilio_latency.py"), target.base_url, credentials["account_sid"],
+               credentials["auth_token"], credentials["sim_sid"], "--requests", str(args.twilio_requests),
+               "--warmup", str(args.twilio_warmup)]
+    process = subprocess.Popen(command, cwd=workdir, env=venv.env(), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 120 s"}
+    finally:
+        stop_group(process, signal.SIGTERM, 2)
+    if process.returncode != 0:
+        return {"error": f"exit {process.returncode}: {err.strip().splitlines()[-1] if err.strip() else ''}"}
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def client_latency(venv: Venv, targets: list[Target], credentials: dict[str, Any], args: argparse.Namespace,
+                   workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    """twilio-python keep-alive latency against every target that answers fetch (the servers idle meanwhile)."""
+    out = {}
+    for target in (t for t in targets if "fetch" in t.operations):
+        row = twilio_latency(venv, target, credentials, args, workdir)
+        out[target.name] = row
+        if "error" in row:
+            say(f"  {target.name:17} twilio-python fetch failed: {row['error']}")
+        else:
+            pool = row.get("pool") or {}
+            say(f"  {target.name:17} p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  "
+                f"({row['requests']} sequential fetches, {pool.get('connections', '?')} connection(s))")
+    return out
+
+
+def big_store(venv: Venv, args: argparse.Namespace, workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
     """A fresh mock (no profile Sims), ``args.sims`` Sims seeded, first vs last page, VmRSS."""
-    profile = dataclasses.replace(default_profile(), sims=())
     profile_path = workdir / "big.toml"
-    profile_path.write_text(dump_profile(profile), encoding="utf-8")
-    auth = {"Authorization": basic(*profile.credentials(profile.primary.sid))}
+    credentials = write_default_profile(venv, profile_path, with_sims=False)
+    auth = {"Authorization": basic_auth(credentials["account_sid"], credentials["auth_token"])}
     out: dict[str, Any] = {"sims": args.sims, "page_size": args.page_size}
-    with mock_process(profile_path) as mock, httpx.Client(
-        base_url=mock.base_url, headers=auth, trust_env=False, timeout=120
-    ) as client:
-        out["rss_empty_mb"] = rss_mb(mock.pid)
+    with contextlib.ExitStack() as stack:
+        mock = start_mock(stack, venv, profile_path, workdir, name="big mock")
+        client = stack.enter_context(LoopbackClient(mock.base_url, headers=auth, timeout=120))
+        out["rss_empty_mb"] = server_rss_mb(mock.pid)
         started = time.perf_counter()
         left = args.sims
         while left:
             count = min(args.seed_batch, left)
-            response = client.post("/_mock/seed", json={"sims": [{"count": count, "status": "active"}]})
+            response = client.post("/_mock/seed", {"sims": [{"count": count, "status": "active"}]})
             response.raise_for_status()
             left -= count
         out["load_seconds"] = time.perf_counter() - started
         counts = client.get("/_mock/").json()["counts"]
         out["sims_in_mock"] = counts["sims"]
-        out["rss_loaded_mb"] = rss_mb(mock.pid)
+        out["rss_loaded_mb"] = server_rss_mb(mock.pid)
         say(f"  loaded {counts['sims']:,} Sims in {out['load_seconds']:.2f} s "
             f"(POST /_mock/seed, batches of {args.seed_batch:,}); VmRSS {out['rss_loaded_mb']:.0f} MB")
 
@@ -433,93 +508,140 @@ def big_store(args: argparse.Namespace, workdir: Path, say: Callable[[str], None
         for _ in range(args.samples):  # alternate, so drift in machine load hits both alike
             for name, path in (("first", first_path), ("last", last_url)):
                 started = time.perf_counter()
-                response = client.get(path)
-                response.read()
+                response = client.get(path)  # the body is read in full
                 samples[name].append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
         for name in samples:
             out[f"{name}_page_ms"] = median(samples[name])
             out[f"{name}_page_samples_ms"] = samples[name]
             out[f"{name}_page_bytes"] = sizes[name]
-        out["rss_after_pages_mb"] = rss_mb(mock.pid)
+        out["rss_after_pages_mb"] = server_rss_mb(mock.pid)
         say(f"  PageSize={args.page_size}: first page {out['first_page_ms']:.1f} ms, last page "
             f"{out['last_page_ms']:.1f} ms (medians of {args.samples}); VmRSS {out['rss_after_pages_mb']:.0f} MB")
     return out
 
 
 # ---------------------------------------------------------------------------------------
-# report
+# goals and floors
 # ---------------------------------------------------------------------------------------
-def _check(name: str, passed: bool | None, detail: str, verdict: str | None = None) -> dict[str, Any]:
-    verdict = verdict or {True: "PASS", False: "FAIL", None: "SKIP"}[passed]
-    return {"check": name, "passed": passed, "verdict": verdict, "detail": detail}
+def skipped(name: str, limits: tuple[float, float], unit: str, why: str, higher_is_better: bool) -> dict[str, Any]:
+    return judge(name, None, limits, higher_is_better=higher_is_better, unit=unit, detail=why)
 
 
-def floors(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The issue's three floors; ``passed`` is None when a floor could not be judged."""
-    checks = []
+def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's goals and floors, judged on the default stack (what a fresh install serves)."""
     load = results.get("throughput", {})
-    name = f"mock fetch throughput >= {FLOOR_FETCH_RATIO:g}x Prism's"
-    if "prism" in load:
-        mock, prism = load["mock"]["fetch"], load["prism"]["fetch"]
+    ceiling = results.get("loadgen", {}).get("ceiling_rps", float("inf"))
+    bound = f"at >= {GENERATOR_BOUND:.0%} of the load generator's own ceiling ({ceiling:.0f} req/s); install wrk"
+    out = []
+    mock = load.get("mock", {}).get("operations", {}).get("fetch")
+
+    name = "mock fetch throughput vs Prism's"
+    prism = load.get("prism", {}).get("operations", {}).get("fetch")
+    if mock and prism:
         ratio = mock["rps"] / prism["rps"] if prism["rps"] else float("inf")
         detail = f"{mock['rps']:.0f} / {prism['rps']:.0f} req/s = {ratio:.2f}x"
-        if mock["generator_bound"] and ratio < FLOOR_FETCH_RATIO:
-            ceiling = results["loadgen"]["ceiling_rps"]
-            checks.append(_check(name, None, f"{detail}, but the mock ran at >= {GENERATOR_BOUND:.0%} of the load "
-                                 f"generator's own ceiling ({ceiling:.0f} req/s): a lower bound; install wrk",
-                                 "INCONCLUSIVE"))
-        else:
-            if mock["cpu_us_per_request"] and prism["cpu_us_per_request"]:
-                detail += (f" (server CPU per request: {mock['cpu_us_per_request']:.0f} vs "
-                           f"{prism['cpu_us_per_request']:.0f} us = {prism['cpu_us_per_request'] / mock['cpu_us_per_request']:.2f}x)")
-            checks.append(_check(name, ratio >= FLOOR_FETCH_RATIO, detail))
+        if mock["cpu_us_per_request"] and prism["cpu_us_per_request"]:
+            detail += (f" (server CPU per request {prism['cpu_us_per_request']:.0f} / "
+                       f"{mock['cpu_us_per_request']:.0f} us = {prism['cpu_us_per_request'] / mock['cpu_us_per_request']:.2f}x)")
+        weak = mock["generator_bound"] and ratio < PRISM_RATIO[0]
+        out.append(judge(name, ratio, PRISM_RATIO, higher_is_better=True, unit="x", detail=detail,
+                         inconclusive=f"the mock ran {bound}" if weak else None))
     else:
-        checks.append(_check(name, None, results.get("prism_skipped", "Prism not measured")))
+        out.append(skipped(name, PRISM_RATIO, "x", results.get("prism_skipped", "Prism not measured"), True))
+
+    name = "mock fetch throughput vs the bare Starlette ceiling (same stack: uvicorn)"
+    bare = load.get("bare", {}).get("operations", {}).get("fetch")
+    if mock and bare:
+        share = mock["rps"] / bare["rps"] * 100
+        out.append(judge(name, share, CEILING_SHARE, higher_is_better=True, unit=" %", detail=(
+            f"{mock['rps']:.0f} / {bare['rps']:.0f} req/s = {share:.0f} %"),
+            inconclusive=f"the bare app ran {bound}" if bare["generator_bound"] else None))
+    else:
+        out.append(skipped(name, CEILING_SHARE, " %", "not measured", True))
+
+    name = "twilio-python keep-alive fetch p50 (mock, one Client)"
+    latency = results.get("twilio_latency", {}).get("mock")
+    if latency and "p50_ms" in latency:
+        out.append(judge(name, latency["p50_ms"], TWILIO_P50_MS, higher_is_better=False, unit=" ms", detail=(
+            f"p50 {latency['p50_ms']:.2f} ms, p99 {latency['p99_ms']:.2f} ms over {latency['requests']} fetches")))
+    else:
+        out.append(skipped(name, TWILIO_P50_MS, " ms", (latency or {}).get("error", "not measured"), False))
+
     big = results.get("big_store")
+    name = "last page latency over first page"
     if big:
         ratio = big["last_page_ms"] / big["first_page_ms"]
-        checks.append(_check(f"last page latency <= {FLOOR_PAGE_RATIO:g}x first page", ratio <= FLOOR_PAGE_RATIO,
-                             f"{big['last_page_ms']:.1f} / {big['first_page_ms']:.1f} ms = {ratio:.2f}x"))
+        out.append(judge(name, ratio, PAGE_RATIO, higher_is_better=False, unit="x",
+                         detail=f"{big['last_page_ms']:.1f} / {big['first_page_ms']:.1f} ms = {ratio:.2f}x"))
         rss = max(big["rss_loaded_mb"], big["rss_after_pages_mb"])
-        checks.append(_check(f"mock RSS < {FLOOR_RSS_MB:g} MB with {big['sims_in_mock']:,} Sims", rss < FLOOR_RSS_MB,
-                             f"{rss:.0f} MB (VmRSS)"))
-    return checks
+        out.append(judge(f"mock VmRSS with {big['sims_in_mock']:,} Sims", rss, RSS_MB, higher_is_better=False,
+                         unit=" MB", detail=f"{rss:.0f} MB"))
+    else:
+        out.append(skipped(name, PAGE_RATIO, "x", "not measured", False))
+        out.append(skipped("mock VmRSS with the big store", RSS_MB, " MB", "not measured", False))
+    return out
 
 
+# ---------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------
 def print_report(results: dict[str, Any]) -> None:
+    print("\nServer stack (read inside the venv)")
+    for line in describe_stack(results["stack"], results.get("prism", {}).get("version")):
+        print(f"  {line}")
+    venv = results["venv"]
+    built = f"built in {venv['build_seconds']:.1f} s" if venv["build_seconds"] is not None else "reused"
+    print(f"  venv: {venv['path']} ({built})")
     load = results.get("throughput", {})
     if load:
-        print(f"\nThroughput and latency ({results['loadgen']['name']}, {results['settings']['connections']} connections, "
-              f"{results['settings']['rounds']} x {results['settings']['duration']:g} s rounds, medians)")
-        print(f"{'target':8} {'operation':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}")
-        labels = {"fetch": "GET /v1/Sims/{sid}", "list50": "GET /v1/Sims?PageSize=50"}
-        for target, by_op in load.items():
-            for operation, row in by_op.items():
+        settings = results["settings"]
+        print(f"\nThroughput and latency ({results['loadgen']['name']}, {settings['connections']} connections, "
+              f"{settings['rounds']} x {settings['duration']:g} s rounds, medians)")
+        print(f"{'target':17} {'operation':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}")
+        for target, data in load.items():
+            for operation, row in data["operations"].items():
                 mark = " *" if row["generator_bound"] else ""
                 cpu = f"{row['cpu_us_per_request']:11.0f}" if row["cpu_us_per_request"] else f"{'-':>11}"
-                print(f"{target:8} {labels[operation]:24} {row['rps']:9.0f} {row['p50_ms']:8.2f} "
+                print(f"{target:17} {OPERATIONS[operation]:24} {row['rps']:9.0f} {row['p50_ms']:8.2f} "
                       f"{row['p99_ms']:8.2f} {row['errors']:7d} {cpu}{mark}")
         ceiling = results["loadgen"]["ceiling_rps"]
         print(f"load generator ceiling (trivial server, same settings): {ceiling:.0f} req/s")
-        if any(row["generator_bound"] for by_op in load.values() for row in by_op.values()):
+        if any(row["generator_bound"] for data in load.values() for row in data["operations"].values()):
             print(f"* at >= {GENERATOR_BOUND:.0%} of that ceiling: possibly limited by the load generator")
+        for stack in dict.fromkeys(data["stack"] for data in load.values()):
+            print(f"stack {stack}: {STACKS[stack]}")
+        for stack, share in results.get("ceiling_share", {}).items():
+            print(f"mock fetch / bare fetch on {stack}: {share:.0%}")
         rss = ", ".join(f"{target} {mb:.0f} MB" for target, mb in results.get("rss_after_load_mb", {}).items())
-        print(f"VmRSS after the load phase (mock request log full): {rss}")
+        print(f"VmRSS after the load phase (process tree; mock request log full): {rss}")
+    latency = results.get("twilio_latency", {})
+    if latency:
+        print(f"\ntwilio-python {results['stack'].get('twilio')}, one Client, sequential "
+              f"client.supersim.v1.sims(sid).fetch() (after {results['settings']['twilio_warmup']} unmeasured)")
+        for target, row in latency.items():
+            if "error" in row:
+                print(f"  {target:17} failed: {row['error']}")
+            else:
+                pool = row.get("pool") or {}
+                print(f"  {target:17} p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  mean {row['mean_ms']:6.2f} ms"
+                      f"  ({row['requests']} fetches on {pool.get('connections', '?')} connection(s))")
     big = results.get("big_store")
     if big:
         print(f"\n{big['sims_in_mock']:,} Sims: loaded in {big['load_seconds']:.2f} s; PageSize={big['page_size']}: "
               f"first page {big['first_page_ms']:.1f} ms ({big['first_page_bytes'] / 1e3:.0f} kB), last page "
               f"{big['last_page_ms']:.1f} ms ({big['last_page_items']} Sims); VmRSS {big['rss_empty_mb']:.0f} MB empty, "
               f"{big['rss_loaded_mb']:.0f} MB loaded, {big['rss_after_pages_mb']:.0f} MB after paging")
-    print("\nFloors of issue #3 (a report, not a gate)")
-    for check in results["floors"]:
-        print(f"  {check['verdict']:4}  {check['check']}: {check['detail']}")
+    print_checks(results["checks"], "Goals and floors of the issue")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--venv", type=Path, metavar="PATH",
+                        help="reuse this venv instead of building a temporary one (built there, and kept, if missing)")
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also measure the mock and the bare app on uvicorn h11+asyncio and on granian")
     parser.add_argument("--duration", type=float, default=5.0, metavar="S", help="seconds per load phase (default 5)")
     parser.add_argument("--connections", type=int, default=16, metavar="N", help="concurrent connections (default 16)")
     parser.add_argument("--rounds", type=int, default=5, metavar="R", help="interleaved rounds per target (default 5)")
@@ -529,17 +651,88 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto",
                         help="auto: wrk when installed, else the Python generator")
     parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=f"OpenAPI document for Prism (default {DEFAULT_SPEC})")
-    parser.add_argument("--no-prism", action="store_true", help="measure the mock only")
+    parser.add_argument("--no-prism", action="store_true", help="do not start Prism")
+    parser.add_argument("--twilio-requests", type=int, default=200, metavar="N",
+                        help="measured sequential twilio-python fetches per target (default 200)")
+    parser.add_argument("--twilio-warmup", type=int, default=20, metavar="N",
+                        help="unmeasured twilio-python fetches first (default 20)")
     parser.add_argument("--sims", type=int, default=100_000, metavar="N", help="Sims for the paging/memory part (default 100000)")
     parser.add_argument("--seed-batch", type=int, default=25_000, metavar="N", help="Sims per POST /_mock/seed (default 25000)")
     parser.add_argument("--page-size", type=int, default=1000, metavar="N", help="page size for first/last page (default 1000)")
     parser.add_argument("--samples", type=int, default=25, metavar="N", help="requests per page for the medians (default 25, >= 20)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every number to FILE")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration <= 0 or args.twilio_requests < 1 or args.sims < 1:
+        parser.error("--rounds, --twilio-requests and --sims must be at least 1, --duration positive")
+    return args
 
 
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds every `with`, so every child is stopped
+
+
+def choose_generator(args: argparse.Namespace, workdir: Path, say: Callable[[str], None]) -> Any:
+    if args.loadgen in ("auto", "wrk") and shutil.which("wrk"):
+        return Wrk(args.connections, args.threads, workdir)
+    if args.loadgen == "wrk":
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    if httpx is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk), and the Python fallback generator needs "
+                         "httpx: install wrk, or run this script with a Python that has httpx (e.g. the venv's)")
+    say("wrk is not installed (apt-get install -y wrk): using the Python asyncio+httpx generator")
+    return PythonLoad(args.connections)
+
+
+def ceiling_shares(load: dict[str, Any]) -> dict[str, float]:
+    """Mock fetch req/s over bare fetch req/s, per stack measured."""
+    fetch = {(d["app"], d["stack"]): d["operations"]["fetch"]["rps"] for d in load.values() if "fetch" in d["operations"]}
+    return {stack: fetch[("mock", stack)] / fetch[("bare", stack)]
+            for (app, stack) in fetch if app == "mock" and fetch.get(("bare", stack))}
+
+
+def measure(venv: Venv, workdir: Path, args: argparse.Namespace, results: dict[str, Any],
+            say: Callable[[str], None]) -> None:
+    """Everything after the venv exists: stack, servers, throughput, twilio-python, big store."""
+    if args.alternatives:
+        install_granian(venv, results, say)
+    results["stack"] = stack_info(venv)
+    prism = None
+    if not args.no_prism:
+        with contextlib.suppress(PrismUnavailable):
+            prism = prism_version(find_prism())
+    for line in describe_stack(results["stack"], prism):
+        say(f"stack: {line}")
+
+    generator = choose_generator(args, workdir, say)
+    results["loadgen"] = {"name": generator.name, "version": generator.version()}
+    say(f"load generator: {results['loadgen']['version']}")
+
+    profile_path = workdir / "default.toml"
+    credentials = write_default_profile(venv, profile_path)
+    authorization = basic_auth(credentials["account_sid"], credentials["auth_token"])
+
+    with contextlib.ExitStack() as stack:
+        say("servers (each its own process, from the venv):")
+        targets = start_targets(stack, venv, profile_path, workdir, args, results, say)
+        with trivial_server() as url:  # how fast can the generator go at all, with these settings?
+            ceiling = generator.run(url, authorization, min(2.0, args.duration))
+        results["loadgen"]["ceiling_rps"] = ceiling.rps
+        say(f"load generator ceiling against a trivial server: {ceiling.rps:.0f} req/s")
+
+        say(f"throughput: {args.rounds} interleaved rounds of {args.duration:g} s, {args.connections} connections")
+        results["throughput"] = throughput(generator, targets, authorization, credentials["sim_sid"], args, say)
+        for data in results["throughput"].values():
+            for row in data["operations"].values():
+                row["generator_bound"] = row["rps"] >= GENERATOR_BOUND * ceiling.rps
+        results["ceiling_share"] = ceiling_shares(results["throughput"])
+        results["rss_after_load_mb"] = {t.name: server_rss_mb(t.pid) for t in targets if t.pid}
+
+        say(f"twilio-python keep-alive latency ({args.twilio_requests} sequential fetches on one Client per target)")
+        results["twilio_latency"] = client_latency(venv, targets, credentials, args, workdir, say)
+    # every server above is stopped before the big-store part
+
+    say(f"paging and memory with {args.sims:,} Sims")
+    results["big_store"] = big_store(venv, args, workdir, say)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -547,63 +740,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     results: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_at_start": os.getloadavg()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
-    with tempfile.TemporaryDirectory(prefix="bench-mock-") as tmp, contextlib.ExitStack() as stack:
-        workdir = Path(tmp)
-        generator: Any
-        if args.loadgen in ("auto", "wrk") and shutil.which("wrk"):
-            generator = Wrk(args.connections, args.threads, workdir)
-        else:
-            if args.loadgen == "wrk":
-                raise SystemExit("wrk is not installed (apt-get install -y wrk)")
-            say("wrk is not installed (apt-get install -y wrk): using the Python asyncio+httpx generator")
-            generator = PythonLoad(args.connections)
-        results["loadgen"] = {"name": generator.name, "version": generator.version()}
-        say(f"load generator: {results['loadgen']['version']}")
-
-        profile = default_profile()
-        profile_path = workdir / "default.toml"
-        profile_path.write_text(dump_profile(profile), encoding="utf-8")
-        authorization = basic(*profile.credentials(profile.primary.sid))
-        sim_sid = next(s.sid for s in profile.sims if s.account == profile.primary.sid)
-
-        targets: dict[str, str] = {}
-        mock = stack.enter_context(mock_process(profile_path))
-        targets["mock"] = mock.base_url
-        pids: dict[str, int | None] = {"mock": mock.pid}
-        say(f"mock: {mock.base_url} (pid {mock.pid})")
-        if args.no_prism:
-            results["prism_skipped"] = "--no-prism"
-        else:
-            try:
-                version = prism_version(find_prism())
-                base = stack.enter_context(start_prism(args.spec, args=["-v", "warn"]))
-                targets["prism"] = base
-                pids["prism"] = child_pid("prism", "mock", base.rpartition(":")[2])
-                results["prism"] = {"version": version, "base_url": base, "spec": str(args.spec)}
-                say(f"prism {version}: {base} (spec {args.spec}; -v warn: no per-request log)")
-            except PrismUnavailable as exc:
-                results["prism_skipped"] = exc.reason
-                say(f"Prism skipped: {exc.reason}")
-
-        with trivial_server() as url:  # how fast can the generator go at all, with these settings?
-            ceiling = generator.run(url, authorization, min(2.0, args.duration))
-        results["loadgen"]["ceiling_rps"] = ceiling.rps
-        say(f"load generator ceiling against a trivial server: {ceiling.rps:.0f} req/s")
-
-        say(f"throughput: {args.rounds} interleaved rounds of {args.duration:g} s, {args.connections} connections")
-        results["throughput"] = throughput(generator, targets, pids, authorization, sim_sid, args, say)
-        for by_op in results["throughput"].values():
-            for row in by_op.values():
-                row["generator_bound"] = row["rps"] >= GENERATOR_BOUND * ceiling.rps
-        results["rss_after_load_mb"] = {target: rss_mb(pid) for target, pid in pids.items() if pid}
-        stack.close()  # stop the mock and Prism before the big-store part
-
-        say(f"paging and memory with {args.sims:,} Sims")
-        results["big_store"] = big_store(args, workdir, say)
-    results["floors"] = floors(results)
+    with fresh_venv(args.venv, say) as venv, tempfile.TemporaryDirectory(prefix="bench-mock-") as tmp:
+        results["venv"] = {"path": str(venv.path), "created": venv.created, "build_seconds": venv.build_seconds}
+        measure(venv, Path(tmp), args, results, say)
+    results["checks"] = checks(results)
     results["elapsed_seconds"] = time.monotonic() - started
     return results
 
