@@ -13,12 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from conformance import __version__, contract
+from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, documented in the module docstring)
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    __version__,
+    contract,
+)
 
-EXIT_OK = 0
-EXIT_VIOLATION = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
+EXIT_VIOLATION = EXIT_FAILED  # the name this module used first
 
 
 class UsageError(Exception):
@@ -59,13 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+    from conformance.plugin import non_negative_float
+
+    return non_negative_float(text)
 
 
 def _port(text: str) -> int:
@@ -75,16 +75,6 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 0-65535, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
@@ -121,46 +111,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_run(commands) -> None:
+    from conformance.plugin import RUN_OPTIONS
+
     run = commands.add_parser(
         "run",
         help="run the conformance suite (default: against the embedded reference mock)",
         description="Run every check of the Sim contract against a target and write reports. "
-                    "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable.",
+                    "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable or credentials "
+                    "rejected.",
     )
-    run.add_argument("--target", metavar="URL", help="base URL of the server under test, or cassette:DIR to replay a "
-                     "recording offline (default: the embedded reference mock)")
-    run.add_argument("--profile", metavar="FILE", help="target profile (TOML); required with --target")
-    run.add_argument("--suite", choices=["read-only", "full"],
-                     help="read-only sends no state-changing request (default: full; read-only for live Twilio)")
-    run.add_argument("--report-dir", metavar="DIR", help="where to write reports (default reports/<timestamp>)")
-    run.add_argument("--max-examples", metavar="N", type=_positive_int, help="examples per operation when generating")
-    run.add_argument("--seed", metavar="N", type=int, help="seed for the generated cases")
-    run.add_argument("--workers", metavar="N", type=_positive_int, default=None,
-                     help="parallel workers (pytest-xdist); default: 2 for a whole run against the embedded mock "
-                          "on 2+ cores, else 1")
-    run.add_argument("--expect-failures", metavar="FILE", help="'ID: reason' lines of known gaps")
-    run.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
-    run.add_argument("--callback-url-base", metavar="URL", help="public URL mapped to the local callback receiver")
-    run.add_argument("--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)")
-    run.add_argument("--callback-timeout", metavar="S", type=_positive_float,
-                     help="seconds to wait for each callback (default 10)")
-    run.add_argument("--rate", metavar="RPS", type=_positive_float, help="max requests per second (live default 5)")
-    run.add_argument("--fault", metavar="NAME", action="append", default=[],
-                     help="plant a fault in the embedded mock (to see a check fail); repeatable")
-    run.add_argument("--no-progress", action="store_true", help="no progress lines")
+    for option in RUN_OPTIONS:  # the plugin's table: the same options as --supersim-… in a pytest session
+        if option.cli:
+            run.add_argument(option.cli, dest=option.name, **option.argparse_kwargs())
     run.set_defaults(handler=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from conformance.runner import RunOptions, run
+    from conformance.plugin import RunConfig
+    from conformance.run.runner import run
 
-    options = RunOptions(
-        target=args.target, profile=args.profile, suite=args.suite, report_dir=args.report_dir,
-        max_examples=args.max_examples, seed=args.seed, workers=args.workers,
-        expect_failures=args.expect_failures, keyword=args.keyword, callback_url_base=args.callback_url_base,
-        timeout=args.timeout, callback_timeout=args.callback_timeout, rate=args.rate, faults=args.fault, progress=not args.no_progress,
-    )
-    return run(options)
+    return run(RunConfig.from_namespace(args))
 
 
 def _add_record(commands) -> None:
@@ -187,7 +157,7 @@ def _add_record(commands) -> None:
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
-    from conformance.record import RecordOptions, record
+    from conformance.cassettes.record import RecordOptions, record
 
     return record(RecordOptions(
         out=args.out, target=args.target, profile=args.profile, suite=args.suite, keep_pii=args.keep_pii,

@@ -19,18 +19,17 @@ else is opt-in:
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import json
-import os
-import shutil
-import tempfile
-import time
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generator
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Callable, Generator
 
 import pytest
+
+from conformance import EXIT_UNREACHABLE
 
 if TYPE_CHECKING:
     from conformance.profile import Profile
@@ -47,8 +46,6 @@ MARKERS = {
 PROPERTY = "supersim"
 #: Seconds the embedded mock keeps an asynchronous update scheduled in a conformance run (as the CLI).
 EMBEDDED_ASYNC_DELAY = 0.05
-#: Exit status when the target cannot be reached or rejects the profile's credentials (as the CLI).
-EXIT_UNREACHABLE = 3
 #: Plugin names this module registers.
 FIXTURES_PLUGIN = "supersim_conformance.fixtures"
 SUITE_PLUGIN = "conformance.suite.fixtures"
@@ -61,30 +58,183 @@ WORKER_TARGET, WORKER_PROFILE, WORKER_KIND, WORKER_SUITE = (
     "supersim_target", "supersim_profile", "supersim_target_kind", "supersim_suite")
 
 
+# --- the run options: one table, from which pytest's options and the CLI's flags are built ---------
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (argparse and pytest ``type=``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number of at least 0 (seconds, requests per second)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+@dataclass(frozen=True)
+class RunOption:
+    """One option of a conformance run: its field in :class:`RunConfig`, its CLI flag, its pytest option.
+
+    ``pytest`` is the option's name in a pytest session (``--supersim-…``, also readable as the
+    ini key of the same name with underscores); ``cli`` is the flag of ``supersim-conformance
+    run``. Either may be None where the option exists on one side only.
+    """
+
+    name: str
+    help: str
+    cli: str | None = None
+    pytest: str | None = None
+    metavar: str | None = None
+    type: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] | None = None
+    repeat: bool = False
+    """A repeatable flag collecting a list (``--fault A --fault B``)."""
+    flag: bool = False
+    """A flag without a value."""
+
+    @property
+    def ini(self) -> str | None:
+        return self.pytest.removeprefix("--").replace("-", "_") if self.pytest else None
+
+    def argparse_kwargs(self) -> dict[str, Any]:
+        if self.flag:
+            return {"action": "store_true", "help": self.help}
+        kwargs: dict[str, Any] = {"metavar": self.metavar, "help": self.help}
+        if self.type is not None:
+            kwargs["type"] = self.type
+        if self.choices:
+            kwargs.update(choices=list(self.choices), metavar=None)
+        if self.repeat:
+            kwargs.update(action="append", default=[])
+        return kwargs
+
+
+RUN_OPTIONS: tuple[RunOption, ...] = (
+    RunOption("target", cli="--target", pytest="--supersim-target", metavar="URL",
+              help="base URL of the server under test, or cassette:DIR to replay a recording offline "
+                   "(default: start the embedded reference mock)"),
+    RunOption("profile", cli="--profile", pytest="--supersim-profile", metavar="FILE",
+              help="target profile (TOML): accounts, fleets, registrable SIMs, existing SIMs; required with a target"),
+    RunOption("suite", cli="--suite", pytest="--supersim-suite", choices=("read-only", "full"),
+              help="read-only sends no state-changing request (default: full; read-only for live Twilio)"),
+    RunOption("report_dir", cli="--report-dir", pytest="--supersim-report-dir", metavar="DIR",
+              help="write report.json, junit.xml, report.md, report.html here (run: default reports/<timestamp>)"),
+    RunOption("max_examples", cli="--max-examples", pytest="--supersim-max-examples", metavar="N", type=positive_int,
+              help="examples per operation in the generated (Schemathesis) phase"),
+    RunOption("seed", cli="--seed", pytest="--supersim-seed", metavar="N", type=int, help="seed for generated cases"),
+    RunOption("workers", cli="--workers", metavar="N", type=positive_int,
+              help="parallel workers (pytest-xdist); default: 2 for a whole run against the embedded mock "
+                   "on 2+ cores, else 1"),
+    RunOption("expect_failures", cli="--expect-failures", pytest="--supersim-expect-failures", metavar="FILE",
+              help="file of check or requirement IDs expected to fail, 'ID: reason' per line"),
+    RunOption("keyword", cli="-k", metavar="EXPR", help="only checks matching this pytest -k expression"),
+    RunOption("callback_url_base", cli="--callback-url-base", pytest="--supersim-callback-url-base", metavar="URL",
+              help="public URL that reaches the local callback receiver (for live targets)"),
+    RunOption("timeout", cli="--timeout", pytest="--supersim-timeout", metavar="S", type=non_negative_float,
+              help="per-request timeout in seconds (default 10)"),
+    RunOption("callback_timeout", cli="--callback-timeout", pytest="--supersim-callback-timeout", metavar="S",
+              type=non_negative_float, help="seconds to wait for a callback after an asynchronous update (default 10)"),
+    RunOption("rate", cli="--rate", pytest="--supersim-rate", metavar="RPS", type=non_negative_float,
+              help="at most this many requests per second (default: unlimited, 5 for live Twilio)"),
+    RunOption("faults", cli="--fault", metavar="NAME", repeat=True,
+              help="plant a fault in the embedded mock (to see a check fail); repeatable"),
+    RunOption("no_progress", cli="--no-progress", flag=True, help="no progress lines"),
+)
+
+
+@dataclass
+class RunConfig:
+    """Everything one conformance run needs: the values of :data:`RUN_OPTIONS` (None: not given).
+
+    ``supersim-conformance run`` builds it from its flags, a ``--supersim-conformance`` session
+    from pytest's options; :mod:`conformance.run.session` prepares the run from it either way.
+    """
+
+    target: str | None = None
+    profile: str | None = None
+    suite: str | None = None
+    report_dir: str | None = None
+    max_examples: int | None = None
+    seed: int | None = None
+    workers: int | None = None
+    expect_failures: str | None = None
+    keyword: str | None = None
+    callback_url_base: str | None = None
+    timeout: float | None = None
+    callback_timeout: float | None = None
+    rate: float | None = None
+    faults: list[str] = field(default_factory=list)
+    no_progress: bool = False
+    async_delay: float = EMBEDDED_ASYNC_DELAY
+    """Seconds the embedded mock keeps an asynchronous update scheduled (not a flag)."""
+    extra_pytest_args: list[str] = field(default_factory=list)
+    """More pytest arguments (``record`` adds its plugin); not a flag."""
+
+    @property
+    def progress(self) -> bool:
+        return not self.no_progress
+
+    @classmethod
+    def from_namespace(cls, namespace: Any) -> "RunConfig":
+        """From ``supersim-conformance run``'s parsed flags."""
+        return cls(**{option.name: getattr(namespace, option.name) for option in RUN_OPTIONS if option.cli})
+
+    @classmethod
+    def from_pytest(cls, config: pytest.Config) -> "RunConfig":
+        """From a pytest session's ``--supersim-…`` options (an option not given falls back to its ini key)."""
+        values = {}
+        for option in RUN_OPTIONS:
+            if option.pytest:
+                values[option.name] = option_value(config, option)
+        return cls(**values)
+
+    def pytest_args(self) -> list[str]:
+        """The ``--supersim-…`` arguments that carry this configuration into a pytest session."""
+        args: list[str] = []
+        for option in RUN_OPTIONS:
+            value = getattr(self, option.name)
+            if option.pytest is None or value is None or value == [] or value is False:
+                continue
+            args += [option.pytest, str(value)]
+        return args
+
+
+def option_value(config: pytest.Config, option: RunOption) -> Any:
+    """A run option's value in this session: the command line, else its ini key, else None."""
+    value = config.getoption(option.ini, default=None) if option.pytest else None
+    if value is None and option.ini:
+        raw = config.getini(option.ini)
+        if raw:
+            value = option.type(raw) if option.type else raw
+    return value
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("supersim-conformance", "Twilio Super SIM Sim-resource conformance")
     group.addoption("--supersim-conformance", action="store_true", default=False,
                     help="run the supersim-conformance suite in this session")
-    group.addoption("--supersim-target", metavar="URL", default=None,
-                    help="base URL of the server under test (default: start the embedded reference mock)")
-    group.addoption("--supersim-profile", metavar="FILE", default=None,
-                    help="target profile (TOML): accounts, fleets, registrable SIMs, existing SIMs")
-    group.addoption("--supersim-suite", choices=["read-only", "full"], default=None,
-                    help="read-only sends no state-changing request (default: full, read-only for live Twilio)")
-    group.addoption("--supersim-report-dir", metavar="DIR", default=None,
-                    help="write report.json, junit.xml, report.md, report.html here")
-    group.addoption("--supersim-max-examples", metavar="N", type=int, default=None,
-                    help="examples per operation in the generated (Schemathesis) phase")
-    group.addoption("--supersim-seed", metavar="N", type=int, default=None, help="seed for generated cases")
-    group.addoption("--supersim-expect-failures", metavar="FILE", default=None,
-                    help="file of check or requirement IDs expected to fail, 'ID: reason' per line")
-    group.addoption("--supersim-callback-url-base", metavar="URL", default=None,
-                    help="public URL that reaches the local callback receiver (for live targets)")
-    group.addoption("--supersim-callback-timeout", metavar="S", type=float, default=None,
-                    help="seconds to wait for a callback after an asynchronous update (default 10)")
-    group.addoption("--supersim-timeout", metavar="S", type=float, default=None, help="per-request timeout (default 10 s)")
-    group.addoption("--supersim-rate", metavar="RPS", type=float, default=None,
-                    help="at most this many requests per second (default: unlimited, 5 for live Twilio)")
+    for option in RUN_OPTIONS:
+        if option.pytest is None:
+            continue
+        kwargs: dict[str, Any] = {"dest": option.ini, "default": None, "help": option.help,
+                                  "metavar": option.metavar}
+        if option.type is not None:
+            kwargs["type"] = option.type
+        if option.choices:
+            kwargs.update(choices=list(option.choices), metavar=None)
+        group.addoption(option.pytest, **kwargs)
+        parser.addini(option.ini, f"default of {option.pytest}: {option.help}", default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -112,7 +262,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("supersim_report_dir", default=None):
         if not manager.has_plugin(SUITE_PLUGIN):  # the suite's own hook describes every test
             manager.register(RequirementProperties(), PROPERTIES_PLUGIN)
-        if workerinput is None and not _reported_by_caller(config):
+        from conformance.report.session import SessionReport, reported_by_caller
+
+        if workerinput is None and not reported_by_caller(config):
             manager.register(SessionReport(config, run), REPORT_PLUGIN)
 
 
@@ -157,78 +309,27 @@ def _usage(message: str) -> pytest.UsageError:
 
 
 def _controller_run(config: pytest.Config) -> ConformanceRun:
-    """Check the options; start the embedded mock when no target is given (once, in this process)."""
-    from conformance.profile import ProfileError, dump_profile, load_profile
-    from conformance.suite.settings import LIVE_HOST, apply_environment_credentials, load_expected_failures
+    """Prepare the run once, in this process (``conformance.run.session``, as the CLI does)."""
+    from conformance.run.session import (
+        CredentialsRejected,
+        RunError,
+        TargetUnreachable,
+        prepare_run,
+    )
 
-    target = config.getoption("supersim_target")
-    profile_path = config.getoption("supersim_profile")
+    stack = ExitStack()
     try:
-        load_expected_failures(config.getoption("supersim_expect_failures"))
-        if target and target.startswith("cassette:"):
-            return _cassette_run(config, target, profile_path)
-        if target:
-            parts = urlsplit(target)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise _usage(f"--supersim-target must be an http(s) URL such as http://127.0.0.1:8080, got {target!r}")
-            if not profile_path:
-                raise _usage("--supersim-target needs --supersim-profile FILE (the accounts, fleets and SIMs it holds)")
-            profile = apply_environment_credentials(load_profile(profile_path))
-            run = ConformanceRun(target.rstrip("/"), profile_path, "live" if parts.hostname == LIVE_HOST else "url",
-                                 profile)
-            _probe(run)
-            return run
-        profile = load_profile(profile_path) if profile_path else None
-    except ProfileError as error:
+        prepared = stack.enter_context(prepare_run(RunConfig.from_pytest(config), side="pytest"))
+    except RunError as error:
         raise _usage(str(error)) from None
-    from conformance.mock.server import start_mock
-
-    mock = start_mock(profile, async_delay=EMBEDDED_ASYNC_DELAY)
-    folder = Path(tempfile.mkdtemp(prefix="supersim-plugin-"))
-
-    def stop() -> None:
-        mock.stop()
-        shutil.rmtree(folder, ignore_errors=True)
-
-    config.add_cleanup(stop)
-    written = folder / "profile.toml"
-    written.write_text(dump_profile(mock.profile), encoding="utf-8")
-    # The suite's settings fixture reads these options (in this process, or in a worker via workerinput).
-    config.option.supersim_target = mock.base_url
-    config.option.supersim_profile = str(written)
-    return ConformanceRun(mock.base_url, str(written), "reference-mock", mock.profile)
-
-
-def _cassette_run(config: pytest.Config, target: str, profile_path: str | None) -> ConformanceRun:
-    """A ``cassette:DIR`` target (``supersim-conformance record``): the read-only suite replayed offline."""
-    from conformance.replay import ReplayError, open_recording
-
-    if config.getoption("supersim_suite") == "full":
-        raise _usage("a cassette:DIR target replays the read-only suite only; drop --supersim-suite full")
-    try:
-        recording = open_recording(target, profile_path)
-    except ReplayError as error:
-        raise _usage(str(error)) from None
-    config.option.supersim_target = f"cassette:{recording.directory}"
-    config.option.supersim_profile = str(recording.profile_path)
-    config.option.supersim_suite = "read-only"
-    return ConformanceRun(config.option.supersim_target, config.option.supersim_profile, "cassette", recording.profile)
-
-
-def _probe(run: ConformanceRun) -> None:
-    """Stop before collecting anything if the target is unreachable or rejects the primary's credentials."""
-    from conformance.profile import ProfileError
-    from conformance.target import CredentialsRejected, Target, TargetUnreachable, probe
-
-    target = Target(base_url=run.target, profile=run.profile, timeout=10.0)
-    try:
-        probe(target, *run.profile.credentials(run.profile.primary.sid))
     except (TargetUnreachable, CredentialsRejected) as error:
         pytest.exit(f"supersim-conformance: {error}", returncode=EXIT_UNREACHABLE)
-    except ProfileError as error:
-        raise _usage(str(error)) from None
-    finally:
-        target.close()
+    config.add_cleanup(stack.close)
+    # The suite's settings fixture reads these options (in this process, or in a worker via workerinput).
+    config.option.supersim_target = prepared.target
+    config.option.supersim_profile = prepared.profile_path
+    config.option.supersim_suite = prepared.suite
+    return ConformanceRun(prepared.target, prepared.profile_path, prepared.kind, prepared.profile)
 
 
 def _worker_run(config: pytest.Config, workerinput: dict[str, Any]) -> ConformanceRun:
@@ -327,108 +428,3 @@ def _catalog_ids() -> set[str]:
 
         _CATALOG = requirement_ids()
     return _CATALOG
-
-
-# --- reports --------------------------------------------------------------------------------------
-
-def _reported_by_caller(config: pytest.Config) -> bool:
-    """True inside ``supersim-conformance run``: the CLI registers its own Collector and writes the reports."""
-    from conformance.collect import Collector
-
-    return any(isinstance(plugin, Collector) for plugin in config.pluginmanager.get_plugins())
-
-
-def _relevant(report: pytest.TestReport) -> bool:
-    """A suite check or a test marked with requirements (the suite's hook describes every test)."""
-    keywords = getattr(report, "keywords", {}) or {}
-    return ("supersim_check" in keywords or "supersim_requirement" in keywords) and any(
-        name == PROPERTY for name, _ in report.user_properties)
-
-
-def _suite_modules() -> set[str]:
-    return {path.name for path in SUITE_DIR.glob("test_*.py")}
-
-
-class SessionReport:
-    """Collects this session's rows (controlling process only) and writes the four reports at its end.
-
-    Rows come from ``conformance.collect.Collector``, the CLI's collector, fed only the reports of
-    suite checks and of tests marked with requirements.
-    """
-
-    def __init__(self, config: pytest.Config, run: ConformanceRun | None) -> None:
-        from conformance.collect import Collector
-
-        self.collector = Collector(progress=False)
-        self.config = config
-        self.run = run
-        self.report_dir = Path(config.invocation_params.dir, config.getoption("supersim_report_dir"))
-        self.started = time.monotonic()
-        self.started_at: str | None = None
-        self.written: dict[str, Path] | None = None
-        self.summary: dict[str, int] | None = None
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        from conformance.report import now_iso
-
-        self.started = time.monotonic()
-        self.started_at = now_iso()
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        """A suite module that fails to import is an errored row (as in the CLI's reports)."""
-        if self.run is not None and report.failed and report.nodeid.split("::")[0] in _suite_modules():
-            self.collector.pytest_collectreport(report)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if _relevant(report):
-            self.collector.pytest_runtest_logreport(report)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from conformance import report as reports
-        from conformance.profile import iter_tokens
-
-        run = self.run
-        results = self.collector.ordered()
-        if run is not None:
-            suite = self.config.getoption("supersim_suite") or ("read-only" if run.kind == "live" else "full")
-            profile = run.profile
-            info = reports.RunInfo(target=run.target, target_kind=run.kind, suite=suite,
-                                   started_at=self.started_at or reports.now_iso(),
-                                   profile=(profile.name or profile.source) if profile else None,
-                                   seed=self.config.getoption("supersim_seed"))
-        else:
-            info = reports.RunInfo(target="(the tests of this session)", target_kind="application tests",
-                                   suite="none", started_at=self.started_at or reports.now_iso())
-        info.duration = time.monotonic() - self.started
-        info.notes.extend(_restore_notes(self.report_dir))
-        if int(exitstatus) not in (0, 1):
-            name = getattr(exitstatus, "name", str(exitstatus))
-            info.notes.append(f"pytest ended with exit status {int(exitstatus)} ({name})")
-        secrets = [token for _, token in iter_tokens(run.profile)] if run and run.profile else []
-        secrets += [os.environ["TWILIO_AUTH_TOKEN"]] if os.environ.get("TWILIO_AUTH_TOKEN") else []
-        self.written = reports.write_reports(self.report_dir, info, results, secrets)
-        self.summary = reports.summarize(results)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.written is None or self.summary is None:
-            return
-        s = self.summary
-        terminalreporter.write_sep("-", "supersim-conformance")
-        terminalreporter.write_line(
-            f"{s['total']} checks: {s['passed']} passed, {s['failed']} failed, {s['errored']} errored, "
-            f"{s['skipped']} skipped, {s['xfailed']} xfailed, {s['fixed']} fixed")
-        terminalreporter.write_line(f"reports: {self.written['html'].parent}/ "
-                                    "(report.json, junit.xml, report.md, report.html)")
-
-
-def _restore_notes(report_dir: Path) -> list[str]:
-    """What a full run could not put back (left by the suite beside the reports), as the CLI reports it."""
-    notes: list[str] = []
-    for path in sorted(report_dir.glob("restore-*.json")):
-        try:
-            notes.extend(f"not restored: {note}" for note in json.loads(path.read_text(encoding="utf-8")))
-            path.unlink()
-        except (OSError, ValueError):
-            continue
-    return notes

@@ -11,17 +11,24 @@ from pathlib import Path
 
 import pytest
 import yaml
+from client import harness  # tests/client (pytest puts tests/ on sys.path)
 from vcr.request import Request
 
 from conformance.cassettes import (
-    CANONICAL_BASE, CREDENTIALS_HEADER, Redactor, body_bytes, credentials_label, form_body, load_interactions,
-    normalised, query_pairs, scan_for_secrets,
+    CANONICAL_BASE,
+    CREDENTIALS_HEADER,
+    Redactor,
+    body_bytes,
+    credentials_label,
+    form_body,
+    load_interactions,
+    normalised,
+    query_pairs,
+    scan_for_secrets,
 )
 from conformance.cli import main as cli_main
 from conformance.mock import start_mock
 from conformance.profile import default_profile, dump_profile, iter_tokens
-
-from client import harness  # tests/client (pytest puts tests/ on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "reports", ".pytest_cache"}

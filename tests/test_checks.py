@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from conformance import contract
-from conformance.checks import CHECKS, Check, Violation, _register, fail, load_all, response_checks, scenario_check
-from conformance.exchange import Exchange
+from conformance.checks import (
+    CHECKS,
+    Check,
+    Violation,
+    _register,
+    fail,
+    load_all,
+    response_checks,
+    scenario_check,
+)
+from conformance.contract.exchange import Exchange
 
 load_all()
 CATALOG = {entry["id"]: entry for entry in contract.load_catalog()}

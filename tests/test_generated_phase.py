@@ -1,6 +1,6 @@
 """The generated phase (Schemathesis over openapi.yaml): green on the reference mock, red on planted faults.
 
-Runs go through ``conformance.runner.run`` in-process, as ``supersim-conformance run -k ...`` does,
+Runs go through ``conformance.run.runner.run`` in-process, as ``supersim-conformance run -k ...`` does,
 with few examples and a fixed seed, and are judged on report.json: the failing row must name
 the domain check that targets the planted defect (``violation.check``), with a reproducing curl
 that carries no token.
@@ -20,9 +20,13 @@ from schemathesis.core.failures import Failure, FailureGroup
 from conformance import contract
 from conformance.checks import CHECKS, Violation, fail, load_all
 from conformance.checks.generated import (
-    GENERATED_CHECK_IDS, DomainFailure, basic_user, builtin_check_id, exchange_from,
+    GENERATED_CHECK_IDS,
+    DomainFailure,
+    basic_user,
+    builtin_check_id,
+    exchange_from,
 )
-from conformance.exchange import Exchange
+from conformance.contract.exchange import Exchange
 from conformance.mock.server import start_mock
 from conformance.profile import default_profile, dump_profile
 from conformance.suite.fixtures import first_violation

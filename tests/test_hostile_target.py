@@ -17,11 +17,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conformance.checks import Violation, load_all
-from conformance.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
-from conformance.generated_transport import BoundedTransport, body_overflow
+from conformance.contract.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
 from conformance.profile import default_profile, dump_profile, iter_tokens
+from conformance.run.generated_transport import BoundedTransport, body_overflow
+from conformance.run.target import Target
 from conformance.suite.helpers import walk
-from conformance.target import Target
 
 load_all()
 PROFILE = default_profile()

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from conformance.exchange import Exchange
+from conformance.contract.exchange import Exchange
 
 
 class Violation(AssertionError):
@@ -50,13 +50,8 @@ class Violation(AssertionError):
         title = self.check.title if self.check else ""
         lines = [f"[{self.check_id}] {title} — breaks {', '.join(self.requirements) or 'no catalogued requirement'}",
                  f"  {self.message}"]
-        if self.expected is not None:
-            lines.append(f"  expected: {_short(self.expected)}")
-        if self.received is not None:
-            lines.append(f"  received: {_short(self.received)}")
-        if self.exchange is not None:
-            lines.append(f"  request:  {self.exchange.describe()}")
-            lines.append(f"  reproduce: {self.exchange.curl()}")
+        lines += detail_lines(self.expected, self.received, self.exchange.curl() if self.exchange else None,
+                              request=self.exchange.describe() if self.exchange else None, indent="  ")
         return "\n".join(lines)
 
     def all_requirements(self) -> list[str]:
@@ -73,15 +68,35 @@ class Violation(AssertionError):
             "also": [{"check": o.check_id, "requirements": list(o.requirements), "message": o.message}
                      for o in self.also],
             "message": self.message,
-            "expected": _short(self.expected) if self.expected is not None else None,
-            "received": _short(self.received) if self.received is not None else None,
+            "expected": shorten(self.expected) if self.expected is not None else None,
+            "received": shorten(self.received) if self.received is not None else None,
             "exchange": self.exchange.to_dict() if self.exchange else None,
         }
 
 
-def _short(value: Any, limit: int = 400) -> str:
+def shorten(value: Any, limit: int = 400) -> str:
+    """A value as a report shows it: its text (repr for non-strings), cut at ``limit`` characters."""
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def detail_lines(expected: Any, received: Any, curl: str | None, *, request: str | None = None,
+                 indent: str = "") -> list[str]:
+    """The part of every failure's text after its message: expected, received, request, reproduction.
+
+    The one rendering of those details: a Violation's text, the generated phase's Schemathesis
+    failure and the report rows (from ``Violation.to_dict``, under pytest-xdist) all use it.
+    """
+    lines = []
+    if expected is not None:
+        lines.append(f"{indent}expected: {shorten(expected)}")
+    if received is not None:
+        lines.append(f"{indent}received: {shorten(received)}")
+    if request is not None:
+        lines.append(f"{indent}request:  {request}")
+    if curl is not None:
+        lines.append(f"{indent}reproduce: {curl}")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -101,10 +116,25 @@ CHECKS: dict[str, Check] = {}
 
 
 def _register(check: Check) -> Check:
-    if check.id in CHECKS:
+    """Add ``check`` to the registry; a second, different check under the same ID is an error.
+
+    The same definition registered again (its module imported a second time, as pytester's
+    in-process runs do) keeps the first: it is the same check, not a clash.
+    """
+    known = CHECKS.get(check.id)
+    if known is not None:
+        if _same_definition(known, check):
+            return known
         raise ValueError(f"duplicate check ID {check.id!r}")
     CHECKS[check.id] = check
     return check
+
+
+def _same_definition(a: Check, b: Check) -> bool:
+    def where(func: Callable[..., None] | None) -> tuple[str, str] | None:
+        return (func.__module__, func.__qualname__) if func is not None else None
+
+    return (a.requirements, a.title, a.family, where(a.func)) == (b.requirements, b.title, b.family, where(b.func))
 
 
 def response_check(check_id: str, *, requirements: Iterable[str], title: str):

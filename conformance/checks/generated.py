@@ -1,8 +1,11 @@
 """The generated phase's side of the checks: our domain checks inside Schemathesis, and the IDs
 of the generated tests.
 
-* ``supersim_domain_checks`` is registered with ``@schemathesis.check``: for every response
-  Schemathesis receives, it rebuilds an :class:`~conformance.exchange.Exchange` from what was
+* ``supersim_domain_checks`` is a Schemathesis check, registered with Schemathesis only inside
+  :func:`domain_checks_registered` (the generated phase enters it), never on import: another
+  Schemathesis user in the same process (a repository that loads our plugin) keeps its own
+  checks. For every response
+  Schemathesis receives, it rebuilds an :class:`~conformance.contract.exchange.Exchange` from what was
   really sent (method, full URL with the query, form pairs of the body, the *user name* of the
   Basic credentials - never the token) and what came back, and runs every registered response
   check (``run_response_checks``) on it, exactly as the hand-written scenarios do.
@@ -35,13 +38,17 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-import schemathesis
 from schemathesis.core.failures import Failure, FailureGroup, Severity
 
-from conformance import basic_auth
-from conformance.checks import Violation, run_response_checks, scenario_check
-from conformance.exchange import Exchange
-from conformance.generated_transport import body_overflow
+from conformance.checks import (
+    Violation,
+    detail_lines,
+    run_response_checks,
+    scenario_check,
+)
+from conformance.contract import basic_auth
+from conformance.contract.exchange import Exchange
+from conformance.run.generated_transport import body_overflow
 
 # --- the generated tests (one per Schemathesis phase) ----------------------------------------
 
@@ -141,7 +148,7 @@ _lock = threading.Lock()
 
 @contextmanager
 def bind_target(target: Any) -> Iterator[Any]:
-    """Compare generated responses with ``target`` (a ``conformance.target.Target``) inside the block."""
+    """Compare generated responses with ``target`` (a ``conformance.run.target.Target``) inside the block."""
     with _lock:
         _bound.append(target)
     try:
@@ -231,12 +238,7 @@ class DomainFailure(Violation, _AsFailure):
 
     def _detail(self) -> str:
         lines = [f"breaks {', '.join(self.requirements) or 'no catalogued requirement'}: {self.summary}"]
-        if self.expected is not None:
-            lines.append(f"expected: {_short(self.expected)}")
-        if self.received is not None:
-            lines.append(f"received: {_short(self.received)}")
-        if self.exchange is not None:
-            lines.append(f"reproduce: {self.exchange.curl()}")
+        lines += detail_lines(self.expected, self.received, self.exchange.curl() if self.exchange else None)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -253,12 +255,6 @@ class DomainFailure(Violation, _AsFailure):
         return self.check_id
 
 
-def _short(value: Any, limit: int = 300) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-@schemathesis.check
 def supersim_domain_checks(ctx: Any, response: Any, case: Any) -> bool | None:
     """supersim-conformance response checks (RESP-*) on every generated response."""
     exchange = exchange_from(response)
@@ -270,3 +266,25 @@ def supersim_domain_checks(ctx: Any, response: Any, case: Any) -> bool | None:
     if len(failures) == 1:
         raise failures[0]
     raise FailureGroup(failures)
+
+
+_registrations = 0
+
+
+@contextmanager
+def domain_checks_registered() -> Iterator[None]:
+    """Schemathesis runs ``supersim_domain_checks`` on every response inside this block only."""
+    from schemathesis.checks import CHECKS as SCHEMATHESIS_CHECKS
+
+    global _registrations
+    with _lock:
+        if _registrations == 0:
+            SCHEMATHESIS_CHECKS.register(supersim_domain_checks)
+        _registrations += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _registrations -= 1
+            if _registrations == 0:
+                SCHEMATHESIS_CHECKS.unregister(supersim_domain_checks.__name__)

@@ -5,20 +5,21 @@ filters sent, the page size asked for), not just with a schema. They run on ever
 of the hand-written scenarios and of the generated (Schemathesis) cases.
 
 ``ctx`` is anything with ``base_url`` (the target's base URL, as the client reaches it) and
-``profile`` (the target profile, to resolve fleet unique names); see ``conformance.target``.
+``profile`` (the target profile, to resolve fleet unique names); see ``conformance.run.target``.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance import contract
 from conformance.checks import fail, response_check
-from conformance.exchange import MAX_BODY_BYTES, Exchange
+from conformance.contract import rules
+from conformance.contract.exchange import MAX_BODY_BYTES, Exchange
 
 SIM_SID = re.compile(r"^HS[0-9a-fA-F]{32}$")
+FLEET_SID = re.compile(r"^HF[0-9a-fA-F]{32}$")
 LIST_PATH = "/v1/Sims"
 INSTANCE_PATH = re.compile(r"^/v1/Sims/([^/]+)$")
 DEFAULT_PAGE_SIZE = 50
@@ -143,35 +144,23 @@ def error_body(ctx, exchange: Exchange) -> None:
 @response_check("RESP-SIM-URL", requirements=["SIM-PROP-013", "SIM-PROP-014"],
                 title="url is the Sim's own absolute URL on the target; links point at its sub-resources")
 def sim_urls(ctx, exchange: Exchange) -> None:
-    base = ctx.base_url.rstrip("/")
     for sim in _sims_in(exchange):
-        sid = sim.get("sid")
-        url = sim.get("url")
-        if not isinstance(sid, str) or not isinstance(url, str):
-            continue  # the schema check reports missing properties
-        expected_url = f"{base}/v1/Sims/{sid}"
-        if url != expected_url:
+        for broken in rules.own_url(sim, base_url=ctx.base_url):
             fail("RESP-SIM-URL", "url is not the Sim's own absolute URL on the target",
-                 expected=expected_url, received=url, exchange=exchange)
-        links = sim.get("links") if isinstance(sim.get("links"), dict) else {}
-        for name, suffix in (("billing_periods", "/BillingPeriods"), ("sim_ip_addresses", "/IpAddresses")):
-            if name in links and links[name] != url + suffix:
-                fail("RESP-SIM-URL", f"links.{name} does not point at the Sim's sub-resource",
-                     expected=url + suffix, received=links[name], exchange=exchange)
+                 expected=broken.expected, received=broken.received, exchange=exchange)
+        for broken in rules.sub_resource_links(sim):
+            name = broken.path.rsplit(".", 1)[-1]
+            fail("RESP-SIM-URL", f"links.{name} does not point at the Sim's sub-resource",
+                 expected=broken.expected, received=broken.received, exchange=exchange)
 
 
 @response_check("RESP-SIM-DATES", requirements=["SIM-PROP-011", "SIM-PROP-012"],
                 title="date_updated is never earlier than date_created")
 def sim_dates(ctx, exchange: Exchange) -> None:
     for sim in _sims_in(exchange):
-        try:
-            created = datetime.fromisoformat(str(sim["date_created"]).replace("Z", "+00:00"))
-            updated = datetime.fromisoformat(str(sim["date_updated"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError, TypeError):
-            continue  # the schema check reports malformed dates
-        if updated < created:
+        for broken in rules.date_order(sim):  # malformed or offset-less dates are the schema check's
             fail("RESP-SIM-DATES", "date_updated is earlier than date_created",
-                 expected=f">= {sim['date_created']}", received=sim["date_updated"], exchange=exchange)
+                 expected=broken.expected, received=broken.received, exchange=exchange)
 
 
 @response_check("RESP-FETCH-IDENTITY", requirements=["SIM-ADDR-001", "SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"],
@@ -186,8 +175,11 @@ def fetched_identity(ctx, exchange: Exchange) -> None:
             fail("RESP-FETCH-IDENTITY", "the answer is a different Sim than the SID requested",
                  expected=f"sid {key}", received=f"sid {sim.get('sid')}", exchange=exchange)
     else:
-        new_name = exchange.form_dict.get("UniqueName") if exchange.method == "POST" else None
-        if sim.get("unique_name") not in (key, new_name):
+        allowed: set[str | None] = {key}  # a Sim without a name is never the Sim a name addresses
+        if exchange.method == "POST" and "UniqueName" in exchange.form_dict:
+            renamed = exchange.form_dict["UniqueName"]  # renamed (or, with an empty value, unnamed) by this update
+            allowed.add(renamed or None)
+        if sim.get("unique_name") not in allowed:
             fail("RESP-FETCH-IDENTITY", "the answer is not the Sim with the unique name requested",
                  expected=f"unique_name {key!r}", received=f"unique_name {sim.get('unique_name')!r}",
                  exchange=exchange)
@@ -231,10 +223,9 @@ def page_meta(ctx, exchange: Exchange) -> None:
     if asked is not None and 1 <= asked <= 1000 and meta.get("page_size") != asked:
         fail("RESP-PAGE-META", "meta.page_size differs from the PageSize requested (default 50)",
              expected=asked, received=meta.get("page_size"), exchange=exchange)
-    sims = body.get("sims")
-    if isinstance(sims, list) and isinstance(meta.get("page_size"), int) and len(sims) > meta["page_size"]:
+    for broken in rules.page_holds_its_size(body):
         fail("RESP-PAGE-META", "the page holds more Sims than its page size",
-             expected=f"<= {meta['page_size']}", received=len(sims), exchange=exchange)
+             expected=broken.expected, received=broken.received, exchange=exchange)
     key = meta.get("key")
     if key != "sims" or (isinstance(body, dict) and key not in body):
         fail("RESP-PAGE-META", "meta.key does not name the array of Sims", expected="sims", received=key,
@@ -249,9 +240,9 @@ def page_meta(ctx, exchange: Exchange) -> None:
         if lost:
             fail("RESP-PAGE-META", f"meta.{field} drops or changes the request's filters",
                  expected=sent_filters, received=url, exchange=exchange)
-    if meta.get("page") == 0 and meta.get("previous_page_url") is not None:
+    for broken in rules.first_page_has_no_previous(body):
         fail("RESP-PAGE-META", "previous_page_url is not null on the first page",
-             expected=None, received=meta.get("previous_page_url"), exchange=exchange)
+             expected=broken.expected, received=broken.received, exchange=exchange)
 
 
 @response_check("RESP-PAGE-HOST", requirements=["SIM-PAGE-010", "SIM-LIST-010"],
@@ -306,7 +297,8 @@ def fleet_filter(ctx, exchange: Exchange) -> None:
     fleet = exchange.query.get("Fleet")
     if not is_list(exchange) or not fleet or not _ok(exchange):
         return
-    fleet_sid = fleet if fleet.startswith("HF") else ctx.fleet_sid_for(fleet)
+    # A Fleet SID is a SID only by its whole pattern: "HF-north" is a unique name like any other.
+    fleet_sid = fleet if FLEET_SID.match(fleet) else ctx.fleet_sid_for(fleet)
     if fleet_sid is None:
         return  # a unique name the profile does not know: nothing to compare with
     wrong = [(s.get("sid"), s.get("fleet_sid")) for s in _sims_in(exchange) if s.get("fleet_sid") != fleet_sid]

@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conformance import basic_auth
+from conformance.contract import basic_auth
 from conformance.mock import control, forms, render
 from conformance.mock.clock import Clock
 from conformance.mock.errors import ApiError, bad_request, not_found, unauthorized

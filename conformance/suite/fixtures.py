@@ -2,7 +2,7 @@
 ``pytest --supersim-conformance``).
 
 The hooks give every test report the check ID, title and requirement IDs it stands for and,
-when it failed, the structured Violation; the collector (``conformance.collect``) turns those
+when it failed, the structured Violation; the collector (``conformance.report.collect``) turns those
 into the run's reports, including under pytest-xdist, where these hooks run in the workers.
 """
 
@@ -13,12 +13,18 @@ from typing import Any, Iterator
 
 import pytest
 
-from conformance.checks import CHECKS, Violation, deferring_response_violations, load_all
+from conformance import is_cassette_target
+from conformance.checks import (
+    CHECKS,
+    Violation,
+    deferring_response_violations,
+    load_all,
+)
 from conformance.profile import ProfileError
+from conformance.run.settings import Settings, settings_from_options
+from conformance.run.target import Target, TargetClient
 from conformance.suite.callbacks import CallbackReceiver
 from conformance.suite.data import DataPool, worker_share
-from conformance.suite.settings import Settings, settings_from_options
-from conformance.target import Target, TargetClient
 
 PROPERTY = "supersim"
 
@@ -38,7 +44,7 @@ def sc_settings(request: pytest.FixtureRequest) -> Settings:
 def sc_target(sc_settings: Settings) -> Iterator[Target]:
     """The server under test, reached with timeouts, body caps and same-origin credentials."""
     if _cassette(sc_settings):  # recorded interactions answer in-process, never the network
-        from conformance.replay import cassette_target
+        from conformance.cassettes.replay import cassette_target
 
         sc_target = cassette_target(sc_settings.target, sc_settings.profile, timeout=sc_settings.timeout)
         yield sc_target
@@ -47,7 +53,6 @@ def sc_target(sc_settings: Settings) -> Iterator[Target]:
     sc_target = Target(
         base_url=sc_settings.target,
         profile=sc_settings.profile,
-        kind="live" if sc_settings.is_live else "url",
         timeout=sc_settings.timeout,
         min_interval=(1.0 / sc_settings.rate) if sc_settings.rate else 0.0,
     )
@@ -56,8 +61,8 @@ def sc_target(sc_settings: Settings) -> Iterator[Target]:
 
 
 def _cassette(sc_settings: Settings) -> bool:
-    """A ``cassette:DIR`` target (conformance.replay: record/replay work)."""
-    return sc_settings.target.startswith("cassette:")
+    """A ``cassette:DIR`` target (conformance.cassettes.replay: record/replay work)."""
+    return is_cassette_target(sc_settings.target)
 
 
 def _client(sc_target: Target, account_sid: str) -> TargetClient:
@@ -108,7 +113,7 @@ def sc_pool(request: pytest.FixtureRequest, sc_settings: Settings, sc_target: Ta
 def sc_callbacks(sc_settings: Settings) -> Iterator[CallbackReceiver]:
     """A loopback callback receiver; its URLs are public ones with --callback-url-base."""
     if _cassette(sc_settings):
-        from conformance.replay import CALLBACK_SKIP
+        from conformance.cassettes.replay import CALLBACK_SKIP
 
         pytest.skip(CALLBACK_SKIP)
     receiver = CallbackReceiver(sc_settings.callback_url_base, timeout=sc_settings.callback_timeout)
@@ -120,7 +125,7 @@ def sc_callbacks(sc_settings: Settings) -> Iterator[CallbackReceiver]:
 def sc_full_suite(sc_settings: Settings) -> None:
     """Skip a state-changing scenario in a read-only run."""
     if _cassette(sc_settings):
-        from conformance.replay import FULL_SKIP
+        from conformance.cassettes.replay import FULL_SKIP
 
         pytest.skip(FULL_SKIP)
     if not sc_settings.full:
@@ -187,8 +192,8 @@ def _write_restore_notes(config: pytest.Config, notes: list[str]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     load_all()
-    if (config.getoption("supersim_target", default=None) or "").startswith("cassette:"):
-        from conformance.replay import ReplayPlugin
+    if is_cassette_target(config.getoption("supersim_target", default=None)):
+        from conformance.cassettes.replay import ReplayPlugin
 
         config.pluginmanager.register(ReplayPlugin(), "supersim-replay")
 

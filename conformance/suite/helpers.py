@@ -7,8 +7,8 @@ from typing import Any
 
 from conformance.checks import expect, fail
 from conformance.checks.scenarios import PAGE_WALK
-from conformance.exchange import Exchange
-from conformance.target import TargetClient
+from conformance.contract.exchange import Exchange
+from conformance.run.target import TargetClient
 
 #: A walk longer than this many pages is reported as a loop or a runaway target.
 MAX_PAGES = 400

@@ -58,7 +58,7 @@ Tuning, each with its reason (no check is switched off)
   loopback callback receiver's URL, so asynchronous updates never call random hosts.
 * Output sanitisation keeps Schemathesis' defaults except the ``token`` marker, which would print
   ``PageToken=[Filtered]`` in reproducing curls; ``Authorization`` stays filtered.
-* Bounded memory: requests go through ``conformance.generated_transport.BoundedTransport``, which
+* Bounded memory: requests go through ``conformance.run.generated_transport.BoundedTransport``, which
   stops reading a body at ``MAX_BODY_BYTES`` (our RESP-JSON check then reports its true size), and
   a finished case keeps at most ``KEPT_BODY_CHARS`` of its answer
   (``output.truncation.max-recorded-payload-size``). A target answering 20 MB to every request
@@ -79,12 +79,19 @@ from schemathesis.generation import GenerationMode
 from conformance import contract
 from conformance.checks import Violation
 from conformance.checks.generated import (
-    GEN_COVERAGE, GEN_EXAMPLES, GEN_FUZZ_NEGATIVE, GEN_FUZZ_POSITIVE, GEN_STATEFUL, bind_target, exchange_from,
+    GEN_COVERAGE,
+    GEN_EXAMPLES,
+    GEN_FUZZ_NEGATIVE,
+    GEN_FUZZ_POSITIVE,
+    GEN_STATEFUL,
+    bind_target,
+    domain_checks_registered,
+    exchange_from,
     violation_of,
 )
-from conformance.exchange import KEPT_BODY_CHARS
-from conformance.generated_transport import bounded_schema
-from conformance.suite.settings import Settings
+from conformance.contract.exchange import KEPT_BODY_CHARS
+from conformance.run.generated_transport import bounded_schema
+from conformance.run.settings import Settings
 
 check = pytest.mark.supersim_check
 
@@ -231,8 +238,9 @@ def raise_for(check_id: str, label: str, violations: list[Violation]) -> None:
 
 @pytest.fixture
 def generated_target(sc_target):
-    """The run's target, bound as the one our domain checks compare generated responses with."""
-    with bind_target(sc_target):
+    """The run's target, bound as the one our domain checks compare generated responses with
+    (and those checks registered with Schemathesis for this test only)."""
+    with domain_checks_registered(), bind_target(sc_target):
         yield sc_target
 
 

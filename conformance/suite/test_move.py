@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks import expect
-from conformance.checks.scenarios import MOVE_FLEET, MOVE_FROM_SUB, MOVE_RULES, MOVE_TO_SUB
+from conformance.checks.scenarios import (
+    MOVE_FLEET,
+    MOVE_FROM_SUB,
+    MOVE_RULES,
+    MOVE_TO_SUB,
+)
 from conformance.suite.helpers import body
 
 check = pytest.mark.supersim_check

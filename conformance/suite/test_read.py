@@ -6,8 +6,17 @@ import pytest
 
 from conformance.checks import expect, fail
 from conformance.checks.scenarios import (
-    FETCH_BY_NAME, FETCH_BY_SID, FETCH_UNKNOWN, FILTER_COMBINED, FILTER_FLEET, FILTER_ICCID, FILTER_STATUS,
-    LIST_DEFAULT, PAGE_INDEX_BOUNDS, PAGE_SIZE_BOUNDS, PAGE_WALK,
+    FETCH_BY_NAME,
+    FETCH_BY_SID,
+    FETCH_UNKNOWN,
+    FILTER_COMBINED,
+    FILTER_FLEET,
+    FILTER_ICCID,
+    FILTER_STATUS,
+    LIST_DEFAULT,
+    PAGE_INDEX_BOUNDS,
+    PAGE_SIZE_BOUNDS,
+    PAGE_WALK,
 )
 from conformance.suite.helpers import body, error_code, sims_of, walk
 

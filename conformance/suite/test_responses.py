@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.checks import CHECKS, Violation, load_all, response_checks
-from conformance.exchange import Exchange
+from conformance.contract.exchange import Exchange
 
 load_all()
 

@@ -16,8 +16,19 @@ from twilio.request_validator import RequestValidator
 from conformance import contract
 from conformance.checks import expect, fail
 from conformance.checks.scenarios import (
-    ASYNC_ACTIVATE, ASYNC_DEACTIVATE, ASYNC_FLEET, ASYNC_REACTIVATE, AUTO_ACTIVE, CALLBACK_GET, CALLBACK_POST,
-    CALLBACK_SIGNATURE, NO_RETURN_TO_NEW, READY_ONLY_FROM_NEW, UNIQUE_NAME, UPDATE_FLEET_SYNC, UPDATE_INVALID,
+    ASYNC_ACTIVATE,
+    ASYNC_DEACTIVATE,
+    ASYNC_FLEET,
+    ASYNC_REACTIVATE,
+    AUTO_ACTIVE,
+    CALLBACK_GET,
+    CALLBACK_POST,
+    CALLBACK_SIGNATURE,
+    NO_RETURN_TO_NEW,
+    READY_ONLY_FROM_NEW,
+    UNIQUE_NAME,
+    UPDATE_FLEET_SYNC,
+    UPDATE_INVALID,
 )
 from conformance.suite.helpers import body, wait_until
 

@@ -58,8 +58,20 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests" / "prism"))
 
 from benchtools import (  # noqa: E402  (the standard library only: this Python needs none of the kit's packages)
-    LoopbackClient, Venv, basic_auth, describe_stack, fresh_venv, free_port, judge, print_checks, server_process,
-    stack_info, stop_group, tree_cpu_seconds, tree_rss_mb, write_default_profile,
+    LoopbackClient,
+    Venv,
+    basic_auth,
+    describe_stack,
+    free_port,
+    fresh_venv,
+    judge,
+    print_checks,
+    server_process,
+    stack_info,
+    stop_group,
+    tree_cpu_seconds,
+    tree_rss_mb,
+    write_default_profile,
 )
 from prism_server import PrismUnavailable, find_prism, prism_version, start_prism  # noqa: E402
 

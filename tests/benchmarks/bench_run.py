@@ -94,8 +94,20 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from benchtools import (  # noqa: E402  (the standard library only: this Python needs none of the kit's packages)
-    LoopbackClient, Venv, basic_auth, describe_stack, fresh_venv, judge, print_checks, server_process, stack_info,
-    stop_group, tree_hwm_mb, tree_rss_mb, write_default_profile, yes_no,
+    LoopbackClient,
+    Venv,
+    basic_auth,
+    describe_stack,
+    fresh_venv,
+    judge,
+    print_checks,
+    server_process,
+    stack_info,
+    stop_group,
+    tree_hwm_mb,
+    tree_rss_mb,
+    write_default_profile,
+    yes_no,
 )
 
 BANNER = r"mock listening on (http://\S+)"
@@ -114,7 +126,7 @@ SAMPLE_SECONDS = 0.1
 VENV_FACTS = r"""
 import json
 from conformance import contract
-from conformance.suite.settings import Settings
+from conformance.run.settings import Settings
 print(json.dumps({"openapi": str(contract.openapi_path()),
                   "max_examples": Settings.__dataclass_fields__["max_examples"].default}))
 """

@@ -20,20 +20,13 @@ from typing import Any, Callable
 
 import pytest
 
-# Modules the plugin imports lazily are imported here once: pytester's in-process runs forget the
-# modules they imported, and a second import of a check module would register its checks twice
-# (the check registry rejects a duplicate ID).
-import conformance.collect  # noqa: E402,F401
-import conformance.report  # noqa: E402,F401
-import conformance.suite.fixtures  # noqa: E402,F401
-
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin("pytester"):
         config.pluginmanager.import_plugin("pytester")
 
 
-#: Plugins to name explicitly when entry-point autoloading is off (as conformance.runner does).
+#: Plugins to name explicitly when entry-point autoloading is off (as conformance.run.runner does).
 AUTOLOAD_OFF_ARGS = ["-p", "supersim_conformance", "-p", "xdist.plugin", "-p", "schemathesis.pytest.plugin"]
 
 

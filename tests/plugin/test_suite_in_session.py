@@ -107,7 +107,7 @@ def test_the_suite_against_a_given_target(pytester, run_subprocess, read_report,
 def test_usage_errors_stop_the_session(pytester, run_inprocess, args, fragment):
     result = run_inprocess("--supersim-conformance", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert f"ERROR: supersim-conformance: " in result.stderr.str() and fragment in result.stderr.str()
+    assert "ERROR: supersim-conformance: " in result.stderr.str() and fragment in result.stderr.str()
 
 
 def test_an_unreachable_target_ends_the_session_with_status_3(pytester, run_subprocess, tmp_path):
@@ -139,7 +139,7 @@ def test_the_suite_under_xdist_uses_the_controllers_mock(pytester, run_subproces
 
 def test_inside_the_cli_the_cli_writes_the_reports(pytester, run_inprocess):
     """``supersim-conformance run`` passes --supersim-report-dir and registers its own Collector."""
-    from conformance.collect import Collector
+    from conformance.report.collect import Collector
 
     pytester.makepyfile(test_marked='''
 import pytest

@@ -1,7 +1,7 @@
 """``--target cassette:DIR``: re-check a recorded run offline, with no server and no network.
 
 Design: in-process playback (no replay server). The suite's ``target`` fixture builds a
-:class:`CassetteTarget`, a :class:`conformance.target.Target` whose httpx client has a
+:class:`CassetteTarget`, a :class:`conformance.run.target.Target` whose httpx client has a
 :class:`ReplayTransport`: it never opens a socket, it answers each request from the vcrpy
 cassettes ``record`` wrote. Loading and matching are vcrpy's (``Cassette.load``, the
 matchers of :mod:`conformance.cassettes`, ``find_requests_with_most_matches``).
@@ -43,13 +43,20 @@ import pytest
 from vcr.cassette import Cassette
 from vcr.request import Request as VcrRequest
 
+from conformance import CASSETTE_SCHEME
 from conformance.cassettes import (
-    CANONICAL_BASE, CREDENTIALS_HEADER, MATCH_ON, body_bytes, failed_matchers, matchers, request_filter,
+    CANONICAL_BASE,
+    CREDENTIALS_HEADER,
+    MATCH_ON,
+    body_bytes,
+    failed_matchers,
+    matchers,
+    request_filter,
 )
 from conformance.profile import Profile, load_profile
-from conformance.target import Target
+from conformance.run.target import Target
 
-SCHEME = "cassette:"
+SCHEME = CASSETTE_SCHEME
 PROFILE_FILE = "profile.toml"
 RECORDING_FILE = "recording.json"
 
@@ -67,10 +74,6 @@ class ReplayError(Exception):
 
 class NotRecorded(AssertionError):
     """The scenario sent a request the cassettes lack (a failure, never a network call)."""
-
-
-def is_cassette_target(target: str | None) -> bool:
-    return bool(target) and target.startswith(SCHEME)
 
 
 def directory_of(target: str) -> Path:
@@ -267,7 +270,7 @@ class CassetteTarget(Target):
 def cassette_target(target: str, profile: Profile, *, timeout: float = 10.0) -> CassetteTarget:
     """The suite's target for ``cassette:DIR`` (called once per session by the ``target`` fixture)."""
     library = CassetteLibrary(directory_of(target).resolve(), profile)
-    return CassetteTarget(base_url=CANONICAL_BASE, profile=profile, kind="cassette", timeout=timeout, library=library)
+    return CassetteTarget(base_url=CANONICAL_BASE, profile=profile, timeout=timeout, library=library)
 
 
 # --- pytest wiring (registered by conformance.suite.fixtures for a cassette target) --------------
@@ -280,7 +283,7 @@ class ReplayPlugin:
         for item in items:
             if cassette_name(item) == "test_generated":
                 item.add_marker(pytest.mark.skip(reason=GENERATED_SKIP))
-            elif "callbacks" in getattr(item, "fixturenames", ()):
+            elif "sc_callbacks" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.skip(reason=CALLBACK_SKIP))
 
     @pytest.hookimpl(wrapper=True)

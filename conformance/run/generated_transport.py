@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
-from conformance.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
+from conformance.contract.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
 
 #: Attribute set on a ``requests.PreparedRequest`` whose answer was cut at the cap: the
 #: Content-Length the target declared (None when it declared none).

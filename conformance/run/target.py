@@ -17,11 +17,16 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
-from conformance import basic_auth
-from conformance.checks import Violation, fail, report_response_violations, run_response_checks, scenario_check
-from conformance.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES, Exchange
-
-LIVE_HOST = "supersim.twilio.com"
+from conformance import LIVE_HOST
+from conformance.checks import (
+    Violation,
+    fail,
+    report_response_violations,
+    run_response_checks,
+    scenario_check,
+)
+from conformance.contract import basic_auth
+from conformance.contract.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES, Exchange
 
 SAFE_FOREIGN_HOST = scenario_check(
     "SAFE-FOREIGN-HOST", requirements=["SIM-PAGE-010", "SIM-PROP-013"],
@@ -43,8 +48,6 @@ class Target:
     base_url: str
     profile: Any
     """A ``conformance.profile.Profile``: the accounts, fleets, registrable SIMs and SIMs it holds."""
-    kind: str = "url"
-    """``mock`` (the embedded reference mock), ``live`` (real Twilio), ``url`` (anything else)."""
     timeout: float = 10.0
     max_body_bytes: int = MAX_BODY_BYTES
     min_interval: float = 0.0

@@ -33,7 +33,7 @@ def schemas_dir() -> Path:
     A wheel ships them as ``conformance/_schemas``; a source checkout (or an editable
     install) keeps them in the top-level ``schemas/`` folder beside the package.
     """
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # conformance/, beside contract/
     for candidate in (package / "_schemas", package.parent / "schemas"):
         if (candidate / "openapi.yaml").is_file():
             return candidate

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance import LIVE_HOST
 from conformance.profile import Account, Profile, ProfileError, load_profile
-
-LIVE_HOST = "supersim.twilio.com"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import pytest
 
+from conformance.checks import detail_lines
 from conformance.report import Result
 
 PROPERTY = "supersim"
@@ -35,12 +36,8 @@ def _failure_message(report: pytest.TestReport, info: dict[str, Any]) -> str:
     violation = info.get("violation")
     if violation:
         lines = [f"[{violation['check']}] {violation['message']}"]
-        if violation.get("expected") is not None:
-            lines.append(f"expected: {violation['expected']}")
-        if violation.get("received") is not None:
-            lines.append(f"received: {violation['received']}")
-        if violation.get("exchange"):
-            lines.append(f"reproduce: {violation['exchange']['curl']}")
+        exchange = violation.get("exchange") or {}
+        lines += detail_lines(violation.get("expected"), violation.get("received"), exchange.get("curl"))
         for other in violation.get("also", []):
             lines.append(f"also [{other['check']}] {other['message']}")
         return "\n".join(lines)

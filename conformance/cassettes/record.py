@@ -1,7 +1,7 @@
 """``supersim-conformance record``: a conformance run whose interactions are saved as vcrpy cassettes.
 
 ``record(options)`` is ``run`` with this module added as a pytest plugin (``-p
-conformance.record``), so the run, its reports and its exit codes are exactly ``run``'s. The
+conformance.cassettes.record``), so the run, its reports and its exit codes are exactly ``run``'s. The
 plugin wraps every suite test in a vcrpy cassette: **one cassette per suite test module**
 (``test_read.yaml``, ``test_auth.yaml``…), because that is the unit a replay needs (a module's
 scenarios share data, and the same request can get a different answer in another module of a
@@ -37,13 +37,31 @@ from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
 
-from conformance import __version__
-from conformance.cassettes import (
-    CANONICAL_BASE, MATCH_ON, Redactor, matchers, public_profile, request_filter, response_filter, scan_for_secrets,
+from conformance import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    __version__,
+    is_cassette_target,
 )
-from conformance.profile import Profile, ProfileError, dump_profile, iter_tokens, load_profile
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+from conformance.cassettes import (
+    CANONICAL_BASE,
+    MATCH_ON,
+    Redactor,
+    matchers,
+    public_profile,
+    request_filter,
+    response_filter,
+    scan_for_secrets,
+)
+from conformance.profile import (
+    Profile,
+    ProfileError,
+    dump_profile,
+    iter_tokens,
+    load_profile,
+)
 
 PROFILE_FILE = "profile.toml"
 RECORDING_FILE = "recording.json"
@@ -73,12 +91,12 @@ def record(options: RecordOptions, stream: TextIO | None = None) -> int:
     The cassettes are written to a staging directory beside ``--out`` and moved in only once the
     run recorded something, so a run that cannot start (exit 2 or 3) leaves an earlier recording alone.
     """
-    from conformance.plugin import SUITE_DIR
-    from conformance.runner import RunOptions, run
+    from conformance.plugin import SUITE_DIR, RunConfig
+    from conformance.run.runner import run
 
     out = stream or sys.stdout
     try:
-        if options.target and options.target.startswith("cassette:"):
+        if is_cassette_target(options.target):
             raise ValueError("--target must be a server to record from (http/https), not a cassette directory")
         if options.target and not options.profile:
             raise ValueError("--target needs --profile FILE (the accounts, fleets and SIMs the target holds)")
@@ -94,11 +112,11 @@ def record(options: RecordOptions, stream: TextIO | None = None) -> int:
               f"{error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        run_options = RunOptions(
+        run_options = RunConfig(
             target=options.target, profile=options.profile, suite=options.suite or "read-only",
             report_dir=options.report_dir, workers=1, timeout=options.timeout, rate=options.rate,
-            progress=options.progress,
-            extra_pytest_args=["-p", "conformance.record", "--supersim-record-dir", str(staging),
+            no_progress=not options.progress,
+            extra_pytest_args=["-p", "conformance.cassettes.record", "--supersim-record-dir", str(staging),
                                *(["--supersim-record-keep-pii"] if options.keep_pii else []),
                                "--ignore", str(SUITE_DIR / f"{GENERATED_MODULE}.py")],
         )
@@ -152,7 +170,7 @@ def _replace_recording(directory: Path, staging: Path) -> None:
         shutil.move(str(entry), str(directory / entry.name))
 
 
-# --- the pytest plugin (loaded with -p conformance.record) ---------------------------------------
+# --- the pytest plugin (loaded with -p conformance.cassettes.record) ---------------------------------------
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("supersim-conformance")
@@ -179,7 +197,7 @@ class Recorder:
     """Wraps each suite test in its module's cassette; writes everything at the end of the session."""
 
     def __init__(self, config: pytest.Config, directory: Path) -> None:
-        from conformance.suite.settings import settings_from_options
+        from conformance.run.settings import settings_from_options
 
         self.directory = directory
         self.keep_pii = bool(config.getoption("supersim_record_keep_pii", default=False))

@@ -1,0 +1,147 @@
+"""``supersim-conformance run``: one pytest session over the shipped suite, then the reports.
+
+The runner prepares the target with :func:`conformance.run.session.prepare_run` (the same code
+a ``--supersim-conformance`` session uses), turns the :class:`~conformance.plugin.RunConfig`
+into the plugin's own ``--supersim-…`` options, and runs pytest once. Reports are written even
+when the run fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from conformance import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from conformance import report as reports
+from conformance.plugin import SUITE_DIR, RunConfig
+from conformance.profile import iter_tokens
+from conformance.report.collect import Collector
+from conformance.run.session import (
+    CredentialsRejected,
+    PreparedRun,
+    RunError,
+    TargetUnreachable,
+    prepare_run,
+    restore_notes,
+    summary_line,
+)
+
+#: The name this configuration had before it became the plugin's :class:`RunConfig` (kept for callers).
+RunOptions = RunConfig
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_UNREACHABLE", "EXIT_USAGE", "RunError", "RunOptions", "default_workers",
+           "pytest_args", "run"]
+
+
+def _report_dir(config: RunConfig) -> tuple[Path, Path | None]:
+    if config.report_dir:
+        return Path(config.report_dir), None
+    root = Path("reports")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = root / stamp
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = root / f"{stamp}-{suffix}"
+    return run_dir, root
+
+
+def run(config: RunConfig, stream: TextIO | None = None) -> int:
+    """Run the suite; return the exit code (0, 1, 2 or 3). Never raises for user errors."""
+    out = stream or sys.stdout
+    try:
+        with prepare_run(config) as prepared:
+            return _run_pytest(config, prepared, out)
+    except RunError as error:
+        print(f"supersim-conformance run: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (TargetUnreachable, CredentialsRejected) as error:
+        print(f"supersim-conformance run: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+
+
+def default_workers(config: RunConfig) -> int:
+    """Two workers for a whole run against the embedded mock on a machine with two cores or more.
+
+    The suite is CPU-bound in the kit (Schemathesis and Hypothesis generate, jsonschema
+    validates): on two cores two workers take the default run from ~13 s to ~10 s, measured by
+    tests/benchmarks/bench_run.py. One worker otherwise: a live account's politeness limit is
+    per worker, a cassette replays in-process, and a ``-k`` selection is usually too small to
+    pay for starting workers (~1 s of CPU each).
+    """
+    if config.target or config.keyword:
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def pytest_args(config: RunConfig, prepared: PreparedRun, run_dir: Path) -> list[str]:
+    """The pytest command line of a run: the suite, and the plugin's options for this configuration."""
+    args = [
+        str(SUITE_DIR),
+        "-p", "conformance.suite.fixtures",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "--rootdir", str(SUITE_DIR),
+        "-c", str(SUITE_DIR / "suite.ini"),
+    ]
+    resolved = RunConfig(**{**vars(config), "target": prepared.target, "profile": prepared.profile_path,
+                            "report_dir": str(run_dir), "suite": prepared.suite})
+    args += resolved.pytest_args()
+    if config.seed is not None:
+        args += ["--hypothesis-seed", str(config.seed)]
+    if config.keyword:
+        args += ["-k", config.keyword]
+    # Load only the plugins the suite uses. Autoloading every installed plugin makes pytest
+    # rewrite the asserts of ~400 third-party modules (schemathesis, hypothesis, ...) on each
+    # run: measured, that was half the generated phase's time (tests/benchmarks/bench_run.py).
+    args += ["--disable-plugin-autoload", "-p", "supersim_conformance", "-p", "hypothesispytest"]
+    workers = config.workers if config.workers is not None else default_workers(config)
+    if workers > 1:
+        args += ["-p", "xdist.plugin", "-n", str(workers)]
+    return args + list(config.extra_pytest_args)
+
+
+def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
+    run_dir, root = _report_dir(config)
+    profile = prepared.profile
+    info = reports.RunInfo(target=prepared.target, target_kind=prepared.kind, suite=prepared.suite,
+                           started_at=reports.now_iso(), profile=profile.name or profile.source, seed=config.seed)
+    collector = Collector(progress=config.progress)
+    print(f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
+          file=out)
+    started = time.monotonic()
+    code = pytest.main(pytest_args(config, prepared, run_dir), plugins=[collector])
+    info.duration = time.monotonic() - started
+    results = collector.ordered()
+    info.notes.extend(restore_notes(run_dir))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        info.notes.append(f"pytest ended with exit status {int(code)} ({getattr(code, 'name', code)})")
+    secrets = [token for _, token in iter_tokens(profile)]
+    written = reports.write_reports(run_dir, info, results, secrets)
+    if root is not None:
+        reports.point_latest(root, run_dir)
+    summary = reports.summarize(results)
+    _print_summary(results, summary, written, out)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED or summary["total"] == 0:
+        print("supersim-conformance run: no check ran (is -k too narrow?)", file=sys.stderr)
+        return EXIT_USAGE
+    if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        if not summary["failed"] and not summary["errored"]:
+            print(f"supersim-conformance run: pytest stopped early ({code.name})", file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_FAILED if summary["failed"] or summary["errored"] else EXIT_OK
+
+
+def _print_summary(results, summary, written, out) -> None:
+    failures = [r for r in results if r.outcome in reports.FAILING]
+    for result in sorted(failures, key=lambda r: r.id):
+        first = result.message.splitlines()[0] if result.message else ""
+        print(f"FAILED {result.id} ({', '.join(result.requirements)}) {result.nodeid}\n    {first}", file=out)
+    print(summary_line(summary), file=out)
+    print(f"reports: {written['html'].parent}/ (report.json, junit.xml, report.md, report.html)", file=out)

@@ -1,0 +1,179 @@
+"""Preparing one conformance run: the single way in for ``supersim-conformance run`` and the plugin.
+
+``prepare_run(config)`` checks the configuration, then makes the target ready to be tested:
+
+* no target: start the embedded reference mock on a free loopback port (with any planted
+  faults) and write its profile to a temporary file;
+* ``cassette:DIR``: open the recording (its cassettes and profile) for an offline, read-only replay;
+* a URL: load the profile (credentials from the environment where set) and probe the target, so
+  an unreachable target or rejected credentials stop the run before any check.
+
+It yields a :class:`PreparedRun` and, on leaving the block, stops the mock and removes what it
+wrote. The CLI maps its errors to exit codes, the plugin to pytest's usage error or exit status;
+neither prepares anything itself, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from conformance import LIVE_HOST, is_cassette_target
+from conformance.plugin import RUN_OPTIONS, RunConfig
+from conformance.profile import Profile, ProfileError, dump_profile, load_profile
+from conformance.run.settings import (
+    apply_environment_credentials,
+    load_expected_failures,
+)
+from conformance.run.target import CredentialsRejected, Target, TargetUnreachable, probe
+
+__all__ = ["CredentialsRejected", "PreparedRun", "RunError", "TargetUnreachable", "prepare_run", "restore_notes",
+           "summary_line"]
+
+
+class RunError(Exception):
+    """A usage or configuration problem: one line (exit 2, or pytest's usage error)."""
+
+
+@dataclass
+class PreparedRun:
+    """A target ready to be tested."""
+
+    target: str
+    """The base URL the suite talks to (or ``cassette:DIR``)."""
+    profile_path: str
+    profile: Profile
+    kind: str
+    """``reference-mock`` (possibly ``… with planted faults: …``), ``url``, ``live`` or ``cassette``."""
+    suite: str
+    """``full`` or ``read-only``: the configured suite, else read-only for live Twilio and cassettes."""
+
+
+def target_kind(url: str) -> str:
+    return "live" if urlsplit(url).hostname == LIVE_HOST else "url"
+
+
+def flag(name: str, side: str = "cli") -> str:
+    """How the user spelled option ``name``: the CLI's flag, or (``side="pytest"``) the plugin's option."""
+    option = next(option for option in RUN_OPTIONS if option.name == name)
+    return (option.pytest if side == "pytest" else None) or option.cli or option.pytest or name
+
+
+def validate(config: RunConfig, side: str = "cli") -> None:
+    """Every check that needs no network, with the message a user sees (RunError), naming their flags."""
+    def f(name: str) -> str:
+        return flag(name, side)
+
+    if is_cassette_target(config.target):
+        if config.suite == "full":
+            raise RunError("a cassette:DIR target replays the read-only suite only (state-changing scenarios use "
+                           f"fresh unique names and real-time waits); drop {f('suite')} full")
+    elif config.target:
+        parts = urlsplit(config.target)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise RunError(f"{f('target')} must be an http(s) URL such as http://127.0.0.1:8080, got {config.target!r}")
+        if not config.profile:
+            raise RunError(f"{f('target')} needs {f('profile')} FILE (the accounts, fleets and SIMs the target holds)")
+    if config.workers is not None and config.workers < 1:
+        raise RunError(f"{f('workers')} must be at least 1")
+    if config.max_examples is not None and config.max_examples < 1:
+        raise RunError(f"{f('max_examples')} must be at least 1")
+    if config.faults and config.target:
+        raise RunError(f"{f('faults')} plants a fault in the embedded mock; it cannot be combined with {f('target')}")
+    if config.faults:
+        from conformance.mock.faults import UnknownFaultError, validate_faults
+
+        try:
+            validate_faults(config.faults)
+        except UnknownFaultError as error:
+            raise RunError(str(error)) from None
+    try:
+        load_expected_failures(config.expect_failures)  # fail early on a bad file
+    except ProfileError as error:
+        raise RunError(str(error)) from None
+
+
+@contextmanager
+def prepare_run(config: RunConfig, *, side: str = "cli", probe_target: bool = True) -> Iterator[PreparedRun]:
+    """Check ``config`` and make its target ready (see the module docstring); undo it afterwards.
+
+    Raises :class:`RunError` for a bad configuration or profile, and ``TargetUnreachable`` /
+    ``CredentialsRejected`` when the probe fails.
+    """
+    validate(config, side)
+    with ExitStack() as stack:
+        try:
+            if is_cassette_target(config.target):
+                prepared = _cassette(config)
+            elif config.target:
+                prepared = _url(config, probe_target=probe_target)
+            else:
+                prepared = _embedded_mock(config, stack)
+        except ProfileError as error:
+            raise RunError(str(error)) from None
+        yield prepared
+
+
+def _suite(config: RunConfig, kind: str) -> str:
+    return config.suite or ("read-only" if kind in ("live", "cassette") else "full")
+
+
+def _cassette(config: RunConfig) -> PreparedRun:
+    from conformance.cassettes.replay import ReplayError, open_recording
+
+    try:
+        recording = open_recording(str(config.target), config.profile)
+    except ReplayError as error:
+        raise RunError(str(error)) from None
+    return PreparedRun(f"cassette:{recording.directory}", str(recording.profile_path), recording.profile,
+                       "cassette", "read-only")
+
+
+def _url(config: RunConfig, *, probe_target: bool) -> PreparedRun:
+    assert config.target and config.profile
+    profile = apply_environment_credentials(load_profile(config.profile))
+    kind = target_kind(config.target)
+    prepared = PreparedRun(config.target.rstrip("/"), config.profile, profile, kind, _suite(config, kind))
+    if probe_target:
+        target = Target(base_url=prepared.target, profile=profile, timeout=config.timeout or 10.0)
+        try:
+            probe(target, *profile.credentials(profile.primary.sid))
+        finally:
+            target.close()
+    return prepared
+
+
+def _embedded_mock(config: RunConfig, stack: ExitStack) -> PreparedRun:
+    from conformance.mock.server import start_mock
+
+    profile = load_profile(config.profile) if config.profile else None
+    mock = stack.enter_context(start_mock(profile, async_delay=config.async_delay, faults=config.faults))
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="supersim-run-")))
+    profile_path = workdir / "profile.toml"
+    profile_path.write_text(dump_profile(mock.profile), encoding="utf-8")
+    kind = "reference-mock" + (f" with planted faults: {', '.join(config.faults)}" if config.faults else "")
+    return PreparedRun(mock.base_url, str(profile_path), mock.profile, kind, _suite(config, "reference-mock"))
+
+
+def restore_notes(report_dir: Path) -> list[str]:
+    """What a full run could not put back, left by the suite's workers beside the reports (then removed)."""
+    notes: list[str] = []
+    for path in sorted(Path(report_dir).glob("restore-*.json")):
+        try:
+            notes.extend(f"not restored: {note}" for note in json.loads(path.read_text(encoding="utf-8")))
+            path.unlink()
+        except (OSError, ValueError):
+            continue
+    return notes
+
+
+def summary_line(summary: dict[str, int]) -> str:
+    """The counts of a run, as both the CLI and the plugin print them."""
+    return (f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored, "
+            f"{summary['skipped']} skipped, {summary['xfailed']} xfailed, {summary['fixed']} fixed "
+            f"({summary['total']} checks)")
