@@ -94,3 +94,5 @@ MOVE_RULES = _c("SCN-MOVE-RULES", requirements=["SIM-MOVE-006", "SIM-MOVE-007"],
                 title="Moves to an unrelated account, or of a Sim that is not new, are refused")
 MOVE_FLEET = _c("SCN-MOVE-FLEET", requirements=["SIM-MOVE-008"],
                 title="A Sim with a fleet moves only with a fleet of the new account or an empty Fleet")
+SAFE_FOREIGN_HOST = _c("SAFE-FOREIGN-HOST", requirements=["SIM-PAGE-010", "SIM-PROP-013"],
+                       title="URLs the target hands out stay on the target (credentials are never sent elsewhere)")

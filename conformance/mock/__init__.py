@@ -9,9 +9,19 @@ documentation page, with the choices the page leaves open written down in ``docs
         sid, token = mock.credentials("primary")
         ...  # talk to mock.base_url
 
-Modules: ``app`` (HTTP), ``store`` (state and rules), ``forms`` (parameters), ``render``
-(JSON), ``callbacks`` (signed webhooks), ``control`` (/_mock endpoints), ``faults``
-(planted faults), ``state`` (one instance's handle), ``server`` (running it).
+Modules, each depending only on those listed after it:
+
+* running it: ``server`` (uvicorn, ``start_mock``/``serve``);
+* HTTP: ``app`` (the Starlette app, routes), ``front`` (the ASGI wrapper: request log, last
+  resort, fast GETs), ``control`` (/_mock endpoints), ``operations`` (the four operations),
+  ``auth`` (HTTP Basic), ``responses`` (JSON answers, error bodies);
+* one instance: ``state`` (store + scheduler thread + callbacks + request log),
+  ``callbacks`` (signed webhooks), ``violations`` (requests checked against the contract);
+* state and rules: ``store`` (the locked facade) over ``updates``, ``scheduled``,
+  ``activation``, ``pagination``, ``cards``, ``seeding``, ``access``, which work on
+  ``tables`` (data and indexes) and ``records`` (one Sim);
+* values: ``forms`` (parameters), ``render`` (JSON), ``model``, ``errors``, ``clock``,
+  ``faults`` (the planted faults, as a table).
 """
 
 from conformance.mock.app import create_app

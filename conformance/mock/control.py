@@ -3,6 +3,9 @@
 They are not part of Twilio's API. Each takes the same HTTP Basic credentials as the
 Twilio surface (any account of the profile) and acts on *that account's* Sims. Bodies are
 JSON (``Content-Type: application/json``); answers are JSON; errors use Twilio's error body.
+``app`` mounts these routes; they share credentials, answers and the body reader with the
+Twilio surface through the modules below both (``auth``, ``responses``, ``operations``) and
+never import ``app``, so the dependencies point one way.
 
 =======================  ===========================================================
 ``GET    /_mock/``        ``{"account_sid", "faults", "strict", "async_delay", "now", "counts"}``
@@ -38,8 +41,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.mock import render
+from conformance.mock.auth import authenticate
 from conformance.mock.clock import iso
 from conformance.mock.errors import ApiError, bad_request
+from conformance.mock.operations import read_body
+from conformance.mock.responses import json_response
 from conformance.profile import RegistrableCard
 
 Handler = Callable[[Request, str], Awaitable[Any]]
@@ -47,17 +54,16 @@ Handler = Callable[[Request, str], Awaitable[Any]]
 
 def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate, run, and turn ApiError into Twilio's error body."""
-    from conformance.mock import app as http
 
     async def endpoint(request: Request) -> Response:
         state = request.app.state.mock
         try:
-            account = http.authenticate(request.headers.get("authorization"), state)
+            account = authenticate(request.headers.get("authorization"), state)
             state.settle()
             result = await handler(request, account)
-            return http.json_response(200, result)
+            return json_response(200, result)
         except ApiError as error:
-            return http.json_response(error.status, error.body(), error.headers)
+            return json_response(error.status, error.body(), error.headers)
 
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
@@ -65,8 +71,6 @@ def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    from conformance.mock.app import read_body
-
     raw = await read_body(request)
     if not raw.strip():
         return {}
@@ -111,8 +115,6 @@ async def info(request: Request, account: str) -> dict[str, Any]:
 
 async def usage(request: Request, account: str) -> dict[str, Any]:
     """Record data use (kB) and SMS Commands for one of the account's Sims."""
-    from conformance.mock import render
-
     state = request.app.state.mock
     data = await _json_body(request)
     sim = _text(data, "sim", required=True)

@@ -6,54 +6,244 @@ servers, the reference mock can be started with any set of these names
 changes only the behaviour its name and description say, and nothing is planted unless
 asked for. The mock's modules test membership with ``"name" in faults``; a typo is caught
 once, here, by :func:`validate_faults`.
+
+Everything known about a fault is one :class:`Fault` in :data:`PLANTED`: what it breaks,
+which of the mock's modules plant it, which checks must catch it and which tests of the
+suite can (the zoo, ``tests/test_zoo.py``, runs exactly those against it). The fault table
+of ``docs/mock.md`` is generated from it (:func:`markdown_table`; regenerate it with
+:data:`REGENERATE`), and tests keep every entry true: the code that plants it is where
+``acts_in`` says (``tests/mock/test_mock_fault_table.py``) and one of ``caught_by`` does
+catch it (the zoo). Adding a fault is one entry here, the behaviour, and an effect test in
+``tests/mock/test_mock_faults.py``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted fault, as data."""
+
+    name: str
+    """What ``--fault`` takes: lower-case words joined by hyphens."""
+    description: str
+    """One line: the documented rule it breaks, and how."""
+    acts_in: tuple[str, ...]
+    """The modules of ``conformance.mock`` whose code tests for it (``"name" in faults``)."""
+    caught_by: tuple[str, ...]
+    """Check IDs; a run of the suite against a mock with this fault must fail on at least one."""
+    selection: str
+    """The ``pytest -k`` expression that selects the suite's tests able to catch it (what the zoo runs)."""
+
+
+#: Every planted fault, in the order docs/mock.md lists them.
+PLANTED: tuple[Fault, ...] = (
+    Fault(
+        "lowercase-sid-prefix", 'the "sid" of every returned Sim starts with "hs" instead of "HS"',
+        acts_in=("render",), caught_by=("RESP-PAGE-SCHEMA", "RESP-SIM-SCHEMA"),
+        selection="test_response_check or test_fetch_by_sid",
+    ),
+    Fault(
+        "iccid-filter-returns-two", "an Iccid filter that matches a Sim returns that Sim and one more",
+        acts_in=("pagination",), caught_by=("RESP-FILTER-ICCID", "SCN-FILTER-ICCID"),
+        selection="iccid",
+    ),
+    Fault(
+        "next-page-loops", "next_page_url points back at the page it is on",
+        acts_in=("render",), caught_by=("SCN-PAGE-WALK",),
+        selection="test_walk",
+    ),
+    Fault(
+        "page-repeats-item", "every page after the first starts with the last item of the page before",
+        acts_in=("pagination",), caught_by=("SCN-PAGE-WALK",),
+        selection="test_walk",
+    ),
+    Fault(
+        "create-returns-200", "a successful registration answers 200 instead of 201",
+        acts_in=("operations",), caught_by=("RESP-CREATE",),
+        selection="test_register_card",
+    ),
+    Fault(
+        "skip-scheduled", "asynchronous updates are applied at once and answer 200 with the final state",
+        acts_in=("updates",), caught_by=("SCN-ASYNC-ACTIVATE", "SCN-ASYNC-DEACTIVATE", "SCN-ASYNC-REACTIVATE"),
+        selection="asynchronous",
+    ),
+    Fault(
+        "fleet-changes-while-scheduled", "a scheduled fleet change shows the new fleet_sid at once (in the 202)",
+        acts_in=("updates",), caught_by=("SCN-ASYNC-FLEET",),
+        selection="test_fleet_change_of_activated_sim",
+    ),
+    Fault(
+        "callback-as-json", "POST callbacks carry a JSON body instead of form parameters",
+        acts_in=("callbacks",), caught_by=("SCN-CB-POST",),
+        selection="test_post_callback",
+    ),
+    Fault(
+        "callback-without-account-sid", "callbacks leave out the AccountSid parameter",
+        acts_in=("callbacks",), caught_by=("SCN-CB-POST",),
+        selection="test_post_callback",
+    ),
+    Fault(
+        "callback-get-as-form", "GET callbacks carry their parameters in a form body, not the query string",
+        acts_in=("callbacks",), caught_by=("SCN-CB-GET",),
+        selection="test_get_callback",
+    ),
+    Fault(
+        "callback-bad-signature", "X-Twilio-Signature of callbacks is computed with the wrong key",
+        acts_in=("callbacks",), caught_by=("SCN-CB-SIGNATURE",),
+        selection="test_callback_signature",
+    ),
+    Fault(
+        "callback-twice", "every callback is delivered twice",
+        acts_in=("callbacks",), caught_by=("SCN-CB-POST",),
+        selection="test_post_callback",
+    ),
+    Fault(
+        "no-callback", "callbacks are never delivered",
+        acts_in=("callbacks",), caught_by=("SCN-CB-POST",),
+        selection="test_post_callback",
+    ),
+    Fault(
+        "error-body-not-twilio", "every 404 answers {\"error\": \"not found\"} instead of Twilio's error body",
+        acts_in=("responses",), caught_by=("RESP-ERROR-BODY",),
+        selection="test_fetch_unknown or test_response_check",
+    ),
+    Fault(
+        "accept-wrong-credentials", "missing or wrong credentials are accepted (as the primary account)",
+        acts_in=("auth",), caught_by=("SCN-AUTH-MISSING", "SCN-AUTH-WRONG"),
+        selection="wrong_token or missing_credentials",
+    ),
+    Fault(
+        "other-account-visible", "a Sim of another account can be fetched and updated (200, not 404)",
+        acts_in=("access",), caught_by=("SCN-AUTH-OTHER-ACCOUNT",),
+        selection="other_accounts",
+    ),
+    Fault(
+        "relative-urls", "url, links and meta URLs are relative paths, not absolute URLs",
+        acts_in=("render",), caught_by=("RESP-PAGE-HOST", "RESP-PAGE-SCHEMA", "RESP-SIM-SCHEMA", "RESP-SIM-URL"),
+        selection="test_response_check or test_fetch_by_sid",
+    ),
+    Fault(
+        "meta-key-wrong", 'meta.key of a list page is "items" instead of "sims"',
+        acts_in=("render",), caught_by=("RESP-PAGE-META", "RESP-PAGE-SCHEMA"),
+        selection="test_response_check or test_plain_list",
+    ),
+    Fault(
+        "no-null-next-on-last-page", "the last page has a non-null next_page_url (to an empty page)",
+        acts_in=("pagination",), caught_by=("SCN-PAGE-WALK",),
+        selection="test_walk",
+    ),
+    Fault(
+        "ignore-page-size", "PageSize is accepted but every page holds up to 50 Sims",
+        acts_in=("pagination",), caught_by=("RESP-PAGE-META", "SCN-PAGE-SIZE-BOUNDS", "SCN-PAGE-WALK"),
+        selection="test_walk or page_size",
+    ),
+    Fault(
+        "ignore-status-filter", "the Status filter of a list is ignored",
+        acts_in=("pagination",), caught_by=("RESP-FILTER-STATUS", "SCN-FILTER-STATUS"),
+        selection="status_filter or test_response_check",
+    ),
+    Fault(
+        "allow-ready-from-active", "an active Sim can be set to ready (200)",
+        acts_in=("updates",), caught_by=("SCN-TRANS-READY",),
+        selection="test_ready_only_from_new",
+    ),
+    Fault(
+        "allow-return-to-new", "a Sim can be set back to new (200)",
+        acts_in=("forms", "updates"), caught_by=("SCN-TRANS-NEW",),
+        selection="test_never_back_to_new",
+    ),
+    Fault(
+        "duplicate-unique-name-allowed", "two Sims of one account can have the same unique_name",
+        acts_in=("updates",), caught_by=("SCN-UNIQUE-NAME",),
+        selection="test_unique_name",
+    ),
+    Fault(
+        "unknown-sid-returns-200-empty", "fetching an unknown Sim answers 200 with an empty JSON object",
+        acts_in=("operations",), caught_by=("RESP-SIM-SCHEMA", "SCN-FETCH-404"),
+        selection="test_fetch_unknown",
+    ),
+    Fault(
+        "date-updated-not-moving", "updates leave date_updated unchanged",
+        acts_in=("tables",), caught_by=("SCN-ASYNC-ACTIVATE", "SCN-ASYNC-DEACTIVATE", "SCN-ASYNC-REACTIVATE"),
+        selection="asynchronous",
+    ),
+    Fault(
+        "next-page-other-host", "next_page_url points at http://evil.example.invalid",
+        acts_in=("render",), caught_by=("RESP-PAGE-HOST", "SAFE-FOREIGN-HOST"),
+        selection="test_walk or test_response_check",
+    ),
+    Fault(
+        "forbidden-not-404", "a Sim of another account answers 403 instead of 404",
+        acts_in=("access",), caught_by=("SCN-AUTH-OTHER-ACCOUNT",),
+        selection="other_accounts",
+    ),
+    Fault(
+        "page-size-over-max-accepted", "PageSize above 1000 is accepted (and honoured)",
+        acts_in=("forms",), caught_by=("SCN-PAGE-SIZE-BOUNDS",),
+        selection="page_size",
+    ),
+    Fault(
+        "move-non-new-allowed", "AccountSid moves are accepted for Sims that are not new",
+        acts_in=("updates",), caught_by=("SCN-MOVE-RULES",),
+        selection="test_only_new_sims_move",
+    ),
+    Fault(
+        "move-to-unrelated-allowed", "AccountSid moves to any known account (even unrelated) are accepted",
+        acts_in=("updates",), caught_by=("SCN-MOVE-RULES",),
+        selection="test_move_to_unrelated",
+    ),
+    Fault(
+        "no-auto-activate", "a ready Sim never becomes active by data use, SMS Commands or time",
+        acts_in=("activation",), caught_by=("SCN-AUTO-ACTIVE",),
+        selection="automatically",
+    ),
+    Fault(
+        "date-updated-before-created", "every Sim shows a date_updated one day before its date_created",
+        acts_in=("render",), caught_by=("RESP-SIM-DATES",),
+        selection="test_response_check or test_fetch_by_sid",
+    ),
+    Fault(
+        "ignore-fleet-filter", "the Fleet filter of a list is ignored",
+        acts_in=("pagination",), caught_by=("RESP-FILTER-FLEET", "SCN-FILTER-COMBINED", "SCN-FILTER-FLEET"),
+        selection="test_response_check or fleet_filter or combined",
+    ),
+    Fault(
+        "list-shows-other-accounts", "an unfiltered list also holds the Sims of every other account",
+        acts_in=("pagination",), caught_by=("RESP-ACCOUNT",),
+        selection="test_response_check or test_walk",
+    ),
+    Fault(
+        "unique-name-not-addressable", "a unique name never addresses its Sim in the URL (404)",
+        acts_in=("access",), caught_by=("SCN-FETCH-NAME", "SCN-UNIQUE-NAME"),
+        selection="unique_name",
+    ),
+    Fault(
+        "default-page-size-20", "a list without PageSize answers pages of 20 (documented default: 50)",
+        acts_in=("forms",), caught_by=("RESP-PAGE-META", "SCN-LIST-DEFAULT"),
+        selection="test_plain_list",
+    ),
+    Fault(
+        "json-body-accepted", "POST bodies sent as JSON are read as if they were form parameters",
+        acts_in=("forms",), caught_by=("SCN-CREATE-JSON",),
+        selection="test_json_body",
+    ),
+    Fault(
+        "move-keeps-foreign-fleet", "a Sim with a fleet moves to another account without a Fleet, keeping the old one",
+        acts_in=("updates",), caught_by=("SCN-MOVE-FLEET",),
+        selection="test_sim_with_fleet_needs_a_fleet",
+    ),
+)
+
 #: Every planted fault: name -> one-line description of the rule it breaks.
-FAULTS: dict[str, str] = {
-    "lowercase-sid-prefix": 'the "sid" of every returned Sim starts with "hs" instead of "HS"',
-    "iccid-filter-returns-two": "an Iccid filter that matches a Sim returns that Sim and one more",
-    "next-page-loops": "next_page_url points back at the page it is on",
-    "page-repeats-item": "every page after the first starts with the last item of the page before",
-    "create-returns-200": "a successful registration answers 200 instead of 201",
-    "skip-scheduled": "asynchronous updates are applied at once and answer 200 with the final state",
-    "fleet-changes-while-scheduled": "a scheduled fleet change shows the new fleet_sid at once (in the 202)",
-    "callback-as-json": "POST callbacks carry a JSON body instead of form parameters",
-    "callback-without-account-sid": "callbacks leave out the AccountSid parameter",
-    "callback-get-as-form": "GET callbacks carry their parameters in a form body, not the query string",
-    "callback-bad-signature": "X-Twilio-Signature of callbacks is computed with the wrong key",
-    "callback-twice": "every callback is delivered twice",
-    "no-callback": "callbacks are never delivered",
-    "error-body-not-twilio": 'every 404 answers {"error": "not found"} instead of Twilio\'s error body',
-    "accept-wrong-credentials": "missing or wrong credentials are accepted (as the primary account)",
-    "other-account-visible": "a Sim of another account can be fetched and updated (200, not 404)",
-    "relative-urls": "url, links and meta URLs are relative paths, not absolute URLs",
-    "meta-key-wrong": 'meta.key of a list page is "items" instead of "sims"',
-    "no-null-next-on-last-page": "the last page has a non-null next_page_url (to an empty page)",
-    "ignore-page-size": "PageSize is accepted but every page holds up to 50 Sims",
-    "ignore-status-filter": "the Status filter of a list is ignored",
-    "allow-ready-from-active": "an active Sim can be set to ready (200)",
-    "allow-return-to-new": "a Sim can be set back to new (200)",
-    "duplicate-unique-name-allowed": "two Sims of one account can have the same unique_name",
-    "unknown-sid-returns-200-empty": "fetching an unknown Sim answers 200 with an empty JSON object",
-    "date-updated-not-moving": "updates leave date_updated unchanged",
-    "next-page-other-host": "next_page_url points at http://evil.example.invalid",
-    "forbidden-not-404": "a Sim of another account answers 403 instead of 404",
-    "page-size-over-max-accepted": "PageSize above 1000 is accepted (and honoured)",
-    "move-non-new-allowed": "AccountSid moves are accepted for Sims that are not new",
-    "move-to-unrelated-allowed": "AccountSid moves to any known account (even unrelated) are accepted",
-    "no-auto-activate": "a ready Sim never becomes active by data use, SMS Commands or time",
-    "date-updated-before-created": "every Sim shows a date_updated one day before its date_created",
-    "ignore-fleet-filter": "the Fleet filter of a list is ignored",
-    "list-shows-other-accounts": "an unfiltered list also holds the Sims of every other account",
-    "unique-name-not-addressable": "a unique name never addresses its Sim in the URL (404)",
-    "default-page-size-20": "a list without PageSize answers pages of 20 (documented default: 50)",
-    "json-body-accepted": "POST bodies sent as JSON are read as if they were form parameters",
-    "move-keeps-foreign-fleet": "a Sim with a fleet moves to another account without a Fleet, keeping the old one",
-}
+FAULTS: dict[str, str] = {fault.name: fault.description for fault in PLANTED}
+
+if len(FAULTS) != len(PLANTED):
+    raise ValueError("duplicate fault name in PLANTED")
 
 
 class UnknownFaultError(ValueError):
@@ -69,3 +259,45 @@ def validate_faults(names: Iterable[str]) -> frozenset[str]:
             f"unknown fault(s) {', '.join(map(repr, unknown))}; known faults: {', '.join(sorted(FAULTS))}"
         )
     return chosen
+
+
+# ---------------------------------------------------------------------------------------
+# the table in docs/mock.md
+# ---------------------------------------------------------------------------------------
+DOCS_START = "<!-- faults:start (generated from conformance/mock/faults.py: do not edit by hand) -->"
+DOCS_END = "<!-- faults:end -->"
+#: The one-line command that rewrites the table in docs/mock.md (run from the repository root).
+REGENERATE = 'python -c "from conformance.mock.faults import write_docs; write_docs(\'docs/mock.md\')"'
+
+
+def markdown_table() -> str:
+    """The fault table of docs/mock.md, one row per entry of :data:`PLANTED`."""
+
+    def code(items: Iterable[str]) -> str:
+        return ", ".join(f"`{item}`" for item in items)
+
+    rows = ["| fault | effect | acts in (`conformance.mock.…`) | caught by | suite tests that catch it (`-k`) |",
+            "| --- | --- | --- | --- | --- |"]
+    for fault in PLANTED:
+        cells = [code([fault.name]), fault.description, code(fault.acts_in), code(fault.caught_by),
+                 code([fault.selection])]
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def with_table(document: str) -> str:
+    """``document`` with the text between the fault-table markers replaced by :func:`markdown_table`."""
+    start, end = document.find(DOCS_START), document.find(DOCS_END)
+    if start < 0 or end < start:
+        raise ValueError(f"the document has no {DOCS_START!r} ... {DOCS_END!r} markers")
+    return document[: start + len(DOCS_START)] + "\n" + markdown_table() + document[end:]
+
+
+def write_docs(path: str | Path) -> bool:
+    """Regenerate the fault table in the Markdown file at ``path``; True if the file changed."""
+    path = Path(path)
+    old = path.read_text(encoding="utf-8")
+    new = with_table(old)
+    if new != old:
+        path.write_text(new, encoding="utf-8")
+    return new != old

@@ -23,14 +23,10 @@ from conformance.checks import (
     fail,
     report_response_violations,
     run_response_checks,
-    scenario_check,
 )
+from conformance.checks.scenarios import SAFE_FOREIGN_HOST
 from conformance.contract import basic_auth
 from conformance.contract.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES, Exchange
-
-SAFE_FOREIGN_HOST = scenario_check(
-    "SAFE-FOREIGN-HOST", requirements=["SIM-PAGE-010", "SIM-PROP-013"],
-    title="URLs the target hands out stay on the target (credentials are never sent elsewhere)")
 
 
 class TargetUnreachable(Exception):

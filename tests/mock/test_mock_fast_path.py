@@ -16,7 +16,7 @@ import pytest
 from starlette.responses import JSONResponse
 
 from conformance.mock import app as http
-from conformance.mock import render, start_mock
+from conformance.mock import render, responses, start_mock
 from conformance.mock.app import EncodedJSON
 from conformance.mock.forms import update_request
 from conformance.mock.model import ListQuery, PageResult
@@ -272,7 +272,7 @@ def test_render_encode_is_what_jsonresponse_sends():
     (405, {"Allow": "GET, POST"}), (204, None),
 ])
 def test_encoded_json_answers_are_jsonresponses(status, headers, monkeypatch):
-    monkeypatch.setattr(http, "request_id", lambda: "RQ" + "0" * 32)
+    monkeypatch.setattr(responses, "request_id", lambda: "RQ" + "0" * 32)  # EncodedJSON's module
     document = {"code": 1, "message": "é"}
     ours = EncodedJSON(status, render.encode(document), headers)
     all_headers = {"Twilio-Request-Id": "RQ" + "0" * 32, **(headers or {})}

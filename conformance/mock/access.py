@@ -1,0 +1,90 @@
+"""Who may see and change which Sim: credentials, the account tree, and finding a Sim or fleet.
+
+Twilio answers 404 (never 403) for another account's Sim, so a caller cannot learn which
+SIDs exist elsewhere; every lookup of a Sim by the API goes through :func:`resolve`, which
+is therefore also where the faults that break that rule act. A unique name addresses a Sim
+only within its account.
+
+Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds the lock
+(the credentials check needs none: tokens never change).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from conformance.mock.errors import ApiError, not_found
+from conformance.mock.model import UNSET, UpdateRequest
+from conformance.mock.records import SimRecord
+from conformance.mock.tables import Tables
+from conformance.profile import FLEET_SID, SIM_SID
+
+
+def authenticate(t: Tables, account_sid: str, token: str) -> str | None:
+    """The account SID if the token is right, else None (constant-time compare)."""
+    expected = t.tokens.get(account_sid)
+    if expected is None:
+        return None
+    if hmac.compare_digest(expected.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
+        return account_sid
+    return None
+
+
+def may_act_for(t: Tables, requester: str, target: str) -> bool:
+    """The documented rule for AccountSid: the requester itself or one of its subaccounts."""
+    return target == requester or target in t.children.get(requester, set())
+
+
+def resolve(t: Tables, account: str, ref: str) -> SimRecord:
+    """A Sim of ``account`` by SID or unique name; 404 (never 403) for anything else."""
+    sim = own(t, account, ref)
+    if sim is not None:
+        return sim
+    elsewhere = anywhere(t, ref)
+    if elsewhere is not None:
+        if "other-account-visible" in t.faults:
+            return elsewhere
+        if "forbidden-not-404" in t.faults:
+            raise ApiError(403, 20403, f"Sim {ref} belongs to another account")
+    raise not_found(f"The requested resource /v1/Sims/{ref} was not found")
+
+
+def own(t: Tables, account: str, ref: str) -> SimRecord | None:
+    """The account's own Sim with this SID or unique name (the oldest, were a name ever shared), or None."""
+    if SIM_SID.match(ref):
+        sim = t.sims.get(ref)
+        return sim if sim is not None and sim.account == account else None
+    sids = t.names.get((account, ref)) if "unique-name-not-addressable" not in t.faults else None
+    if sids:
+        return t.sims[min(sids, key=lambda s: t.sims[s].seq)]
+    return None
+
+
+def anywhere(t: Tables, ref: str) -> SimRecord | None:
+    """A Sim of any account with this SID or unique name, or None (only to decide how to refuse)."""
+    if SIM_SID.match(ref):
+        return t.sims.get(ref)
+    for (_, name), sids in t.names.items():
+        if name == ref and sids:
+            return t.sims[next(iter(sids))]
+    return None
+
+
+def for_update(t: Tables, account: str, ref: str, request: UpdateRequest) -> SimRecord:
+    """The Sim to update; a primary may reach a subaccount's Sim (by SID) to move it."""
+    sim = own(t, account, ref)
+    if sim is not None:
+        return sim
+    if request.account_sid is not UNSET and SIM_SID.match(ref):
+        candidate = t.sims.get(ref)
+        if candidate is not None and candidate.account in t.children.get(account, set()):
+            return candidate
+    return resolve(t, account, ref)
+
+
+def fleet_sid(t: Tables, account: str, ref: str) -> str | None:
+    """The SID of a fleet of ``account`` given by SID or unique name, or None."""
+    if FLEET_SID.match(ref):
+        fleet = t.fleets.get(ref)
+        return fleet.sid if fleet is not None and fleet.account == account else None
+    return t.fleet_names.get((account, ref))

@@ -1,0 +1,238 @@
+"""The Twilio surface's four operations, and what every request goes through to reach them.
+
+ListSim, FetchSim, CreateSim and UpdateSim each take a :class:`Call` (the request as read
+from the ASGI scope), so the two ways in, the front's fast path for GETs (``front``) and
+Starlette's routes (``app``), run exactly the same code and differ only in how a request
+reaches :func:`collection` or :func:`instance`. On the way every request is authenticated,
+its parameters parsed and checked against the contract (violations go to the request log;
+``strict`` refuses unknown parameters), and due asynchronous updates are settled first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Scope
+
+from conformance.mock import forms, render
+from conformance.mock.auth import authenticate
+from conformance.mock.errors import ApiError, bad_request, not_found
+from conformance.mock.responses import EncodedJSON, error_response, json_response
+from conformance.mock.state import LoggedRequest, MockState
+from conformance.mock.violations import check_request
+
+BodyReader = Callable[[], Awaitable[bytes]]
+
+
+# ---------------------------------------------------------------------------------------
+# the request, as the operations see it
+# ---------------------------------------------------------------------------------------
+class Call:
+    """One Twilio-surface request as the operations need it, read straight from the ASGI scope.
+
+    The front builds it for GETs without any Starlette object; the Starlette endpoints build
+    it from ``request.scope`` and give it a body reader. Headers are looked up by scanning the
+    raw list: a request has a handful, and decoding all of them into a dict cost more.
+    """
+
+    __slots__ = ("scope", "state", "entry", "method", "read_body")
+
+    def __init__(
+        self, scope: Scope, state: MockState, entry: LoggedRequest | None, read_body: BodyReader | None = None
+    ):
+        self.scope = scope
+        self.state = state
+        # Without the front's entry (never in the app itself) violations go to a throwaway one.
+        self.entry = entry if entry is not None else LoggedRequest(scope, state.clock.now())
+        self.method: str = scope["method"]
+        self.read_body = read_body
+
+    @classmethod
+    def of(cls, request: Request) -> "Call":
+        """The call of a request that came through Starlette's routing."""
+        return cls(request.scope, request.app.state.mock, request.scope.get("mock.entry"), lambda: read_body(request))
+
+    def header(self, name: bytes) -> str | None:
+        """The first value of a header, as Starlette's ``request.headers.get`` finds it."""
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return value.decode("latin-1")
+        return None
+
+    def base_url(self) -> str:
+        """The base URL for the links of the answer (:func:`render.base_url`: the last value of a header wins)."""
+        found = {b"x-forwarded-proto": "", b"x-forwarded-host": "", b"host": ""}
+        for key, value in self.scope["headers"]:
+            key = key.lower()
+            if key in found:
+                found[key] = value.decode("latin-1")
+        server = self.scope.get("server")
+        return render.base_url_of(
+            self.scope.get("scheme", "http"), found[b"x-forwarded-proto"], found[b"x-forwarded-host"], found[b"host"],
+            tuple(server) if server is not None else None,
+        )
+
+
+async def read_body(request: Request, limit: int = forms.MAX_BODY_BYTES) -> bytes:
+    """The request body, refusing (413, code 20413) anything over ``limit`` bytes."""
+    too_large = ApiError(413, 20413, f"Request body is larger than {limit} bytes", rule="body-too-large")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------------------
+# the parts every Twilio-surface request goes through
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """An authenticated, parsed request of one operation."""
+
+    account: str
+    query: dict[str, str]
+    body: dict[str, str] | None
+    base: str
+
+
+def _add_violation(entry: LoggedRequest, violation: dict[str, Any]) -> None:
+    for known in entry.violations:
+        if known["rule"] == violation["rule"] and known["parameter"] == violation["parameter"]:
+            return
+    entry.violations.append(violation)
+
+
+async def prepare(call: Call, operation: str) -> Prepared:
+    """Auth, parameter parsing, contract check (and strict mode), then settle due updates."""
+    state, entry = call.state, call.entry
+    account = authenticate(call.header(b"authorization"), state)
+    entry.account = account
+    query = forms.query_params(call.scope.get("query_string", b""))
+    entry.query = query
+    body = None
+    if call.method == "POST":
+        assert call.read_body is not None, "a POST reaches the operations through Starlette, with a body reader"
+        raw = await call.read_body()
+        content_type = call.header(b"content-type")
+        if raw.strip() and not content_type:
+            _add_violation(entry, {
+                "rule": "form-encoding-required", "parameter": None, "location": "header",
+                "message": "a request body without Content-Type (application/x-www-form-urlencoded expected)",
+            })
+        body = forms.body_params(raw, content_type, call.state.faults)
+        entry.form = body
+    for violation in check_request(operation, query, body):
+        _add_violation(entry, violation.as_dict())
+    if state.strict:
+        for violation in entry.violations:
+            if violation["rule"] in ("unknown-parameter", "parameter-casing"):
+                raise bad_request(f"Unknown parameter {violation['parameter']} ({violation['message']})")
+    state.settle()
+    return Prepared(account=account, query=query, body=body, base=call.base_url())
+
+
+async def answer(call: Call, operation: str, ref: str | None) -> Response:
+    """Run one operation: its answer, or Twilio's error body (with the request's violation logged)."""
+    state, entry = call.state, call.entry
+    entry.operation = operation
+    try:
+        prepared = await prepare(call, operation)
+        return _OPERATIONS[operation](state, prepared, ref)
+    except ApiError as error:
+        if error.rule:
+            _add_violation(entry, {
+                "rule": error.rule, "parameter": error.parameter,
+                "location": "body" if call.method == "POST" else "query", "message": error.message,
+            })
+        return error_response(error, state.faults)
+
+
+# ---------------------------------------------------------------------------------------
+# the four operations
+# ---------------------------------------------------------------------------------------
+def _list(state: MockState, p: Prepared, ref: str | None) -> Response:
+    query = forms.list_query(p.query, state.faults)
+    result = state.store.list_page(p.account, query)
+    return EncodedJSON(200, render.page_bytes(result, query, p.base, state.faults))
+
+
+def _create(state: MockState, p: Prepared, ref: str | None) -> Response:
+    iccid, code = forms.create_params(p.body or {})
+    sim = state.store.register(p.account, iccid, code)
+    status = 200 if "create-returns-200" in state.faults else 201
+    return EncodedJSON(status, render.sim_bytes(sim, p.base, state.faults))
+
+
+def _fetch(state: MockState, p: Prepared, ref: str | None) -> Response:
+    assert ref is not None
+    try:
+        sim = state.store.fetch(p.account, ref)
+    except ApiError as error:
+        if error.status == 404 and "unknown-sid-returns-200-empty" in state.faults:
+            return json_response(200, {})
+        raise
+    return EncodedJSON(200, render.sim_bytes(sim, p.base, state.faults))
+
+
+def _update(state: MockState, p: Prepared, ref: str | None) -> Response:
+    assert ref is not None
+    request = forms.update_request(p.body or {}, state.faults)
+    sim, status, completions = state.store.update(p.account, ref, request)
+    for completion in completions:
+        state.dispatcher.dispatch(completion)
+    return EncodedJSON(status, render.sim_bytes(sim, p.base, state.faults))
+
+
+_OPERATIONS = {"ListSim": _list, "CreateSim": _create, "FetchSim": _fetch, "UpdateSim": _update}
+
+
+# ---------------------------------------------------------------------------------------
+# the two resources (reached from the front for GET, from Starlette's routes otherwise)
+# ---------------------------------------------------------------------------------------
+async def collection(call: Call) -> Response:
+    """``/v1/Sims``: ListSim (GET, HEAD) or CreateSim (POST)."""
+    return await answer(call, "CreateSim" if call.method == "POST" else "ListSim", None)
+
+
+async def instance(call: Call, matched: str) -> Response:
+    """``/v1/Sims/{Sid}``: FetchSim (GET, HEAD) or UpdateSim (POST); ``matched`` is the route's {sid}."""
+    try:
+        ref = sim_reference(call.scope, matched)
+    except ApiError as error:
+        return error_response(error, call.state.faults)
+    return await answer(call, "UpdateSim" if call.method == "POST" else "FetchSim", ref)
+
+
+def sim_reference(scope: Scope, matched: str) -> str:
+    """The {Sid} path segment, decoded from the raw path (so an encoded "/" stays in a unique name).
+
+    ``matched`` (the route's decoded {sid} parameter) is used only when the raw path does not
+    start with ``/v1/Sims/`` literally (e.g. ``/v1/%53ims/...``).
+    """
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    prefix = b"/v1/Sims/"
+    if raw_path.startswith(prefix):
+        segment = raw_path[len(prefix):]
+        if b"/" in segment or not segment:
+            raise not_found(f"The requested resource {scope['path']} was not found")
+        try:
+            ref = unquote(segment.decode("ascii"), errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise bad_request("The path is not valid UTF-8 after percent-decoding", rule="invalid-encoding") from None
+    else:
+        ref = matched
+        if not ref or "/" in ref:
+            raise not_found(f"The requested resource {scope['path']} was not found")
+    if len(ref) > 256:
+        raise not_found("The requested resource was not found")
+    return ref

@@ -1,0 +1,113 @@
+"""Lists: the filters of ``GET /v1/Sims`` and keyset pagination over the store's indexes.
+
+A page token names the creation sequence number to continue after ("PA") or before ("PB").
+Each filter has its own sorted index (per account, per account + shown status, per account
++ fleet), so a page costs one bisection of the smallest matching index whatever its depth,
+and walking the next links returns every matching Sim exactly once, in creation order, even
+while other Sims are added. ``Page`` only echoes client state; it never moves the window.
+
+Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds the lock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from typing import Callable
+
+from conformance.mock import access
+from conformance.mock.errors import bad_request, not_found
+from conformance.mock.model import ListQuery, PageResult
+from conformance.mock.records import SimRecord
+from conformance.mock.tables import Tables
+
+_TOKEN = re.compile(r"^P([AB])([0-9a-f]{1,16})$")
+
+
+def list_page(t: Tables, account: str, query: ListQuery) -> PageResult:
+    """One page of the account's Sims matching the filters (see the module docstring)."""
+    candidates, keep = candidates_for(t, account, query)
+    size = 50 if "ignore-page-size" in t.faults else query.page_size
+    direction, key = parse_token(query.page_token)
+    if direction == "B":
+        end = bisect.bisect_left(candidates, key)
+        found = scan(candidates, range(end - 1, -1, -1), keep, size + 1)
+        has_previous = len(found) > size
+        found = list(reversed(found[:size]))
+        has_next = bool(scan(candidates, range(end, len(candidates)), keep, 1))
+    else:
+        if direction == "A":
+            find = bisect.bisect_left if "page-repeats-item" in t.faults else bisect.bisect_right
+            start = find(candidates, key)
+        else:
+            start = 0
+        found = scan(candidates, range(start, len(candidates)), keep, size + 1)
+        has_next = len(found) > size
+        found = found[:size]
+        has_previous = bool(scan(candidates, range(start - 1, -1, -1), keep, 1))
+    sims = [t.by_seq[seq].view() for seq in found]
+    next_token = f"PA{found[-1]:x}" if found and has_next else None
+    if found and not has_next and "no-null-next-on-last-page" in t.faults:
+        next_token = f"PA{found[-1]:x}"
+    previous_token = f"PB{found[0]:x}" if found and has_previous else None
+    return PageResult(sims=sims, next_token=next_token, previous_token=previous_token)
+
+
+def candidates_for(t: Tables, account: str, query: ListQuery) -> tuple[list[int], Callable[[int], bool] | None]:
+    """The smallest sorted key list that holds every match, and a test for the rest (None: all match)."""
+    tests: list[Callable[[SimRecord], bool]] = []
+    lists: list[list[int]] = []
+    fleet_sid = None
+    if query.fleet is not None and "ignore-fleet-filter" not in t.faults:
+        fleet_sid = access.fleet_sid(t, account, query.fleet)
+        if fleet_sid is None:
+            raise not_found(f"Fleet {query.fleet} was not found")
+        lists.append(t.keys(("f", account, fleet_sid)))
+        tests.append(lambda sim: sim.fleet == fleet_sid)
+    status = query.status if "ignore-status-filter" not in t.faults else None
+    if status is not None:
+        lists.append(t.keys(("s", account, status)))
+        tests.append(lambda sim: sim.shown_status == status)
+    if query.iccid is not None:
+        sid = t.by_iccid.get(query.iccid)
+        sim = t.sims.get(sid) if sid else None
+        match = [sim.seq] if sim is not None and sim.account == account else []
+        if match and "iccid-filter-returns-two" in t.faults:
+            others = [k for k in t.keys(("a", account))[:2] if k != match[0]]
+            return sorted(match + others[:1]), None
+        lists.append(match)
+        tests.append(lambda sim: sim.iccid == query.iccid)
+    if not lists:
+        if "list-shows-other-accounts" in t.faults:
+            return sorted(t.by_seq), None
+        return t.keys(("a", account)), None
+    lists.sort(key=len)
+
+    def keep(seq: int) -> bool:
+        sim = t.by_seq[seq]
+        return sim.account == account and all(test(sim) for test in tests)
+
+    return lists[0], keep
+
+
+def parse_token(token: str | None) -> tuple[str | None, int]:
+    """("A" or "B", key) of a page token this API issued, (None, 0) for none; 400 for anything else."""
+    if token is None:
+        return None, 0
+    match = _TOKEN.match(token)
+    if not match:
+        raise bad_request(f"PageToken {token!r} is not a token this API issued")
+    return match.group(1), int(match.group(2), 16)
+
+
+def scan(keys: list[int], positions: range, keep: Callable[[int], bool] | None, limit: int) -> list[int]:
+    """Up to ``limit`` keys at ``positions`` (in that order) that pass ``keep`` (None: every key does)."""
+    if keep is None:  # an unfiltered list: a slice, without a call per key
+        return [keys[i] for i in positions[:limit]]
+    out: list[int] = []
+    for i in positions:
+        if keep(keys[i]):
+            out.append(keys[i])
+            if len(out) >= limit:
+                break
+    return out

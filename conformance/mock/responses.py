@@ -1,0 +1,67 @@
+"""What the mock answers with: encoded JSON, Twilio's error body, the last-resort 500.
+
+Shared by the Twilio surface (``operations``, ``front``, ``app``) and the control endpoints
+(``control``), which is why it lives below all of them: neither side imports the other.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from starlette.responses import Response
+
+from conformance.mock import render
+from conformance.mock.errors import ApiError
+
+_REQUEST_IDS = random.Random()  # seeded from os.urandom once
+
+
+def request_id() -> str:
+    """A fresh ``Twilio-Request-Id``: "RQ" and 32 hex digits.
+
+    From a PRNG seeded once from the OS, not from ``secrets``: the id has to be unique in
+    practice, not unguessable, and an ``os.urandom`` call per request was measurable.
+    """
+    return "RQ%032x" % _REQUEST_IDS.getrandbits(128)
+
+
+class EncodedJSON(Response):
+    """An answer whose JSON is already encoded (by :mod:`render`), with a fresh ``Twilio-Request-Id``.
+
+    Status, headers and body are exactly those of Starlette's ``JSONResponse`` for the same
+    document and headers (a test compares them). The common answer (a body, no extra
+    headers) gets its three raw headers directly, because ``Response``'s generic header
+    handling was a tenth of a fetch; anything else goes through that handling.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None):
+        if headers or status < 200 or status in (204, 304):
+            super().__init__(body, status, {"Twilio-Request-Id": request_id(), **(headers or {})})
+            return
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = [
+            (b"twilio-request-id", request_id().encode("latin-1")),
+            (b"content-length", b"%d" % len(body)),
+            (b"content-type", b"application/json"),
+        ]
+
+
+def json_response(status: int, document: Any, headers: dict[str, str] | None = None) -> Response:
+    return EncodedJSON(status, render.encode(document), headers)
+
+
+def error_response(error: ApiError, faults: frozenset[str] = frozenset()) -> Response:
+    """Twilio's error body (or, for the planted fault, a foreign one for 404s)."""
+    if error.status == 404 and "error-body-not-twilio" in faults:
+        return json_response(404, {"error": "not found"}, error.headers)
+    return json_response(error.status, error.body(), error.headers)
+
+
+def last_resort_response() -> Response:
+    """Twilio's 500 body: what a bug in the mock answers instead of a traceback page."""
+    return json_response(500, ApiError(500, 20500, "Internal error in the supersim-conformance mock").body())

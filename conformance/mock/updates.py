@@ -1,0 +1,145 @@
+"""``POST /v1/Sims/{Sid}``: the status transitions, account moves, unique names and fleets.
+
+Everything is validated before anything changes, so a refused update changes nothing. An
+accepted one is split: the synchronous parts (name, account, the fleet of a new or inactive
+Sim, ready -> active) apply at once, the asynchronous parts (activation, deactivation,
+reactivation, the fleet of a ready or active Sim) are queued together (``scheduled``), and
+the answer is 200 or 202 accordingly. The transition table and the choices the page leaves
+open are in docs/mock.md ("Update").
+
+Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds the lock.
+"""
+
+from __future__ import annotations
+
+from conformance.mock import access, scheduled
+from conformance.mock.activation import maybe_auto_activate
+from conformance.mock.errors import bad_request, conflict, not_found
+from conformance.mock.model import UNSET, Completion, SimView, UpdateRequest
+from conformance.mock.records import SimRecord
+from conformance.mock.tables import Tables
+
+#: (from, to) status changes that answer 202 and complete later.
+ASYNC_TRANSITIONS = frozenset({
+    ("new", "ready"), ("new", "active"), ("active", "inactive"), ("inactive", "active"), ("ready", "inactive"),
+})
+
+
+def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[SimView, int, list[Completion]]:
+    """Apply an update; return the Sim, 200 (done) or 202 (scheduled), and callbacks due now."""
+    sim = access.for_update(t, account, ref, request)
+    if sim.pending is not None:
+        raise conflict(f"Sim {sim.sid} has an update in progress (status scheduled); retry after it completes")
+    target_account = check_move(t, account, sim, request)
+    moving = target_account != sim.account
+    fleet = check_fleet(t, request, target_account, moving)
+    name = check_name(t, sim, request, target_account)
+    status = request.status
+
+    sync: dict[str, object] = {}
+    later_status: str | None = None
+    later_fleet: object = UNSET
+    if moving:
+        sync["account"] = target_account
+    if name is not UNSET and name != sim.unique_name:
+        sync["unique_name"] = name
+    if status is not UNSET and status != sim.status:
+        kind = transition(t.faults, sim.status, status)
+        if kind == "async":
+            later_status = status
+        else:
+            sync["status"] = status
+            if status == "ready":
+                sync["ready_since"] = t.clock.now()
+    if fleet is not UNSET and fleet != sim.fleet:
+        if sim.status in ("ready", "active"):
+            later_fleet = fleet
+        else:
+            sync["fleet"] = fleet
+
+    if sync:
+        t.change(sim, **sync)
+        t.touch(sim)
+    if later_status is None and later_fleet is UNSET:
+        maybe_auto_activate(t, sim)
+        return sim.view(), 200, []
+
+    final_status = later_status or sim.status
+    if "skip-scheduled" in t.faults:
+        changes: dict[str, object] = {"status": final_status}
+        if later_fleet is not UNSET:
+            changes["fleet"] = later_fleet
+        if final_status == "ready":
+            changes["ready_since"] = t.clock.now()
+        t.change(sim, **changes)
+        t.touch(sim)
+        done = [Completion(sim.view(), request.callback_url, request.callback_method)]
+        return sim.view(), 200, done if request.callback_url else []
+
+    scheduled.schedule(
+        t, sim, final_status, later_fleet, request.callback_url, request.callback_method,
+        show_fleet=later_fleet is not UNSET and "fleet-changes-while-scheduled" in t.faults,
+    )
+    return sim.view(), 202, []
+
+
+def check_move(t: Tables, account: str, sim: SimRecord, request: UpdateRequest) -> str:
+    """The account the Sim belongs to after the update; 400 for a move the rules refuse."""
+    target = request.account_sid
+    if target is UNSET or target == sim.account:
+        return sim.account
+    assert isinstance(target, str)
+    allowed = access.may_act_for(t, account, target)
+    if not allowed and "move-to-unrelated-allowed" in t.faults:
+        allowed = target in t.accounts
+    if not allowed:
+        raise bad_request(f"AccountSid {target} is neither the requesting account nor one of its subaccounts")
+    if sim.status != "new" and "move-non-new-allowed" not in t.faults:
+        raise bad_request(f"AccountSid can only be changed while the Sim's status is new (it is {sim.status})")
+    if sim.fleet is not None and request.fleet is UNSET and "move-keeps-foreign-fleet" not in t.faults:
+        raise bad_request(
+            "Fleet is required when moving a Sim that is assigned to a Fleet: give a Fleet of "
+            f"account {target} or an empty Fleet to remove it"
+        )
+    return target
+
+
+def check_fleet(t: Tables, request: UpdateRequest, target_account: str, moving: bool) -> object:
+    """The fleet SID to set (None: remove, UNSET: unchanged); 404, or 400 when moving, for a foreign one."""
+    if request.fleet is UNSET or request.fleet is None:
+        return request.fleet
+    assert isinstance(request.fleet, str)
+    fleet_sid = access.fleet_sid(t, target_account, request.fleet)
+    if fleet_sid is None:
+        if moving:
+            raise bad_request(f"Fleet {request.fleet} is not a Fleet of account {target_account}")
+        raise not_found(f"Fleet {request.fleet} was not found")
+    return fleet_sid
+
+
+def check_name(t: Tables, sim: SimRecord, request: UpdateRequest, target_account: str) -> object:
+    """The unique name to set (UNSET: unchanged); 409 if another Sim of the target account holds it."""
+    name = request.unique_name
+    effective = sim.unique_name if name is UNSET else name
+    if effective is not None and "duplicate-unique-name-allowed" not in t.faults:
+        holders = t.names.get((target_account, effective), set()) - {sim.sid}
+        if holders:
+            raise conflict(f"UniqueName {effective!r} is already used by another Sim of account {target_account}")
+    return name
+
+
+def transition(faults: frozenset[str], current: str, target: str) -> str:
+    """"sync" or "async" for an allowed status change; 400 for a forbidden one."""
+    if target == "new":
+        if "allow-return-to-new" in faults:
+            return "sync"
+        raise bad_request("Status cannot be set back to new")
+    if (current, target) in ASYNC_TRANSITIONS:
+        return "async"
+    if (current, target) == ("ready", "active"):
+        return "sync"
+    if (current, target) == ("active", "ready") and "allow-ready-from-active" in faults:
+        return "sync"
+    if target == "ready":
+        raise bad_request(f"Status can only be set to ready while the Sim is new (it is {current})")
+    raise bad_request(f"Status cannot change from {current} to {target}")
