@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, TypeAlias
 
 from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, documented in the module docstring)
     EXIT_FAILED,
@@ -23,6 +24,10 @@ from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, document
 )
 
 EXIT_VIOLATION = EXIT_FAILED  # the name this module used first
+
+
+#: argparse's sub-parser collection (what ``add_subparsers`` returns).
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class UsageError(Exception):
@@ -78,7 +83,7 @@ def _port(text: str) -> int:
     return value
 
 
-def _add_serve(commands) -> None:
+def _add_serve(commands: _Commands) -> None:
     serve = commands.add_parser(
         "serve",
         help="start the reference mock of the Sim resource",
@@ -88,11 +93,21 @@ def _add_serve(commands) -> None:
     serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port (default 8080)")
     serve.add_argument("--profile", metavar="FILE", help="target profile (TOML); default: the built-in profile")
     serve.add_argument("--write-profile", metavar="FILE", help="write the profile being served to FILE")
-    serve.add_argument("--async-delay", metavar="S", type=_positive_float, default=0.2,
-                       help="seconds an asynchronous update stays scheduled (default 0.2)")
+    serve.add_argument(
+        "--async-delay",
+        metavar="S",
+        type=_positive_float,
+        default=0.2,
+        help="seconds an asynchronous update stays scheduled (default 0.2)",
+    )
     serve.add_argument("--strict", action="store_true", help="answer 400 to unknown parameters")
-    serve.add_argument("--fault", metavar="NAME", action="append", default=[],
-                       help="plant a named fault (for testing checkers); repeatable; see docs/mock.md")
+    serve.add_argument(
+        "--fault",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="plant a named fault (for testing checkers); repeatable; see docs/mock.md",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
 
@@ -102,23 +117,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from conformance.profile import ProfileError
 
     try:
-        return serve(host=args.host, port=args.port, profile_path=args.profile, write_profile_path=args.write_profile,
-                     async_delay=args.async_delay, strict=args.strict, faults=args.fault)
+        return serve(
+            host=args.host,
+            port=args.port,
+            profile_path=args.profile,
+            write_profile_path=args.write_profile,
+            async_delay=args.async_delay,
+            strict=args.strict,
+            faults=args.fault,
+        )
     except (ProfileError, UnknownFaultError) as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
 
 
-def _add_run(commands) -> None:
+def _add_run(commands: _Commands) -> None:
     from conformance.plugin import RUN_OPTIONS
 
     run = commands.add_parser(
         "run",
         help="run the conformance suite (default: against the embedded reference mock)",
         description="Run every check of the Sim contract against a target and write reports. "
-                    "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable or credentials "
-                    "rejected.",
+        "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable or credentials "
+        "rejected.",
     )
     for option in RUN_OPTIONS:  # the plugin's table: the same options as --supersim-… in a pytest session
         if option.cli:
@@ -133,24 +155,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run(RunConfig.from_namespace(args))
 
 
-def _add_record(commands) -> None:
+def _add_record(commands: _Commands) -> None:
     record = commands.add_parser(
         "record",
         help="run the suite and save its interactions as vcrpy cassettes (replay: run --target cassette:DIR)",
         description="Run the hand-written suite against a target and write one vcrpy cassette per suite module "
-                    "to DIR, host normalised to https://supersim.twilio.com, no credentials, ICCIDs and SIDs "
-                    "replaced by placeholders unless --keep-pii. Exit codes as for run.",
+        "to DIR, host normalised to https://supersim.twilio.com, no credentials, ICCIDs and SIDs "
+        "replaced by placeholders unless --keep-pii. Exit codes as for run.",
     )
     record.add_argument("--target", metavar="URL", help="base URL of the server to record (default: embedded mock)")
     record.add_argument("--profile", metavar="FILE", help="target profile (TOML); required with --target")
-    record.add_argument("--out", metavar="DIR", required=True,
-                        help="directory for the cassettes (new, empty, or an earlier recording to replace)")
-    record.add_argument("--suite", choices=["read-only", "full"], default="read-only",
-                        help="read-only (default) sends no state-changing request")
-    record.add_argument("--keep-pii", action="store_true",
-                        help="keep ICCIDs and SIDs as they are (default: consistent placeholders)")
-    record.add_argument("--report-dir", metavar="DIR", help="where to write the run's reports (default reports/<timestamp>)")
-    record.add_argument("--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)")
+    record.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="directory for the cassettes (new, empty, or an earlier recording to replace)",
+    )
+    record.add_argument(
+        "--suite",
+        choices=["read-only", "full"],
+        default="read-only",
+        help="read-only (default) sends no state-changing request",
+    )
+    record.add_argument(
+        "--keep-pii", action="store_true", help="keep ICCIDs and SIDs as they are (default: consistent placeholders)"
+    )
+    record.add_argument(
+        "--report-dir", metavar="DIR", help="where to write the run's reports (default reports/<timestamp>)"
+    )
+    record.add_argument(
+        "--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)"
+    )
     record.add_argument("--rate", metavar="RPS", type=_positive_float, help="max requests per second (live default 5)")
     record.add_argument("--no-progress", action="store_true", help="no progress lines")
     record.set_defaults(handler=_cmd_record)
@@ -159,10 +194,19 @@ def _add_record(commands) -> None:
 def _cmd_record(args: argparse.Namespace) -> int:
     from conformance.cassettes.record import RecordOptions, record
 
-    return record(RecordOptions(
-        out=args.out, target=args.target, profile=args.profile, suite=args.suite, keep_pii=args.keep_pii,
-        report_dir=args.report_dir, timeout=args.timeout, rate=args.rate, progress=not args.no_progress,
-    ))
+    return record(
+        RecordOptions(
+            out=args.out,
+            target=args.target,
+            profile=args.profile,
+            suite=args.suite,
+            keep_pii=args.keep_pii,
+            report_dir=args.report_dir,
+            timeout=args.timeout,
+            rate=args.rate,
+            progress=not args.no_progress,
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except UsageError as error:
         print(f"supersim-conformance {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -194,7 +239,7 @@ def _cmd_requirements(args: argparse.Namespace) -> int:
         flag = "" if entry.get("testable", True) else "  (not black-box testable)"
         print(f"{entry['id']:<{width}}  {entry['level']:<6}  {entry['title']}{flag}")
         quote = entry.get("quote") or entry.get("reference", "")
-        print(f"{'':<{width}}  {'':<6}  [{entry['section']}] \"{quote}\"")
+        print(f'{"":<{width}}  {"":<6}  [{entry["section"]}] "{quote}"')
     counts = {level: sum(1 for e in entries if e["level"] == level) for level in ("MUST", "SHOULD", "MAY")}
     print(f"\n{len(entries)} requirements: " + ", ".join(f"{n} {level}" for level, n in counts.items()))
     return EXIT_OK

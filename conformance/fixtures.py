@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
@@ -127,11 +128,19 @@ class SupersimMock:
         return client
 
     # --- seeding ----------------------------------------------------------------------------------
-    def seed_sims(self, count: int = 1, *, status: str = "new", fleet: str | None = None,
-                  name_prefix: str | None = None, account: str = "primary") -> list[str]:
+    def seed_sims(
+        self,
+        count: int = 1,
+        *,
+        status: str = "new",
+        fleet: str | None = None,
+        name_prefix: str | None = None,
+        account: str = "primary",
+    ) -> list[str]:
         """Add ``count`` Sims (no registration needed); names are ``{name_prefix}{n}``; return their SIDs."""
-        return self.state.seed_sims(self.account_sid_of(account), count, status=status, fleet=fleet,
-                                    name_prefix=name_prefix)
+        return self.state.seed_sims(
+            self.account_sid_of(account), count, status=status, fleet=fleet, name_prefix=name_prefix
+        )
 
     def seed_fleet(self, unique_name: str | None = None, *, account: str = "primary") -> Fleet:
         """Add a Fleet (fresh ``HF…`` SID) to an account; return it (``.sid``, ``.unique_name``)."""
@@ -146,11 +155,13 @@ class SupersimMock:
         """Move the mock's clock forward; return the SIDs that became active (three-months rule)."""
         return self.state.advance_clock(seconds)
 
-    def record_usage(self, sim: str, *, data_kb: float = 0, sms_commands: int = 0, ready_seconds: float = 0,
-                     account: str = "primary") -> dict[str, Any]:
+    def record_usage(
+        self, sim: str, *, data_kb: float = 0, sms_commands: int = 0, ready_seconds: float = 0, account: str = "primary"
+    ) -> dict[str, Any]:
         """Count data (kB) and SMS Commands of a ready/active Sim (by SID or unique name); may activate it."""
-        return self.state.record_usage(self.account_sid_of(account), sim, data_kb=data_kb,
-                                       sms_commands=sms_commands, ready_seconds=ready_seconds)
+        return self.state.record_usage(
+            self.account_sid_of(account), sim, data_kb=data_kb, sms_commands=sms_commands, ready_seconds=ready_seconds
+        )
 
     def flush(self) -> int:
         """Finish every scheduled update now (callbacks are sent); return how many finished."""
@@ -185,8 +196,9 @@ class SupersimMock:
         __tracebackhide__ = True
         found = self.violations
         if found:
-            lines = [f"  {v['method']} {v['path']}: {v['rule']} {v.get('parameter') or ''}: {v['message']}"
-                     for v in found]
+            lines = [
+                f"  {v['method']} {v['path']}: {v['rule']} {v.get('parameter') or ''}: {v['message']}" for v in found
+            ]
             raise AssertionError(f"{len(found)} request violation(s) seen by the supersim mock:\n" + "\n".join(lines))
 
     # --- lifecycle ------------------------------------------------------------------------------------
@@ -206,7 +218,9 @@ class SupersimMock:
             for record in records:
                 lines.append(f"  [{record.threadName}] {record.name}: {record.getMessage()}")
                 if record.exc_text or record.exc_info:
-                    text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+                    text = record.exc_text or (
+                        logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+                    )
                     lines.extend("    " + line for line in text.splitlines())
             raise MockServerError("the supersim reference mock logged errors during this test:\n" + "\n".join(lines))
 
@@ -260,11 +274,14 @@ class SupersimCallbacks:
         __tracebackhide__ = True
         if not self.verify_signature(callback, auth_token):
             signature = callback.headers.get("X-Twilio-Signature") or "no X-Twilio-Signature header"
-            raise AssertionError(f"SIM-CB-009: the {callback.method} callback to {callback.url} is not validly "
-                                 f"signed for the given Auth Token (received {signature})")
+            raise AssertionError(
+                f"SIM-CB-009: the {callback.method} callback to {callback.url} is not validly "
+                f"signed for the given Auth Token (received {signature})"
+            )
 
 
 # --- the mock -----------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def supersim_mock_options() -> dict[str, Any]:
@@ -305,6 +322,7 @@ def supersim_client(supersim_mock: SupersimMock) -> Client:
 
 # --- callbacks ----------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def make_supersim_callbacks() -> Iterator[CallbackReceiver]:
     """The session's loopback callback receiver (pytest-httpserver); tests use supersim_callbacks."""
@@ -325,8 +343,9 @@ def supersim_callbacks(make_supersim_callbacks: CallbackReceiver) -> SupersimCal
 
 # --- validators ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
-def assert_valid_sim() -> Callable[[Any], dict]:
+def assert_valid_sim() -> Callable[[Any], dict[str, Any]]:
     """assert_valid_sim(doc): fail with requirement ID, JSON path, rule and value unless doc is a valid Sim."""
     from conformance.validators import assert_valid_sim as function
 
@@ -334,7 +353,7 @@ def assert_valid_sim() -> Callable[[Any], dict]:
 
 
 @pytest.fixture(scope="session")
-def assert_valid_sim_page() -> Callable[[Any], dict]:
+def assert_valid_sim_page() -> Callable[[Any], dict[str, Any]]:
     """assert_valid_sim_page(doc): the same for a page of GET /v1/Sims (meta and every Sim in it)."""
     from conformance.validators import assert_valid_sim_page as function
 
@@ -342,7 +361,7 @@ def assert_valid_sim_page() -> Callable[[Any], dict]:
 
 
 @pytest.fixture(scope="session")
-def assert_valid_callback() -> Callable[[Any], dict]:
+def assert_valid_callback() -> Callable[[Any], dict[str, Any]]:
     """assert_valid_callback(params): the same for a callback's parameters (dict, form string, or callback)."""
     from conformance.validators import assert_valid_callback as function
 
@@ -350,7 +369,7 @@ def assert_valid_callback() -> Callable[[Any], dict]:
 
 
 @pytest.fixture(scope="session")
-def assert_valid_error() -> Callable[..., dict]:
+def assert_valid_error() -> Callable[..., dict[str, Any]]:
     """assert_valid_error(doc, status=None): the same for Twilio's error body (status must match if given)."""
     from conformance.validators import assert_valid_error as function
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+from collections.abc import Callable, Generator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -55,10 +56,15 @@ PROPERTIES_PLUGIN = "supersim_conformance.properties"
 BAD_MARKERS_PLUGIN = "supersim_conformance.bad_markers"
 #: workerinput keys that carry the controller's target to pytest-xdist workers.
 WORKER_TARGET, WORKER_PROFILE, WORKER_KIND, WORKER_SUITE = (
-    "supersim_target", "supersim_profile", "supersim_target_kind", "supersim_suite")
+    "supersim_target",
+    "supersim_profile",
+    "supersim_target_kind",
+    "supersim_suite",
+)
 
 
 # --- the run options: one table, from which pytest's options and the CLI's flags are built ---------
+
 
 def positive_int(text: str) -> int:
     """A whole number of at least 1 (argparse and pytest ``type=``)."""
@@ -121,34 +127,98 @@ class RunOption:
 
 
 RUN_OPTIONS: tuple[RunOption, ...] = (
-    RunOption("target", cli="--target", pytest="--supersim-target", metavar="URL",
-              help="base URL of the server under test, or cassette:DIR to replay a recording offline "
-                   "(default: start the embedded reference mock)"),
-    RunOption("profile", cli="--profile", pytest="--supersim-profile", metavar="FILE",
-              help="target profile (TOML): accounts, fleets, registrable SIMs, existing SIMs; required with a target"),
-    RunOption("suite", cli="--suite", pytest="--supersim-suite", choices=("read-only", "full"),
-              help="read-only sends no state-changing request (default: full; read-only for live Twilio)"),
-    RunOption("report_dir", cli="--report-dir", pytest="--supersim-report-dir", metavar="DIR",
-              help="write report.json, junit.xml, report.md, report.html here (run: default reports/<timestamp>)"),
-    RunOption("max_examples", cli="--max-examples", pytest="--supersim-max-examples", metavar="N", type=positive_int,
-              help="examples per operation in the generated (Schemathesis) phase"),
+    RunOption(
+        "target",
+        cli="--target",
+        pytest="--supersim-target",
+        metavar="URL",
+        help="base URL of the server under test, or cassette:DIR to replay a recording offline "
+        "(default: start the embedded reference mock)",
+    ),
+    RunOption(
+        "profile",
+        cli="--profile",
+        pytest="--supersim-profile",
+        metavar="FILE",
+        help="target profile (TOML): accounts, fleets, registrable SIMs, existing SIMs; required with a target",
+    ),
+    RunOption(
+        "suite",
+        cli="--suite",
+        pytest="--supersim-suite",
+        choices=("read-only", "full"),
+        help="read-only sends no state-changing request (default: full; read-only for live Twilio)",
+    ),
+    RunOption(
+        "report_dir",
+        cli="--report-dir",
+        pytest="--supersim-report-dir",
+        metavar="DIR",
+        help="write report.json, junit.xml, report.md, report.html here (run: default reports/<timestamp>)",
+    ),
+    RunOption(
+        "max_examples",
+        cli="--max-examples",
+        pytest="--supersim-max-examples",
+        metavar="N",
+        type=positive_int,
+        help="examples per operation in the generated (Schemathesis) phase",
+    ),
     RunOption("seed", cli="--seed", pytest="--supersim-seed", metavar="N", type=int, help="seed for generated cases"),
-    RunOption("workers", cli="--workers", metavar="N", type=positive_int,
-              help="parallel workers (pytest-xdist); default: 2 for a whole run against the embedded mock "
-                   "on 2+ cores, else 1"),
-    RunOption("expect_failures", cli="--expect-failures", pytest="--supersim-expect-failures", metavar="FILE",
-              help="file of check or requirement IDs expected to fail, 'ID: reason' per line"),
+    RunOption(
+        "workers",
+        cli="--workers",
+        metavar="N",
+        type=positive_int,
+        help="parallel workers (pytest-xdist); default: 2 for a whole run against the embedded mock "
+        "on 2+ cores, else 1",
+    ),
+    RunOption(
+        "expect_failures",
+        cli="--expect-failures",
+        pytest="--supersim-expect-failures",
+        metavar="FILE",
+        help="file of check or requirement IDs expected to fail, 'ID: reason' per line",
+    ),
     RunOption("keyword", cli="-k", metavar="EXPR", help="only checks matching this pytest -k expression"),
-    RunOption("callback_url_base", cli="--callback-url-base", pytest="--supersim-callback-url-base", metavar="URL",
-              help="public URL that reaches the local callback receiver (for live targets)"),
-    RunOption("timeout", cli="--timeout", pytest="--supersim-timeout", metavar="S", type=non_negative_float,
-              help="per-request timeout in seconds (default 10)"),
-    RunOption("callback_timeout", cli="--callback-timeout", pytest="--supersim-callback-timeout", metavar="S",
-              type=non_negative_float, help="seconds to wait for a callback after an asynchronous update (default 10)"),
-    RunOption("rate", cli="--rate", pytest="--supersim-rate", metavar="RPS", type=non_negative_float,
-              help="at most this many requests per second (default: unlimited, 5 for live Twilio)"),
-    RunOption("faults", cli="--fault", metavar="NAME", repeat=True,
-              help="plant a fault in the embedded mock (to see a check fail); repeatable"),
+    RunOption(
+        "callback_url_base",
+        cli="--callback-url-base",
+        pytest="--supersim-callback-url-base",
+        metavar="URL",
+        help="public URL that reaches the local callback receiver (for live targets)",
+    ),
+    RunOption(
+        "timeout",
+        cli="--timeout",
+        pytest="--supersim-timeout",
+        metavar="S",
+        type=non_negative_float,
+        help="per-request timeout in seconds (default 10)",
+    ),
+    RunOption(
+        "callback_timeout",
+        cli="--callback-timeout",
+        pytest="--supersim-callback-timeout",
+        metavar="S",
+        type=non_negative_float,
+        help="seconds to wait for a callback after an asynchronous update (default 10)",
+    ),
+    RunOption(
+        "rate",
+        cli="--rate",
+        pytest="--supersim-rate",
+        metavar="RPS",
+        type=non_negative_float,
+        help="at most this many requests per second (default: unlimited, 5 for live Twilio)",
+    ),
+    RunOption(
+        "faults",
+        cli="--fault",
+        metavar="NAME",
+        repeat=True,
+        help="plant a fault in the embedded mock (to see a check fail); repeatable",
+    ),
     RunOption("no_progress", cli="--no-progress", flag=True, help="no progress lines"),
 )
 
@@ -186,12 +256,12 @@ class RunConfig:
         return not self.no_progress
 
     @classmethod
-    def from_namespace(cls, namespace: Any) -> "RunConfig":
+    def from_namespace(cls, namespace: Any) -> RunConfig:
         """From ``supersim-conformance run``'s parsed flags."""
         return cls(**{option.name: getattr(namespace, option.name) for option in RUN_OPTIONS if option.cli})
 
     @classmethod
-    def from_pytest(cls, config: pytest.Config) -> "RunConfig":
+    def from_pytest(cls, config: pytest.Config) -> RunConfig:
         """From a pytest session's ``--supersim-…`` options (an option not given falls back to its ini key)."""
         values = {}
         for option in RUN_OPTIONS:
@@ -212,8 +282,10 @@ class RunConfig:
 
 def option_value(config: pytest.Config, option: RunOption) -> Any:
     """A run option's value in this session: the command line, else its ini key, else None."""
-    value = config.getoption(option.ini, default=None) if option.pytest else None
-    if value is None and option.ini:
+    if option.ini is None:  # a CLI-only option has no value in a pytest session
+        return None
+    value = config.getoption(option.ini, default=None)
+    if value is None:
         raw = config.getini(option.ini)
         if raw:
             value = option.type(raw) if option.type else raw
@@ -222,13 +294,16 @@ def option_value(config: pytest.Config, option: RunOption) -> Any:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("supersim-conformance", "Twilio Super SIM Sim-resource conformance")
-    group.addoption("--supersim-conformance", action="store_true", default=False,
-                    help="run the supersim-conformance suite in this session")
+    group.addoption(
+        "--supersim-conformance",
+        action="store_true",
+        default=False,
+        help="run the supersim-conformance suite in this session",
+    )
     for option in RUN_OPTIONS:
-        if option.pytest is None:
+        if option.pytest is None or option.ini is None:
             continue
-        kwargs: dict[str, Any] = {"dest": option.ini, "default": None, "help": option.help,
-                                  "metavar": option.metavar}
+        kwargs: dict[str, Any] = {"dest": option.ini, "default": None, "help": option.help, "metavar": option.metavar}
         if option.type is not None:
             kwargs["type"] = option.type
         if option.choices:
@@ -281,13 +356,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         unknown = [str(ident) for ident in mark.args if ident not in known]
         if unknown:
-            bad[item.nodeid] = (f"unknown requirement ID(s) {', '.join(map(repr, unknown))} in supersim_requirement "
-                                "(`supersim-conformance requirements` lists the catalog)")
+            bad[item.nodeid] = (
+                f"unknown requirement ID(s) {', '.join(map(repr, unknown))} in supersim_requirement "
+                "(`supersim-conformance requirements` lists the catalog)"
+            )
     if bad and not config.pluginmanager.has_plugin(BAD_MARKERS_PLUGIN):
         config.pluginmanager.register(BadRequirementMarkers(bad), BAD_MARKERS_PLUGIN)
 
 
 # --- the target of an in-session conformance run ----------------------------------------------
+
 
 @dataclass
 class ConformanceRun:
@@ -340,8 +418,11 @@ def _worker_run(config: pytest.Config, workerinput: dict[str, Any]) -> Conforman
         config.option.supersim_profile = profile_path
     if workerinput.get(WORKER_SUITE):
         config.option.supersim_suite = workerinput[WORKER_SUITE]
-    return ConformanceRun(config.getoption("supersim_target") or "", config.getoption("supersim_profile") or "",
-                          workerinput.get(WORKER_KIND, "url"))
+    return ConformanceRun(
+        config.getoption("supersim_target") or "",
+        config.getoption("supersim_profile") or "",
+        workerinput.get(WORKER_KIND, "url"),
+    )
 
 
 def _in_suite(path: Path | str | None) -> bool:
@@ -383,6 +464,7 @@ class ConformanceSession:
 
 # --- report rows for the session's own tests --------------------------------------------------
 
+
 def describe(item: pytest.Item) -> dict[str, Any]:
     """Check ID, title and requirement IDs of a marked test, exactly as the suite describes its own."""
     from conformance.checks import load_all
@@ -397,7 +479,7 @@ class RequirementProperties:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo
+        self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if item.get_closest_marker("supersim_requirement") or item.get_closest_marker("supersim_check"):

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -124,9 +125,13 @@ def _broken(mutate) -> list:
         pytest.param(_broken(lambda d: d[0]["tests"][0].pop("data")), id="test-without-data"),
         pytest.param(_broken(lambda d: d[0]["tests"][0].update(valid="yes")), id="valid-not-boolean"),
         pytest.param(_broken(lambda d: d[0].update(target={"kind": "fleet"})), id="unknown-kind"),
-        pytest.param(_broken(lambda d: d[0].update(target={"kind": "sim", "schema": "sim.schema.json"})), id="two-targets"),
+        pytest.param(
+            _broken(lambda d: d[0].update(target={"kind": "sim", "schema": "sim.schema.json"})), id="two-targets"
+        ),
         pytest.param(_broken(lambda d: d[0].update(specification=[])), id="no-specification"),
-        pytest.param(_broken(lambda d: d[0].update(specification=[{"quote": "x", "convention": "y"}])), id="quote-and-convention"),
+        pytest.param(
+            _broken(lambda d: d[0].update(specification=[{"quote": "x", "convention": "y"}])), id="quote-and-convention"
+        ),
         pytest.param(_broken(lambda d: d[0].pop("tests")), id="group-without-tests"),
         pytest.param(_broken(lambda d: d[0].update(extra=1)), id="unknown-group-key"),
     ],

@@ -35,10 +35,26 @@ SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "reports", 
 
 #: Scenario families the canonical cassettes must cover (issue #5, part 2).
 FAMILIES = {
-    "register", "fetch_by_sid", "fetch_by_name", "filter_status", "filter_fleet_by_sid", "filter_fleet_by_name",
-    "filter_iccid_found", "filter_iccid_not_found", "pagination", "update_unique_name", "update_fleet_sync",
-    "update_status_activate", "update_status_deactivate", "update_status_reactivate", "update_fleet_async",
-    "update_account_move", "error_not_found", "error_unauthorized", "error_page_size", "error_unique_name_clash",
+    "register",
+    "fetch_by_sid",
+    "fetch_by_name",
+    "filter_status",
+    "filter_fleet_by_sid",
+    "filter_fleet_by_name",
+    "filter_iccid_found",
+    "filter_iccid_not_found",
+    "pagination",
+    "update_unique_name",
+    "update_fleet_sync",
+    "update_status_activate",
+    "update_status_deactivate",
+    "update_status_reactivate",
+    "update_fleet_async",
+    "update_account_move",
+    "error_not_found",
+    "error_unauthorized",
+    "error_page_size",
+    "error_unique_name_clash",
     "error_bad_registration_code",
 }
 
@@ -63,11 +79,18 @@ def repo_cassettes() -> list[Path]:
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 # --- secrets -----------------------------------------------------------------------------------
+
 
 def test_no_cassette_in_the_repository_holds_a_secret():
     cassettes = repo_cassettes()
@@ -77,8 +100,11 @@ def test_no_cassette_in_the_repository_holds_a_secret():
 
 def test_the_secret_scan_finds_tokens_headers_and_basic_credentials(tmp_path):
     token = secrets()[0]
-    planted = {"token": f"body: {token}\n", "header": "headers:\n  Authorization:\n  - x\n",
-               "basic": "x: Basic QUMxMjM6c2VjcmV0c2VjcmV0\n"}
+    planted = {
+        "token": f"body: {token}\n",
+        "header": "headers:\n  Authorization:\n  - x\n",
+        "basic": "x: Basic QUMxMjM6c2VjcmV0c2VjcmV0\n",
+    }
     for name, text in planted.items():
         (tmp_path / f"{name}.yaml").write_text(text)
     problems = scan_for_secrets(sorted(tmp_path.iterdir()), [token])
@@ -86,6 +112,7 @@ def test_the_secret_scan_finds_tokens_headers_and_basic_credentials(tmp_path):
 
 
 # --- the canonical cassettes -------------------------------------------------------------------
+
 
 def test_canonical_cassettes_are_normalised():
     for path in sorted((REPO / "cassettes").glob("*.yaml")):
@@ -107,13 +134,17 @@ def test_canonical_cassettes_are_current(tmp_path):
     known = {a.sid for a in profile.accounts} | {f.sid for f in profile.fleets} | {s.sid for s in profile.sims}
     committed = sorted(p.name for p in (REPO / "cassettes").glob("*.yaml"))
     assert sorted(p.name for p in tmp_path.glob("*.yaml")) == committed
-    stale = [name for name in committed
-             if normalised(load_interactions(tmp_path / name), known)
-             != normalised(load_interactions(REPO / "cassettes" / name), known)]
+    stale = [
+        name
+        for name in committed
+        if normalised(load_interactions(tmp_path / name), known)
+        != normalised(load_interactions(REPO / "cassettes" / name), known)
+    ]
     assert not stale, f"re-record with `python -m tests.client.record_cassettes`: {stale} changed"
 
 
 # --- matchers, labels, redaction (unit) ---------------------------------------------------------
+
 
 def _request(uri: str, body: str | None = None, **headers: str) -> Request:
     form = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
@@ -121,10 +152,15 @@ def _request(uri: str, body: str | None = None, **headers: str) -> Request:
 
 
 def test_form_bodies_match_in_any_field_order_and_queries_as_sorted_pairs():
-    form_body(_request("https://x/v1/Sims/HS1", "Status=active&Fleet=f"), _request("https://x/v1/Sims/HS1", "Fleet=f&Status=active"))
+    form_body(
+        _request("https://x/v1/Sims/HS1", "Status=active&Fleet=f"),
+        _request("https://x/v1/Sims/HS1", "Fleet=f&Status=active"),
+    )
     with pytest.raises(AssertionError):
         form_body(_request("https://x/v1/Sims/HS1", "Fleet=f"), _request("https://x/v1/Sims/HS1", "Fleet="))
-    query_pairs(_request("https://x/v1/Sims?Status=new&PageSize=5"), _request("https://x/v1/Sims?PageSize=5&Status=new"))
+    query_pairs(
+        _request("https://x/v1/Sims?Status=new&PageSize=5"), _request("https://x/v1/Sims?PageSize=5&Status=new")
+    )
     with pytest.raises(AssertionError):
         query_pairs(_request("https://x/v1/Sims?Fleet="), _request("https://x/v1/Sims"))
 
@@ -134,7 +170,7 @@ def test_credentials_label_names_the_account_never_the_token():
 
     profile = default_profile()
     sid, token = profile.credentials(profile.primary.sid)
-    basic = lambda t: "Basic " + base64.b64encode(f"{sid}:{t}".encode()).decode()  # noqa: E731
+    basic = lambda t: "Basic " + base64.b64encode(f"{sid}:{t}".encode()).decode()
     assert credentials_label(basic(token), profile) == sid
     assert credentials_label(basic("0" * 32), profile) == f"{sid} with another token"
     assert credentials_label(None, profile) == "none"
@@ -158,6 +194,7 @@ def test_redaction_is_consistent_same_shaped_and_keeps_made_up_values():
 
 # --- record -> replay, end to end, as a user runs it -------------------------------------------------
 
+
 def test_record_then_replay_end_to_end(tmp_path, capsys):
     """As a user runs it: `record` (read-only) from a reference mock -> `run --target cassette:DIR`
     passes offline -> with one interaction deleted, the replay fails with "not recorded" naming it.
@@ -166,9 +203,19 @@ def test_record_then_replay_end_to_end(tmp_path, capsys):
     with start_mock(default_profile(), async_delay=0.05) as mock:
         profile_file = tmp_path / "profile.toml"
         profile_file.write_text(dump_profile(mock.profile))
-        result = run_cli("record", "--target", mock.base_url, "--profile", str(profile_file), "--out",
-                         str(tmp_path / "rec"), "--report-dir", str(tmp_path / "record-report"), "--no-progress",
-                         cwd=tmp_path)
+        result = run_cli(
+            "record",
+            "--target",
+            mock.base_url,
+            "--profile",
+            str(profile_file),
+            "--out",
+            str(tmp_path / "rec"),
+            "--report-dir",
+            str(tmp_path / "record-report"),
+            "--no-progress",
+            cwd=tmp_path,
+        )
         methods = {entry["method"] for entry in mock.state.requests}
     assert result.returncode == 0, result.stdout + result.stderr
     assert "recorded" in result.stdout and "cassette:" in result.stdout
@@ -184,16 +231,22 @@ def test_record_then_replay_end_to_end(tmp_path, capsys):
     assert scan_for_secrets(sorted(out.iterdir()), secrets()) == []
     profile = default_profile()
     everything = "".join(p.read_text() for p in out.iterdir())
-    private = [a.sid for a in profile.accounts] + [s.sid for s in profile.sims] + [s.iccid for s in profile.sims] \
-        + [f.sid for f in profile.fleets] + [c.iccid for c in profile.registrable]
+    private = (
+        [a.sid for a in profile.accounts]
+        + [s.sid for s in profile.sims]
+        + [s.iccid for s in profile.sims]
+        + [f.sid for f in profile.fleets]
+        + [c.iccid for c in profile.registrable]
+    )
     assert [value for value in private if value in everything] == []
     for path in cassettes:
         for interaction in load_interactions(path):
             assert interaction["request"]["uri"].startswith(CANONICAL_BASE)
 
     # 3. replay, as a subprocess: exit 0; what cannot replay is skipped with the reason
-    replay = run_cli("run", "--target", f"cassette:{out}", "--report-dir", str(tmp_path / "replay"), "--no-progress",
-                     cwd=tmp_path)
+    replay = run_cli(
+        "run", "--target", f"cassette:{out}", "--report-dir", str(tmp_path / "replay"), "--no-progress", cwd=tmp_path
+    )
     assert replay.returncode == 0, replay.stdout + replay.stderr
     report = json.loads((tmp_path / "replay" / "report.json").read_text())
     assert report["target_kind"] == "cassette" and report["suite"] == "read-only"
@@ -207,12 +260,23 @@ def test_record_then_replay_end_to_end(tmp_path, capsys):
     missing = data["interactions"].pop(index)["request"]["uri"]
     (out / "test_read.yaml").write_text(yaml.safe_dump(data))
     capsys.readouterr()
-    code = cli_main(["run", "--target", f"cassette:{out}", "-k", "test_walk_visits_every_sim_once",
-                     "--report-dir", str(tmp_path / "broken"), "--no-progress"])
+    code = cli_main(
+        [
+            "run",
+            "--target",
+            f"cassette:{out}",
+            "-k",
+            "test_walk_visits_every_sim_once",
+            "--report-dir",
+            str(tmp_path / "broken"),
+            "--no-progress",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 1, printed
-    failed = [r for r in json.loads((tmp_path / "broken" / "report.json").read_text())["results"]
-              if r["outcome"] == "failed"]
+    failed = [
+        r for r in json.loads((tmp_path / "broken" / "report.json").read_text())["results"] if r["outcome"] == "failed"
+    ]
     assert [r["nodeid"] for r in failed] == ["test_read.py::test_walk_visits_every_sim_once[7]"]
     message = failed[0]["message"]
     assert f"not recorded: GET {missing}" in message and "closest recorded: GET" in message, message
@@ -221,8 +285,17 @@ def test_record_then_replay_end_to_end(tmp_path, capsys):
 
 def test_record_keep_pii_keeps_identifiers_but_never_tokens(tmp_path, capsys):
     """--keep-pii, against the embedded mock (no --target), in-process."""
-    code = cli_main(["record", "--out", str(tmp_path / "rec"), "--keep-pii", "--report-dir", str(tmp_path / "report"),
-                     "--no-progress"])
+    code = cli_main(
+        [
+            "record",
+            "--out",
+            str(tmp_path / "rec"),
+            "--keep-pii",
+            "--report-dir",
+            str(tmp_path / "report"),
+            "--no-progress",
+        ]
+    )
     assert code == 0, capsys.readouterr()
     files = sorted((tmp_path / "rec").iterdir())
     assert scan_for_secrets(files, secrets()) == []
@@ -232,15 +305,18 @@ def test_record_keep_pii_keeps_identifiers_but_never_tokens(tmp_path, capsys):
     assert json.loads((tmp_path / "rec" / "recording.json").read_text())["pii"] == "kept"
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["record", "--out", "{tmp}/x", "--target", "http://127.0.0.1:9"], "--target needs --profile"),
-    (["record", "--out", "{tmp}/x", "--profile", "{tmp}/missing.toml"], "missing.toml"),
-    (["record", "--out", "{tmp}/full"], "not empty"),
-    (["record", "--out", "{tmp}/x", "--target", "cassette:{tmp}"], "not a cassette directory"),
-    (["run", "--target", "cassette:{tmp}/nope"], "no such directory"),
-    (["run", "--target", "cassette:{tmp}/empty"], "no cassettes"),
-    (["run", "--target", "cassette:{tmp}/empty", "--suite", "full"], "read-only suite only"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["record", "--out", "{tmp}/x", "--target", "http://127.0.0.1:9"], "--target needs --profile"),
+        (["record", "--out", "{tmp}/x", "--profile", "{tmp}/missing.toml"], "missing.toml"),
+        (["record", "--out", "{tmp}/full"], "not empty"),
+        (["record", "--out", "{tmp}/x", "--target", "cassette:{tmp}"], "not a cassette directory"),
+        (["run", "--target", "cassette:{tmp}/nope"], "no such directory"),
+        (["run", "--target", "cassette:{tmp}/empty"], "no cassettes"),
+        (["run", "--target", "cassette:{tmp}/empty", "--suite", "full"], "read-only suite only"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, capsys, args, fragment):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "notes.txt").write_text("mine")
@@ -257,8 +333,19 @@ def test_record_unreachable_target_exits_3_and_keeps_the_earlier_recording(tmp_p
     earlier.mkdir()
     (earlier / "recording.json").write_text("{}")
     (earlier / "test_read.yaml").write_text("interactions: []\nversion: 1\n")
-    code = cli_main(["record", "--target", "http://127.0.0.1:9", "--profile", str(profile_file), "--out",
-                     str(earlier), "--timeout", "2"])
+    code = cli_main(
+        [
+            "record",
+            "--target",
+            "http://127.0.0.1:9",
+            "--profile",
+            str(profile_file),
+            "--out",
+            str(earlier),
+            "--timeout",
+            "2",
+        ]
+    )
     assert code == 3, capsys.readouterr().err
     assert sorted(p.name for p in earlier.iterdir()) == ["recording.json", "test_read.yaml"]
     assert [p.name for p in tmp_path.iterdir() if "recording-" in p.name] == []  # no staging left behind

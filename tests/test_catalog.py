@@ -24,8 +24,21 @@ DOC_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "reference" /
 
 #: Every area the Sim Resource page (and the Twilio conventions we add) covers.
 REQUIRED_AREAS = {
-    "PROP", "ADDR", "STATUS", "TRANS", "CREATE", "FETCH", "LIST", "FILTER",
-    "PAGE", "UPDATE", "ASYNC", "CB", "MOVE", "AUTH", "ERR",
+    "PROP",
+    "ADDR",
+    "STATUS",
+    "TRANS",
+    "CREATE",
+    "FETCH",
+    "LIST",
+    "FILTER",
+    "PAGE",
+    "UPDATE",
+    "ASYNC",
+    "CB",
+    "MOVE",
+    "AUTH",
+    "ERR",
 }
 
 #: Statements of the page the catalog must not lose (matched as substrings of quotes).
@@ -62,7 +75,9 @@ def catalog() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def doc_text() -> str:
     if not DOC_PATH.is_file():
-        pytest.skip("../shared/reference/sim-resource-doc.txt is absent (a user's fresh clone); the quote check runs in CI")
+        pytest.skip(
+            "../shared/reference/sim-resource-doc.txt is absent (a user's fresh clone); the quote check runs in CI"
+        )
     return DOC_PATH.read_text(encoding="utf-8")
 
 
@@ -189,7 +204,9 @@ def test_titles_are_unique(catalog):
 
 
 def test_every_quote_is_verbatim_in_the_documentation(catalog, doc_text):
-    missing = [(entry["id"], entry["quote"]) for entry in catalog if "quote" in entry and entry["quote"] not in doc_text]
+    missing = [
+        (entry["id"], entry["quote"]) for entry in catalog if "quote" in entry and entry["quote"] not in doc_text
+    ]
     assert missing == [], "quotes not found verbatim in sim-resource-doc.txt"
 
 
@@ -213,4 +230,8 @@ def test_key_statement_is_catalogued(catalog, fragment):
 def test_catalog_has_untestable_and_convention_entries(catalog):
     assert any(not entry["testable"] for entry in catalog)
     assert any(entry["source"] == "convention" for entry in catalog)
-    assert all(entry["source"] == "convention" for entry in catalog if ID_PATTERN.match(entry["id"]).group(1) in {"AUTH", "ERR"})
+    assert all(
+        entry["source"] == "convention"
+        for entry in catalog
+        if ID_PATTERN.match(entry["id"]).group(1) in {"AUTH", "ERR"}
+    )

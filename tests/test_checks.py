@@ -30,14 +30,18 @@ def test_every_check_guards_catalogued_testable_requirements():
         assert check.requirements or check.id in UNANCHORED, f"{check.id} guards no requirement"
         for requirement in check.requirements:
             assert requirement in CATALOG, f"{check.id} names unknown requirement {requirement}"
-            assert CATALOG[requirement].get("testable", True), \
+            assert CATALOG[requirement].get("testable", True), (
                 f"{check.id} claims to check {requirement}, which the catalog says is not testable"
+            )
 
 
 def test_every_testable_requirement_has_a_check():
     covered = {r for check in CHECKS.values() for r in check.requirements}
-    missing = [rid for rid, entry in CATALOG.items()
-               if entry.get("testable", True) and not entry.get("retired") and rid not in covered]
+    missing = [
+        rid
+        for rid, entry in CATALOG.items()
+        if entry.get("testable", True) and not entry.get("retired") and rid not in covered
+    ]
     assert not missing, f"testable requirements no check guards: {missing}"
 
 
@@ -60,14 +64,30 @@ def test_unknown_check_id_cannot_be_raised():
 
 
 def test_violation_explains_itself_and_hides_the_token():
-    exchange = Exchange(method="GET", url="http://127.0.0.1:1/v1/Sims/HSx", account_sid="AC" + "a" * 32,
-                        status=404, text='{"error": "not found"}')
+    exchange = Exchange(
+        method="GET",
+        url="http://127.0.0.1:1/v1/Sims/HSx",
+        account_sid="AC" + "a" * 32,
+        status=404,
+        text='{"error": "not found"}',
+    )
     with pytest.raises(Violation) as caught:
-        fail("RESP-ERROR-BODY", "the 404 answer is not Twilio's error body", expected="Twilio body",
-             received=exchange.excerpt(), exchange=exchange)
+        fail(
+            "RESP-ERROR-BODY",
+            "the 404 answer is not Twilio's error body",
+            expected="Twilio body",
+            received=exchange.excerpt(),
+            exchange=exchange,
+        )
     text = str(caught.value)
-    for fragment in ("[RESP-ERROR-BODY]", "SIM-ERR-002", "expected: Twilio body", '{"error": "not found"}',
-                     "reproduce: curl", "$TWILIO_AUTH_TOKEN"):
+    for fragment in (
+        "[RESP-ERROR-BODY]",
+        "SIM-ERR-002",
+        "expected: Twilio body",
+        '{"error": "not found"}',
+        "reproduce: curl",
+        "$TWILIO_AUTH_TOKEN",
+    ):
         assert fragment in text
     assert caught.value.to_dict()["exchange"]["curl"].count("$TWILIO_AUTH_TOKEN") == 1
 

@@ -11,17 +11,26 @@ import pytest
 from conformance import contract
 
 VALID_SIM = {
-    "sid": "HS" + "a" * 32, "account_sid": "AC" + "b" * 32, "unique_name": None, "status": "new",
-    "fleet_sid": None, "iccid": "89883070000123456789", "date_created": "2015-07-30T20:00:00Z",
-    "date_updated": "2015-07-30T20:00:00Z", "url": "https://supersim.twilio.com/v1/Sims/HS" + "a" * 32,
-    "links": {"billing_periods": "https://supersim.twilio.com/v1/Sims/HS" + "a" * 32 + "/BillingPeriods",
-              "sim_ip_addresses": "https://supersim.twilio.com/v1/Sims/HS" + "a" * 32 + "/IpAddresses"},
+    "sid": "HS" + "a" * 32,
+    "account_sid": "AC" + "b" * 32,
+    "unique_name": None,
+    "status": "new",
+    "fleet_sid": None,
+    "iccid": "89883070000123456789",
+    "date_created": "2015-07-30T20:00:00Z",
+    "date_updated": "2015-07-30T20:00:00Z",
+    "url": "https://supersim.twilio.com/v1/Sims/HS" + "a" * 32,
+    "links": {
+        "billing_periods": "https://supersim.twilio.com/v1/Sims/HS" + "a" * 32 + "/BillingPeriods",
+        "sim_ip_addresses": "https://supersim.twilio.com/v1/Sims/HS" + "a" * 32 + "/IpAddresses",
+    },
 }
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conformance", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args], input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def assert_clean_error(result: subprocess.CompletedProcess, code: int, *fragments: str) -> None:
@@ -84,8 +93,13 @@ def test_validate_invalid_file_lists_each_error_with_path_and_rule(tmp_path):
 
 
 def test_validate_reads_stdin():
-    result = cli("validate", "--as", "callback", "-",
-                 stdin=json.dumps({"SimSid": "HS" + "a" * 32, "SimStatus": "active", "AccountSid": "AC" + "a" * 32}))
+    result = cli(
+        "validate",
+        "--as",
+        "callback",
+        "-",
+        stdin=json.dumps({"SimSid": "HS" + "a" * 32, "SimStatus": "active", "AccountSid": "AC" + "a" * 32}),
+    )
     assert result.returncode == 0
 
 
@@ -107,13 +121,16 @@ def test_validate_directory_is_exit_2(tmp_path):
     assert_clean_error(cli("validate", "--as", "sim", str(tmp_path)), 2, "is a directory")
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["validate", "--as", "nonsense", "x.json"], "invalid choice"),
-    (["validate", "x.json"], "the following arguments are required: --as"),
-    (["requirements", "--format", "xml"], "invalid choice"),
-    (["--bogus"], "unrecognized arguments"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["validate", "--as", "nonsense", "x.json"], "invalid choice"),
+        (["validate", "x.json"], "the following arguments are required: --as"),
+        (["requirements", "--format", "xml"], "invalid choice"),
+        (["--bogus"], "unrecognized arguments"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_flags_exit_2_with_usage(args, fragment):
     result = cli(*args)
     assert_clean_error(result, 2, "usage:", fragment)

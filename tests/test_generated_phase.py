@@ -38,13 +38,34 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 OPERATIONS = ("ListSim", "FetchSim", "CreateSim", "UpdateSim")
 
 
-def run_generated(tmp_path, keyword: str, *, max_examples: int = 5, target: str | None = None,
-                  profile: str | None = None, suite: str | None = None, faults: tuple[str, ...] = ()) -> tuple[int, dict]:
+def run_generated(
+    tmp_path,
+    keyword: str,
+    *,
+    max_examples: int = 5,
+    target: str | None = None,
+    profile: str | None = None,
+    suite: str | None = None,
+    faults: tuple[str, ...] = (),
+) -> tuple[int, dict]:
     """``supersim-conformance run`` in its own process, as a user runs it (a nested in-process
     pytest session would share Hypothesis' and Schemathesis' global state with this one)."""
     report_dir = tmp_path / "report"
-    args = [sys.executable, "-m", "conformance", "run", "-k", keyword, "--report-dir", str(report_dir),
-            "--max-examples", str(max_examples), "--seed", str(SEED), "--no-progress"]
+    args = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "-k",
+        keyword,
+        "--report-dir",
+        str(report_dir),
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(SEED),
+        "--no-progress",
+    ]
     for flag, value in (("--target", target), ("--profile", profile), ("--suite", suite)):
         if value:
             args += [flag, value]
@@ -61,14 +82,18 @@ def unexplained_failures(report: dict) -> list[str]:
 
 # --- the phase against the reference mock -------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_generated_phase_passes_on_the_reference_mock(tmp_path):
     code, report = run_generated(tmp_path, "generated", max_examples=10)
     assert not unexplained_failures(report), unexplained_failures(report)
     assert code == 0
     rows = {r["nodeid"].split("::")[-1]: r for r in report["results"]}
-    expected = {f"test_generated[{phase}-{op}]" for phase in ("examples", "coverage", "fuzz-positive", "fuzz-negative")
-                for op in OPERATIONS} | {"test_generated_stateful"}
+    expected = {
+        f"test_generated[{phase}-{op}]"
+        for phase in ("examples", "coverage", "fuzz-positive", "fuzz-negative")
+        for op in OPERATIONS
+    } | {"test_generated_stateful"}
     assert set(rows) == expected
     assert {r["id"] for r in rows.values()} == set(GENERATED_CHECK_IDS)
     assert all(r["outcome"] == "passed" for r in rows.values())
@@ -79,10 +104,14 @@ def test_read_only_run_generates_only_reads(tmp_path):
     with start_mock() as mock:
         profile = tmp_path / "profile.toml"
         profile.write_text(dump_profile(mock.profile), encoding="utf-8")
-        code, report = run_generated(tmp_path, "generated", target=mock.base_url, profile=str(profile),
-                                     suite="read-only")
-        writes = [f"{e['method']} {e['path']} -> {e['status']}" for e in mock.state.requests
-                  if e["method"] not in SAFE_METHODS]
+        code, report = run_generated(
+            tmp_path, "generated", target=mock.base_url, profile=str(profile), suite="read-only"
+        )
+        writes = [
+            f"{e['method']} {e['path']} -> {e['status']}"
+            for e in mock.state.requests
+            if e["method"] not in SAFE_METHODS
+        ]
     assert writes == [], writes
     assert not unexplained_failures(report), unexplained_failures(report)
     for result in report["results"]:
@@ -129,12 +158,17 @@ def test_planted_fault_fails_on_its_check(tmp_path, fault, keyword, expected):
 
 # --- the pieces --------------------------------------------------------------------------------
 
+
 def _violation() -> Violation:
     load_all()
     try:
-        fail("RESP-ERROR-BODY", "the 404 answer is not Twilio's error body", expected="Twilio's error body",
-             received='{"error": "not found"}',
-             exchange=Exchange("GET", "http://127.0.0.1:1/v1/Sims/x", "AC" + "1" * 32))
+        fail(
+            "RESP-ERROR-BODY",
+            "the 404 answer is not Twilio's error body",
+            expected="Twilio's error body",
+            received='{"error": "not found"}',
+            exchange=Exchange("GET", "http://127.0.0.1:1/v1/Sims/x", "AC" + "1" * 32),
+        )
     except Violation as violation:
         return violation
     raise AssertionError("unreachable")
@@ -153,11 +187,22 @@ def test_exchange_keeps_the_account_sid_never_the_token():
     token = "secret-token-value"
     sid = "AC" + "a" * 32
     request = SimpleNamespace(
-        method="POST", url="http://127.0.0.1:1/v1/Sims/HS1?x=1", body=b"UniqueName=a+b&Fleet=",
-        headers={"Authorization": "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode(),
-                 "Content-Type": "application/x-www-form-urlencoded"})
-    response = SimpleNamespace(request=request, status_code=404, headers={"Content-Type": ["application/json"]},
-                               content=b'{"code": 20404}', encoding="utf-8", elapsed=0.01)
+        method="POST",
+        url="http://127.0.0.1:1/v1/Sims/HS1?x=1",
+        body=b"UniqueName=a+b&Fleet=",
+        headers={
+            "Authorization": "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    response = SimpleNamespace(
+        request=request,
+        status_code=404,
+        headers={"Content-Type": ["application/json"]},
+        content=b'{"code": 20404}',
+        encoding="utf-8",
+        elapsed=0.01,
+    )
     exchange = exchange_from(response)
     assert exchange.account_sid == sid and exchange.form == [("UniqueName", "a b"), ("Fleet", "")]
     assert exchange.response_headers == {"content-type": "application/json"}

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -58,7 +58,7 @@ def huge_body_server(size: int, *, chunked: bool = False) -> Iterator[str]:
             with contextlib.suppress(OSError):  # the kit hangs up once it has read enough
                 if chunked:
                     for start in range(0, len(body), 1 << 20):
-                        piece = body[start:start + (1 << 20)]
+                        piece = body[start : start + (1 << 20)]
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     self.wfile.write(b"0\r\n\r\n")
                 else:
@@ -152,9 +152,26 @@ def test_a_run_against_a_target_whose_every_answer_is_20_mb_ends_with_bounded_me
     profile.write_text(dump_profile(PROFILE))
     with huge_body_server(20 * 1024 * 1024) as base_url:
         result = subprocess.run(
-            [sys.executable, "-m", "conformance", "run", "--target", base_url, "--profile", str(profile),
-             "--no-progress", "--report-dir", str(tmp_path / "out"), "--timeout", "10", "--max-examples", "5"],
-            capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "conformance",
+                "run",
+                "--target",
+                base_url,
+                "--profile",
+                str(profile),
+                "--no-progress",
+                "--report-dir",
+                str(tmp_path / "out"),
+                "--timeout",
+                "10",
+                "--max-examples",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
@@ -184,9 +201,19 @@ def test_429_is_retried_honouring_retry_after_and_bounded(server):
 
     def limited(request: Request) -> Response:
         calls.append(time.monotonic())
-        return Response(json.dumps({"code": 20429, "message": "Too Many Requests", "status": 429,
-                                    "more_info": "https://www.twilio.com/docs/errors/20429"}),
-                        status=429, headers={"Retry-After": "0.2"}, content_type="application/json")
+        return Response(
+            json.dumps(
+                {
+                    "code": 20429,
+                    "message": "Too Many Requests",
+                    "status": 429,
+                    "more_info": "https://www.twilio.com/docs/errors/20429",
+                }
+            ),
+            status=429,
+            headers={"Retry-After": "0.2"},
+            content_type="application/json",
+        )
 
     server.expect_request("/v1/Sims").respond_with_handler(limited)
     _, client = client_for(server, max_retries_429=2, max_retry_after=0.5)
@@ -197,7 +224,8 @@ def test_429_is_retried_honouring_retry_after_and_bounded(server):
 
 def test_429_then_success(server):
     server.expect_ordered_request("/v1/Sims").respond_with_data(
-        "{}", status=429, headers={"Retry-After": "0"}, content_type="application/json")
+        "{}", status=429, headers={"Retry-After": "0"}, content_type="application/json"
+    )
     server.expect_ordered_request("/v1/Sims").respond_with_json({"ok": True})
     _, client = client_for(server)
     assert client.get("/v1/Sims", check=False).status == 200
@@ -218,10 +246,18 @@ def test_credentials_are_never_sent_to_another_host(server):
 
 
 def _page(base, next_url, page=0):
-    return {"sims": [], "meta": {"first_page_url": f"{base}/v1/Sims?PageSize=50&Page=0", "key": "sims",
-                                 "next_page_url": next_url, "page": page, "page_size": 50,
-                                 "previous_page_url": None if page == 0 else f"{base}/v1/Sims?Page={page - 1}",
-                                 "url": f"{base}/v1/Sims?PageSize=50&Page={page}"}}
+    return {
+        "sims": [],
+        "meta": {
+            "first_page_url": f"{base}/v1/Sims?PageSize=50&Page=0",
+            "key": "sims",
+            "next_page_url": next_url,
+            "page": page,
+            "page_size": 50,
+            "previous_page_url": None if page == 0 else f"{base}/v1/Sims?Page={page - 1}",
+            "url": f"{base}/v1/Sims?PageSize=50&Page={page}",
+        },
+    }
 
 
 def test_a_looping_next_page_url_is_reported_not_followed_forever(server):
@@ -239,8 +275,9 @@ def test_an_endless_walk_stops_at_its_bound(server):
 
     def endless(request: Request) -> Response:
         page = int(request.args.get("PageToken", "0"))
-        return Response(json.dumps(_page(base, f"{base}/v1/Sims?PageToken={page + 1}", page)),
-                        content_type="application/json")
+        return Response(
+            json.dumps(_page(base, f"{base}/v1/Sims?PageToken={page + 1}", page)), content_type="application/json"
+        )
 
     server.expect_request("/v1/Sims").respond_with_handler(endless)
     _, client = client_for(server)
@@ -253,14 +290,33 @@ def test_an_endless_walk_stops_at_its_bound(server):
 def test_a_run_against_garbage_completes_with_failures_and_reports(server, tmp_path):
     """Every endpoint answers 200 with non-JSON: the run fails check by check and writes its reports."""
     server.expect_request(__import__("re").compile(".*")).respond_with_data(
-        f"not json, and the token {TOKEN} echoed back", content_type="text/plain")
+        f"not json, and the token {TOKEN} echoed back", content_type="text/plain"
+    )
     profile = tmp_path / "profile.toml"
     profile.write_text(dump_profile(PROFILE))
     result = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--target", server.url_for("/").rstrip("/"),
-         "--profile", str(profile), "--suite", "read-only", "-k", "not generated", "--no-progress",
-         "--report-dir", str(tmp_path / "out"), "--timeout", "5"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--target",
+            server.url_for("/").rstrip("/"),
+            "--profile",
+            str(profile),
+            "--suite",
+            "read-only",
+            "-k",
+            "not generated",
+            "--no-progress",
+            "--report-dir",
+            str(tmp_path / "out"),
+            "--timeout",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr

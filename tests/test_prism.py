@@ -29,7 +29,7 @@ TITLE = "Stoplight Prism 5.16.0 serving Twilio's published Super SIM spec"
 SELECTION = "not generated"
 
 sys.path.insert(0, str(REPO / "tests" / "prism"))
-from prism_server import PrismUnavailable, start_prism  # noqa: E402
+from prism_server import PrismUnavailable, start_prism
 
 
 def run_against_prism(tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
@@ -38,10 +38,30 @@ def run_against_prism(tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
     try:
         with start_prism(str(SPEC)) as base_url:
             result = subprocess.run(
-                [sys.executable, "-m", "conformance", "run", "--target", base_url, "--profile", str(PROFILE),
-                 "--suite", "full", "--no-progress", "--report-dir", str(tmp_path / "out"), "--seed", "1",
-                 "--callback-timeout", "2", *extra],
-                capture_output=True, text=True, timeout=900, cwd=tmp_path,
+                [
+                    sys.executable,
+                    "-m",
+                    "conformance",
+                    "run",
+                    "--target",
+                    base_url,
+                    "--profile",
+                    str(PROFILE),
+                    "--suite",
+                    "full",
+                    "--no-progress",
+                    "--report-dir",
+                    str(tmp_path / "out"),
+                    "--seed",
+                    "1",
+                    "--callback-timeout",
+                    "2",
+                    *extra,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                cwd=tmp_path,
             )
     except PrismUnavailable as exc:
         pytest.skip(f"Prism is not available: {exc.reason}")
@@ -114,10 +134,14 @@ def test_committed_summary_is_current(prism_run):
     fresh = render_comparison(report, TITLE)
     committed = COMMITTED.read_text(encoding="utf-8") if COMMITTED.is_file() else ""
     if fresh != committed:
-        diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
-                                            "reports/prism/report.md (committed)", "regenerated"))
-        pytest.fail("Prism's behaviour or the suite changed; review and regenerate with "
-                    f"`python tests/test_prism.py`:\n{diff}")
+        diff = "".join(
+            difflib.unified_diff(
+                committed.splitlines(True), fresh.splitlines(True), "reports/prism/report.md (committed)", "regenerated"
+            )
+        )
+        pytest.fail(
+            f"Prism's behaviour or the suite changed; review and regenerate with `python tests/test_prism.py`:\n{diff}"
+        )
 
 
 @pytest.mark.slow
@@ -132,10 +156,11 @@ if __name__ == "__main__":  # regenerate the committed summary
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
+
         class _Skip(Exception):
             pass
 
-        pytest.skip = lambda reason: (_ for _ in ()).throw(_Skip(reason))  # type: ignore[assignment]
+        pytest.skip = lambda reason: (_ for _ in ()).throw(_Skip(reason))  # type: ignore[assignment]  # a stand-in for pytest.skip in this one test
         _, fresh_report, _ = run_against_prism(Path(tmp), "-k", SELECTION)
         COMMITTED.parent.mkdir(parents=True, exist_ok=True)
         COMMITTED.write_text(render_comparison(fresh_report, TITLE), encoding="utf-8")

@@ -18,8 +18,14 @@ SMALL = "test_fetch_by_sid or test_fetch_unknown or test_plain_list"
 
 
 def run_cli(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conformance", "run", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", "run", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def tokens() -> list[str]:
@@ -53,8 +59,16 @@ def test_default_run_writes_every_report_and_latest_pointer(tmp_path):
 
 
 def test_failing_run_still_writes_reports_with_reproduction(tmp_path):
-    result = run_cli(tmp_path, "--fault", "lowercase-sid-prefix", "-k", "test_fetch_by_sid", "--no-progress",
-                     "--report-dir", str(tmp_path / "out"))
+    result = run_cli(
+        tmp_path,
+        "--fault",
+        "lowercase-sid-prefix",
+        "-k",
+        "test_fetch_by_sid",
+        "--no-progress",
+        "--report-dir",
+        str(tmp_path / "out"),
+    )
     assert result.returncode == 1
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     failure = next(r for r in report["results"] if r["outcome"] == "failed")
@@ -67,20 +81,38 @@ def test_failing_run_still_writes_reports_with_reproduction(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert "## Failures" in md and "RESP-SIM-SCHEMA" in md and "reproduce" in md
     assert html.index("failed") < html.index("passed")  # failures first
-    for text in (result.stdout, result.stderr, md, html, (tmp_path / "out" / "report.json").read_text(),
-                 (tmp_path / "out" / "junit.xml").read_text()):
+    for text in (
+        result.stdout,
+        result.stderr,
+        md,
+        html,
+        (tmp_path / "out" / "report.json").read_text(),
+        (tmp_path / "out" / "junit.xml").read_text(),
+    ):
         for token in tokens():
             assert token not in text
 
 
 def test_expected_failures_become_xfail_and_passing_ones_fixed(tmp_path):
     expected = tmp_path / "gaps.txt"
-    expected.write_text("# known gaps of this mock\nRESP-SIM-SCHEMA: SIDs are lowercase in our emulator\n"
-                        "SIM-PROP-002: the same lowercase SIDs: a fetched Sim never equals its profile entry\n"
-                        "RESP-SIM-URL: url keeps the uppercase HS prefix, so it is not built from the sid\n"
-                        "SCN-FETCH-404: claimed broken, but it is not\n")
-    result = run_cli(tmp_path, "--fault", "lowercase-sid-prefix", "-k", "test_fetch_by_sid or test_fetch_unknown",
-                     "--expect-failures", str(expected), "--no-progress", "--report-dir", str(tmp_path / "out"))
+    expected.write_text(
+        "# known gaps of this mock\nRESP-SIM-SCHEMA: SIDs are lowercase in our emulator\n"
+        "SIM-PROP-002: the same lowercase SIDs: a fetched Sim never equals its profile entry\n"
+        "RESP-SIM-URL: url keeps the uppercase HS prefix, so it is not built from the sid\n"
+        "SCN-FETCH-404: claimed broken, but it is not\n"
+    )
+    result = run_cli(
+        tmp_path,
+        "--fault",
+        "lowercase-sid-prefix",
+        "-k",
+        "test_fetch_by_sid or test_fetch_unknown",
+        "--expect-failures",
+        str(expected),
+        "--no-progress",
+        "--report-dir",
+        str(tmp_path / "out"),
+    )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     outcomes = {r["nodeid"]: r["outcome"] for r in report["results"]}
     assert result.returncode == 0, result.stdout + result.stderr
@@ -91,8 +123,18 @@ def test_expected_failures_become_xfail_and_passing_ones_fixed(tmp_path):
 def test_an_expected_gap_never_hides_another_failure(tmp_path):
     expected = tmp_path / "gaps.txt"
     expected.write_text("RESP-SIM-SCHEMA: SIDs are lowercase in our emulator\n")
-    result = run_cli(tmp_path, "--fault", "lowercase-sid-prefix", "-k", "test_fetch_by_sid",
-                     "--expect-failures", str(expected), "--no-progress", "--report-dir", str(tmp_path / "out"))
+    result = run_cli(
+        tmp_path,
+        "--fault",
+        "lowercase-sid-prefix",
+        "-k",
+        "test_fetch_by_sid",
+        "--expect-failures",
+        str(expected),
+        "--no-progress",
+        "--report-dir",
+        str(tmp_path / "out"),
+    )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert result.returncode == 1, "SCN-FETCH-SID's own failure is not listed, so it must still fail"
     assert report["summary"]["failed"] >= 1
@@ -105,14 +147,17 @@ def test_bad_expected_failures_file_is_exit_2(tmp_path):
     assert result.returncode == 2 and "line 1" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--workers", "0"], "at least 1"),
-    (["--suite", "everything"], "invalid choice"),
-    (["--target", "http://127.0.0.1:9"], "--target needs --profile"),
-    (["--target", "not a url", "--profile", "x.toml"], "http(s) URL"),
-    (["--max-examples", "-3"], "at least 1"),
-    (["--fault", "no-such-fault"], "unknown fault"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--workers", "0"], "at least 1"),
+        (["--suite", "everything"], "invalid choice"),
+        (["--target", "http://127.0.0.1:9"], "--target needs --profile"),
+        (["--target", "not a url", "--profile", "x.toml"], "http(s) URL"),
+        (["--max-examples", "-3"], "at least 1"),
+        (["--fault", "no-such-fault"], "unknown fault"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, args, fragment):
     result = run_cli(tmp_path, *args)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -145,12 +190,24 @@ def test_rejected_credentials_are_exit_3(tmp_path):
 def test_any_target_by_url_with_environment_credentials(tmp_path):
     profile = default_profile()
     with start_mock(profile) as mock:
-        text = dump_profile(profile).replace(f'auth_token = "{profile.primary.auth_token}"',
-                                             'auth_token_env = "MY_PRIMARY_TOKEN"')
+        text = dump_profile(profile).replace(
+            f'auth_token = "{profile.primary.auth_token}"', 'auth_token_env = "MY_PRIMARY_TOKEN"'
+        )
         path = tmp_path / "p.toml"
         path.write_text(text)
-        result = run_cli(tmp_path, "--target", mock.base_url, "--profile", str(path), "-k", SMALL, "--no-progress",
-                         "--report-dir", str(tmp_path / "out"), env={"MY_PRIMARY_TOKEN": profile.primary.auth_token})
+        result = run_cli(
+            tmp_path,
+            "--target",
+            mock.base_url,
+            "--profile",
+            str(path),
+            "-k",
+            SMALL,
+            "--no-progress",
+            "--report-dir",
+            str(tmp_path / "out"),
+            env={"MY_PRIMARY_TOKEN": profile.primary.auth_token},
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["target"] == mock.base_url
 
@@ -159,8 +216,20 @@ def test_read_only_suite_sends_no_state_changing_request(tmp_path, profile_file)
     profile = default_profile()
     with start_mock(profile) as mock:
         mock.state.clear_requests()
-        result = run_cli(tmp_path, "--target", mock.base_url, "--profile", str(profile_file), "--suite", "read-only",
-                         "-k", "not generated", "--no-progress", "--report-dir", str(tmp_path / "out"))
+        result = run_cli(
+            tmp_path,
+            "--target",
+            mock.base_url,
+            "--profile",
+            str(profile_file),
+            "--suite",
+            "read-only",
+            "-k",
+            "not generated",
+            "--no-progress",
+            "--report-dir",
+            str(tmp_path / "out"),
+        )
         methods = {(entry["method"], entry["status"] < 400) for entry in mock.state.requests}
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())

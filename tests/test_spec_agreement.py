@@ -38,7 +38,10 @@ DELIBERATE_DIFFERENCES: dict[tuple[str, str], str] = {
     ("request", "AccountSid"): "the published spec types AccountSid as any string; it is an Account SID (^AC...)",
     ("request", "Sid"): "a path segment cannot be empty (minLength 1)",
     ("request", "PageSize default"): "the page says 'The default is 50'; the published spec omits the default",
-    ("responses", "errors"): "the published spec documents no 4xx; Twilio answers 400/401/404/409/429 with its error body",
+    (
+        "responses",
+        "errors",
+    ): "the published spec documents no 4xx; Twilio answers 400/401/404/409/429 with its error body",
 }
 
 
@@ -51,7 +54,12 @@ def twilio_spec() -> dict:
 
 def _examples(twilio_spec):
     paths = twilio_spec["paths"]
-    for path, method in (("/v1/Sims", "post"), ("/v1/Sims", "get"), ("/v1/Sims/{Sid}", "get"), ("/v1/Sims/{Sid}", "post")):
+    for path, method in (
+        ("/v1/Sims", "post"),
+        ("/v1/Sims", "get"),
+        ("/v1/Sims/{Sid}", "get"),
+        ("/v1/Sims/{Sid}", "post"),
+    ):
         for status, response in paths[path][method]["responses"].items():
             for name, example in response["content"]["application/json"]["examples"].items():
                 kind = "sim-page" if (path, method) == ("/v1/Sims", "get") else "sim"
@@ -84,7 +92,10 @@ def test_sid_patterns_and_lengths_agree(twilio_spec, name):
     theirs = twilio_spec["components"]["schemas"]["supersim.v1.sim"]["properties"][name]
     ours = _our_property(name)
     assert (ours["pattern"], ours["minLength"], ours["maxLength"]) == (
-        theirs["pattern"], theirs["minLength"], theirs["maxLength"])
+        theirs["pattern"],
+        theirs["minLength"],
+        theirs["maxLength"],
+    )
 
 
 def test_status_enums_agree(twilio_spec):
@@ -138,7 +149,9 @@ def test_list_parameters_and_page_size_bounds_agree(twilio_spec):
 def test_security_scheme_agrees(twilio_spec):
     theirs = twilio_spec["components"]["securitySchemes"]
     ours = contract.load_openapi()["components"]["securitySchemes"]
-    assert {k: (v["type"], v["scheme"]) for k, v in ours.items()} == {k: (v["type"], v["scheme"]) for k, v in theirs.items()}
+    assert {k: (v["type"], v["scheme"]) for k, v in ours.items()} == {
+        k: (v["type"], v["scheme"]) for k, v in theirs.items()
+    }
 
 
 def _observed_differences(twilio_spec) -> set[tuple[str, str]]:
@@ -167,14 +180,21 @@ def _observed_differences(twilio_spec) -> set[tuple[str, str]]:
     if "minimum" in our_meta["properties"]["page"]:
         found.add(("meta", "bounds"))
     their_update = _form_schema(twilio_spec["paths"]["/v1/Sims/{Sid}"]["post"], twilio_spec["components"]["schemas"])
-    our_update = _form_schema(_our_operation("/v1/Sims/{Sid}", "post"), contract.load_openapi()["components"]["schemas"])
-    if our_update["properties"]["AccountSid"] != their_update["properties"]["AccountSid"] and "$ref" in our_update["properties"]["AccountSid"]:
+    our_update = _form_schema(
+        _our_operation("/v1/Sims/{Sid}", "post"), contract.load_openapi()["components"]["schemas"]
+    )
+    if (
+        our_update["properties"]["AccountSid"] != their_update["properties"]["AccountSid"]
+        and "$ref" in our_update["properties"]["AccountSid"]
+    ):
         found.add(("request", "AccountSid"))
     our_sid_param = contract.load_openapi()["paths"]["/v1/Sims/{Sid}"]["parameters"][0]["schema"]
     if our_sid_param.get("minLength"):
         found.add(("request", "Sid"))
     our_page_size = {p["name"]: p for p in _our_operation("/v1/Sims", "get")["parameters"]}["PageSize"]["schema"]
-    their_page_size = {p["name"]: p for p in twilio_spec["paths"]["/v1/Sims"]["get"]["parameters"]}["PageSize"]["schema"]
+    their_page_size = {p["name"]: p for p in twilio_spec["paths"]["/v1/Sims"]["get"]["parameters"]}["PageSize"][
+        "schema"
+    ]
     if our_page_size.get("default") != their_page_size.get("default"):
         found.add(("request", "PageSize default"))
     their_codes = set(twilio_spec["paths"]["/v1/Sims/{Sid}"]["get"]["responses"])

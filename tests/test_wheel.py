@@ -17,7 +17,9 @@ def test_wheel_ships_schemas_and_works_from_another_directory(tmp_path):
     dist = tmp_path / "dist"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(REPO)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = dist.glob("supersim_conformance-*.whl")
@@ -28,7 +30,9 @@ def test_wheel_ships_schemas_and_works_from_another_directory(tmp_path):
     target = tmp_path / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr
     elsewhere = tmp_path / "elsewhere"
@@ -40,8 +44,13 @@ def test_wheel_ships_schemas_and_works_from_another_directory(tmp_path):
         "print(c.validate('sim', {}) != [])"
     )
     # Only the installed copy is importable: the repo is not on the path from here.
-    result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
-                            cwd=elsewhere, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     schemas_dir, count, invalid = result.stdout.split()
     assert schemas_dir == str(target / "conformance" / "_schemas")

@@ -27,7 +27,10 @@ def run_cli(tmp_path, *args: str) -> tuple[int, dict, str]:
     report_dir = tmp_path / "report"
     result = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--no-progress", "--report-dir", str(report_dir), *args],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert "Traceback" not in result.stderr, result.stderr
     report = json.loads((report_dir / "report.json").read_text())
@@ -53,7 +56,9 @@ def test_every_fault_is_in_the_zoo():
 @pytest.mark.parametrize("fault", sorted(ZOO))
 def test_faulty_server_fails_on_the_check_meant_to_catch_it(tmp_path, fault):
     expected, selection = ZOO[fault]
-    code, report, output = run_cli(tmp_path, "--fault", fault, "-k", selection, "--max-examples", "5", "--callback-timeout", "3")
+    code, report, output = run_cli(
+        tmp_path, "--fault", fault, "-k", selection, "--max-examples", "5", "--callback-timeout", "3"
+    )
     caught = failed_checks(report)
     assert code == 1, f"the run against a mock with {fault!r} did not fail:\n{output}"
     assert caught & expected, f"{fault!r} was caught by {sorted(caught)}, not by any of {sorted(expected)}"
@@ -66,5 +71,7 @@ def test_reference_mock_passes_the_hand_written_suite(tmp_path):
     assert code == 0, output
     summary = report["summary"]
     assert summary["failed"] == 0 and summary["errored"] == 0
-    assert summary["skipped"] == 0, [r["nodeid"] + ": " + r["message"] for r in report["results"] if r["outcome"] == "skipped"]
+    assert summary["skipped"] == 0, [
+        r["nodeid"] + ": " + r["message"] for r in report["results"] if r["outcome"] == "skipped"
+    ]
     assert summary["passed"] >= 80

@@ -56,15 +56,36 @@ from conformance.cassettes.secret_scan import scan_for_secrets
 from conformance.profile import Profile
 
 __all__ = [
-    "CANONICAL_BASE", "CREDENTIALS_HEADER", "FORM", "MATCH_ON", "PLACEHOLDER_TOKEN", "VOLATILE_HEADERS", "Redactor",
-    "body_bytes", "credentials", "credentials_label", "failed_matchers", "form_body", "label_credentials",
-    "load_interactions", "make_vcr", "matchers", "method", "normalised", "path", "public_profile", "query_pairs",
-    "request_filter", "response_filter", "scan_for_secrets",
+    "CANONICAL_BASE",
+    "CREDENTIALS_HEADER",
+    "FORM",
+    "MATCH_ON",
+    "PLACEHOLDER_TOKEN",
+    "VOLATILE_HEADERS",
+    "Redactor",
+    "body_bytes",
+    "credentials",
+    "credentials_label",
+    "failed_matchers",
+    "form_body",
+    "label_credentials",
+    "load_interactions",
+    "make_vcr",
+    "matchers",
+    "method",
+    "normalised",
+    "path",
+    "public_profile",
+    "query_pairs",
+    "request_filter",
+    "response_filter",
+    "scan_for_secrets",
 ]
 
 
-def make_vcr(base_url: str, profile: Profile | None, cassette_dir: str | os.PathLike[str], *,
-             record_mode: str = "none") -> vcr.VCR:
+def make_vcr(
+    base_url: str, profile: Profile | None, cassette_dir: str | os.PathLike[str], *, record_mode: str = "none"
+) -> vcr.VCR:
     """A ``vcr.VCR`` with our filters and matchers (used for the canonical client cassettes).
 
     ``base_url`` is where the client sends its requests (the mock's URL when recording,

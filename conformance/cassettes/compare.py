@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import yaml
 
@@ -56,17 +57,21 @@ def normalised(interactions: list[dict[str, Any]], known_sids: Iterable[str] = (
     result = []
     for interaction in interactions:
         request, response = interaction["request"], interaction["response"]
-        headers = {k.lower(): [clean(str(v)) for v in (vs if isinstance(vs, list) else [vs])]
-                   for k, vs in (response.get("headers") or {}).items()}
+        headers = {
+            k.lower(): [clean(str(v)) for v in (vs if isinstance(vs, list) else [vs])]
+            for k, vs in (response.get("headers") or {}).items()
+        }
         for name in VOLATILE_HEADERS:
             headers.pop(name, None)
-        result.append({
-            "method": request["method"],
-            "uri": clean(request["uri"]),
-            "credentials": clean(str((request.get("headers") or {}).get(CREDENTIALS_HEADER, [""])[0])),
-            "body": body(request.get("body")),
-            "status": response["status"]["code"],
-            "headers": headers,
-            "response": body(response.get("body")),
-        })
+        result.append(
+            {
+                "method": request["method"],
+                "uri": clean(request["uri"]),
+                "credentials": clean(str((request.get("headers") or {}).get(CREDENTIALS_HEADER, [""])[0])),
+                "body": body(request.get("body")),
+                "status": response["status"]["code"],
+                "headers": headers,
+                "response": body(response.get("body")),
+            }
+        )
     return result

@@ -6,7 +6,8 @@ import base64
 import binascii
 import copy
 import hmac
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,6 +17,7 @@ from conformance.cassettes.layout import CANONICAL_BASE, CREDENTIALS_HEADER
 from conformance.profile import Profile, ProfileError
 
 # --- credentials --------------------------------------------------------------------------------
+
 
 def credentials_label(authorization: str | None, profile: Profile | None) -> str:
     """Who sent a request, without the secret: the account SID when the token is the profile's."""
@@ -65,6 +67,7 @@ def label_credentials(request: Request, profile: Profile | None) -> Request:
 
 # --- host normalisation --------------------------------------------------------------------------
 
+
 def _origin_and_prefix(base_url: str) -> str:
     parts = urlsplit(base_url.rstrip("/"))
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
@@ -85,7 +88,7 @@ def request_filter(base_url: str, profile: Profile | None) -> Callable[[Request]
                 if not uri.startswith(CANONICAL_BASE):
                     return None
             else:
-                uri = CANONICAL_BASE + uri[len(base):]
+                uri = CANONICAL_BASE + uri[len(base) :]
         elif not uri.startswith(CANONICAL_BASE):
             return None
         request = copy.deepcopy(request)

@@ -15,7 +15,16 @@ MATCH_ON = ("method", "path", "query_pairs", "form_body", "credentials")
 PLACEHOLDER_TOKEN = "replay-placeholder-not-a-secret"
 
 #: Response headers that change on every request and say nothing about the contract.
-VOLATILE_HEADERS = ("date", "server", "twilio-request-id", "twilio-concurrent-requests", "x-shenanigans",
-                    "x-powered-by", "x-home-region", "x-api-domain", "strict-transport-security")
+VOLATILE_HEADERS = (
+    "date",
+    "server",
+    "twilio-request-id",
+    "twilio-concurrent-requests",
+    "x-shenanigans",
+    "x-powered-by",
+    "x-home-region",
+    "x-api-domain",
+    "strict-transport-security",
+)
 
 FORM = "application/x-www-form-urlencoded"

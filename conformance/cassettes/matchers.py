@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from vcr.request import Request
@@ -11,6 +12,7 @@ from conformance.cassettes.filters import _header, body_bytes
 from conformance.cassettes.layout import CREDENTIALS_HEADER, FORM, MATCH_ON
 
 # --- matchers ------------------------------------------------------------------------------------
+
 
 def _form_pairs(request: Request) -> Any:
     data = body_bytes(request.body)
@@ -64,7 +66,11 @@ def _show(pairs: Any) -> str:
 
 
 MATCHERS: dict[str, Callable[[Request, Request], None]] = {
-    "method": method, "path": path, "query_pairs": query_pairs, "form_body": form_body, "credentials": credentials,
+    "method": method,
+    "path": path,
+    "query_pairs": query_pairs,
+    "form_body": form_body,
+    "credentials": credentials,
 }
 
 

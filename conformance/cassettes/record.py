@@ -28,7 +28,7 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -108,17 +108,30 @@ def record(options: RecordOptions, stream: TextIO | None = None) -> int:
         print(f"supersim-conformance record: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
-        print(f"supersim-conformance record: error: cannot write beside --out {options.out}: "
-              f"{error.strerror or error}", file=sys.stderr)
+        print(
+            f"supersim-conformance record: error: cannot write beside --out {options.out}: {error.strerror or error}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         run_options = RunConfig(
-            target=options.target, profile=options.profile, suite=options.suite or "read-only",
-            report_dir=options.report_dir, workers=1, timeout=options.timeout, rate=options.rate,
+            target=options.target,
+            profile=options.profile,
+            suite=options.suite or "read-only",
+            report_dir=options.report_dir,
+            workers=1,
+            timeout=options.timeout,
+            rate=options.rate,
             no_progress=not options.progress,
-            extra_pytest_args=["-p", "conformance.cassettes.record", "--supersim-record-dir", str(staging),
-                               *(["--supersim-record-keep-pii"] if options.keep_pii else []),
-                               "--ignore", str(SUITE_DIR / f"{GENERATED_MODULE}.py")],
+            extra_pytest_args=[
+                "-p",
+                "conformance.cassettes.record",
+                "--supersim-record-dir",
+                str(staging),
+                *(["--supersim-record-keep-pii"] if options.keep_pii else []),
+                "--ignore",
+                str(SUITE_DIR / f"{GENERATED_MODULE}.py"),
+            ],
         )
         LAST.clear()
         code = run(run_options, out)
@@ -136,8 +149,11 @@ def record(options: RecordOptions, stream: TextIO | None = None) -> int:
         shutil.rmtree(staging, ignore_errors=True)
     total = sum(LAST["cassettes"].values())
     pii = "kept" if options.keep_pii else "redacted"
-    print(f"recorded {total} interactions in {len(LAST['cassettes'])} cassettes to {directory}/ "
-          f"(ICCIDs and SIDs {pii}); replay with: supersim-conformance run --target cassette:{directory}", file=out)
+    print(
+        f"recorded {total} interactions in {len(LAST['cassettes'])} cassettes to {directory}/ "
+        f"(ICCIDs and SIDs {pii}); replay with: supersim-conformance run --target cassette:{directory}",
+        file=out,
+    )
     return code
 
 
@@ -149,8 +165,9 @@ def _check_out(directory: Path) -> Path:
         entries = list(directory.iterdir())
         foreign = [e.name for e in entries if not _ours(e)]
         if entries and (foreign or not (directory / RECORDING_FILE).is_file()):
-            raise ValueError(f"--out {directory} is not empty and holds no earlier recording; "
-                             "choose an empty or new directory")
+            raise ValueError(
+                f"--out {directory} is not empty and holds no earlier recording; choose an empty or new directory"
+            )
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -172,12 +189,21 @@ def _replace_recording(directory: Path, staging: Path) -> None:
 
 # --- the pytest plugin (loaded with -p conformance.cassettes.record) ---------------------------------------
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("supersim-conformance")
-    group.addoption("--supersim-record-dir", metavar="DIR", default=None,
-                    help="record every suite test's interactions as vcrpy cassettes in DIR (one per module)")
-    group.addoption("--supersim-record-keep-pii", action="store_true", default=False,
-                    help="keep ICCIDs and SIDs in recorded cassettes (default: replaced by placeholders)")
+    group.addoption(
+        "--supersim-record-dir",
+        metavar="DIR",
+        default=None,
+        help="record every suite test's interactions as vcrpy cassettes in DIR (one per module)",
+    )
+    group.addoption(
+        "--supersim-record-keep-pii",
+        action="store_true",
+        default=False,
+        help="keep ICCIDs and SIDs in recorded cassettes (default: replaced by placeholders)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -214,7 +240,9 @@ class Recorder:
     def cassette(self, name: str) -> Cassette:
         if name not in self.cassettes:
             self.cassettes[name] = _RecordingCassette(
-                path=str(self.directory / f"{name}.yaml"), match_on=matchers(), record_mode=RecordMode.ALL,
+                path=str(self.directory / f"{name}.yaml"),
+                match_on=matchers(),
+                record_mode=RecordMode.ALL,
                 before_record_request=request_filter(self.base_url, self.profile),
                 before_record_response=response_filter(self.base_url),
                 before_save_interaction=None if self.keep_pii else self.redactor.interaction,
@@ -242,10 +270,14 @@ class Recorder:
         profile = self.profile if self.keep_pii else self.redactor.profile(self.profile)
         (self.directory / PROFILE_FILE).write_text(dump_profile(public_profile(profile)), encoding="utf-8")
         meta = {
-            "tool": "supersim-conformance", "version": __version__,
-            "recorded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "suite": self.suite, "pii": "kept" if self.keep_pii else "redacted",
-            "base_url": CANONICAL_BASE, "match_on": list(MATCH_ON), "cassettes": written,
+            "tool": "supersim-conformance",
+            "version": __version__,
+            "recorded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "suite": self.suite,
+            "pii": "kept" if self.keep_pii else "redacted",
+            "base_url": CANONICAL_BASE,
+            "match_on": list(MATCH_ON),
+            "cassettes": written,
         }
         (self.directory / RECORDING_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         tokens = [token for _, token in iter_tokens(self.profile)]

@@ -8,14 +8,17 @@ import json
 import os
 import re
 import string
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import Any, Iterable, Iterator
+from typing import Any, TypeVar
 
 from vcr.request import Request
 
 from conformance.cassettes.filters import _set_body, body_bytes
 from conformance.cassettes.layout import PLACEHOLDER_TOKEN
 from conformance.profile import Profile
+
+_S = TypeVar("_S", str, str | None)
 
 # --- PII redaction -------------------------------------------------------------------------------
 
@@ -61,7 +64,7 @@ class Redactor:
             digits = "".join(str(b % 10) for b in digest * 2)
             return "89" + digits[: len(value) - 2]
         alphabet = string.ascii_uppercase + string.digits
-        return "".join(alphabet[b % len(alphabet)] for b in digest[:len(value)])
+        return "".join(alphabet[b % len(alphabet)] for b in digest[: len(value)])
 
     def _add(self, value: str | None, *, kind: str | None = None) -> None:
         if not value or value in self.mapping or value in self.mapping.values():
@@ -112,20 +115,28 @@ class Redactor:
         request.headers = {k: self.text(v) for k, v in request.headers.items()}
         data = body_bytes(response.get("body", {}).get("string"))
         _set_body(response, self._bytes(data))
-        response["headers"] = {k: [self.text(v) for v in values] for k, values in (response.get("headers") or {}).items()}
+        response["headers"] = {
+            k: [self.text(v) for v in values] for k, values in (response.get("headers") or {}).items()
+        }
         return request, response
 
     def profile(self, profile: Profile) -> Profile:
         """The profile with every known value replaced (tokens are handled by :func:`public_profile`)."""
-        r = lambda v: self.mapping.get(v, v) if v else v  # noqa: E731
+
+        def r(value: _S) -> _S:
+            return self.mapping.get(value, value) if value else value
+
         return replace(
             profile,
             accounts=tuple(replace(a, sid=r(a.sid), parent=r(a.parent)) for a in profile.accounts),
             fleets=tuple(replace(f, sid=r(f.sid), account=r(f.account)) for f in profile.fleets),
-            registrable=tuple(replace(c, iccid=r(c.iccid), registration_code=r(c.registration_code),
-                                      account=r(c.account)) for c in profile.registrable),
-            sims=tuple(replace(s, sid=r(s.sid), account=r(s.account), iccid=r(s.iccid), fleet=r(s.fleet))
-                       for s in profile.sims),
+            registrable=tuple(
+                replace(c, iccid=r(c.iccid), registration_code=r(c.registration_code), account=r(c.account))
+                for c in profile.registrable
+            ),
+            sims=tuple(
+                replace(s, sid=r(s.sid), account=r(s.account), iccid=r(s.iccid), fleet=r(s.fleet)) for s in profile.sims
+            ),
         )
 
 

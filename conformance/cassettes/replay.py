@@ -33,10 +33,11 @@ import difflib
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -60,12 +61,18 @@ SCHEME = CASSETTE_SCHEME
 PROFILE_FILE = "profile.toml"
 RECORDING_FILE = "recording.json"
 
-GENERATED_SKIP = ("the generated (Schemathesis) phase cannot replay from cassettes: its requests are random, "
-                  "so a replay would send requests that were never recorded")
-CALLBACK_SKIP = ("callback scenarios cannot replay from cassettes: a callback is a request the target sends "
-                 "to the suite, at a time the target chooses")
-FULL_SKIP = ("changes state on the target: a cassette replay runs the read-only scenarios only (state-changing "
-             "ones use fresh unique names and real-time waits, so they cannot replay deterministically)")
+GENERATED_SKIP = (
+    "the generated (Schemathesis) phase cannot replay from cassettes: its requests are random, "
+    "so a replay would send requests that were never recorded"
+)
+CALLBACK_SKIP = (
+    "callback scenarios cannot replay from cassettes: a callback is a request the target sends "
+    "to the suite, at a time the target chooses"
+)
+FULL_SKIP = (
+    "changes state on the target: a cassette replay runs the read-only scenarios only (state-changing "
+    "ones use fresh unique names and real-time waits, so they cannot replay deterministically)"
+)
 
 
 class ReplayError(Exception):
@@ -77,7 +84,7 @@ class NotRecorded(AssertionError):
 
 
 def directory_of(target: str) -> Path:
-    return Path(target[len(SCHEME):]).expanduser()
+    return Path(target[len(SCHEME) :]).expanduser()
 
 
 def cassette_name(item: pytest.Item) -> str:
@@ -86,6 +93,7 @@ def cassette_name(item: pytest.Item) -> str:
 
 
 # --- the cassette directory ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Recording:
@@ -98,7 +106,7 @@ class Recording:
 
 def open_recording(target: str, profile_path: str | None = None) -> Recording:
     """Check a ``cassette:DIR`` target before a run: the cassettes load, the profile is readable."""
-    if not target[len(SCHEME):].strip():
+    if not target[len(SCHEME) :].strip():
         raise ReplayError("a cassette target names a directory: cassette:DIR")
     directory = directory_of(target)
     if not directory.is_dir():
@@ -108,8 +116,10 @@ def open_recording(target: str, profile_path: str | None = None) -> Recording:
         raise ReplayError(f"{target}: the directory holds no cassettes (*.yaml)")
     path = Path(profile_path) if profile_path else directory / PROFILE_FILE
     if not path.is_file():
-        raise ReplayError(f"{target}: no target profile: give --profile FILE or keep the {PROFILE_FILE} "
-                          "that `record` wrote beside the cassettes")
+        raise ReplayError(
+            f"{target}: no target profile: give --profile FILE or keep the {PROFILE_FILE} "
+            "that `record` wrote beside the cassettes"
+        )
     profile = load_profile(path)
     meta: dict[str, Any] = {}
     if (directory / RECORDING_FILE).is_file():
@@ -120,21 +130,26 @@ def open_recording(target: str, profile_path: str | None = None) -> Recording:
     for cassette in cassettes:
         try:
             _load(cassette, profile)
-        except Exception as error:  # noqa: BLE001 - any load problem is a bad directory
+        except Exception as error:
             reason = " ".join(str(error).split())
             raise ReplayError(f"{cassette}: not a readable vcrpy cassette: {reason}") from None
     return Recording(directory.resolve(), path.resolve(), profile, meta.get("suite", "read-only"), cassettes)
 
 
 def _load(path: Path, profile: Profile) -> Cassette:
-    cassette = Cassette.load(path=str(path), match_on=matchers(), record_mode="none",
-                             before_record_request=request_filter(CANONICAL_BASE, profile))
+    cassette = Cassette.load(
+        path=str(path),
+        match_on=matchers(),
+        record_mode="none",
+        before_record_request=request_filter(CANONICAL_BASE, profile),
+    )
     if not len(cassette) and path.stat().st_size > 0:
         raise ValueError("no interactions could be read")
     return cassette
 
 
 # --- playback ------------------------------------------------------------------------------------
+
 
 class CassetteLibrary:
     """Every cassette of a directory, loaded once per process, with play counts per cassette."""
@@ -161,13 +176,17 @@ class CassetteLibrary:
         if wanted is None:
             raise NotRecorded(f"not recorded: {request.method} {request.uri} is not a request to {CANONICAL_BASE}")
         if name is None:
-            raise NotRecorded(f"not recorded: {_describe(wanted)} was sent outside any suite test "
-                              "(cassettes hold the requests of suite tests only)")
+            raise NotRecorded(
+                f"not recorded: {_describe(wanted)} was sent outside any suite test "
+                "(cassettes hold the requests of suite tests only)"
+            )
         with self._lock:
             cassette = self.cassette(name)
             if cassette is None:
-                raise NotRecorded(f"not recorded: {_describe(wanted)}: the recording has no cassette "
-                                  f"{name}.yaml for suite module {name} in {self.directory}")
+                raise NotRecorded(
+                    f"not recorded: {_describe(wanted)}: the recording has no cassette "
+                    f"{name}.yaml for suite module {name} in {self.directory}"
+                )
             matching = [i for i, stored in enumerate(cassette.requests) if not _differs(wanted, stored)]
             if not matching:
                 raise NotRecorded(_mismatch(cassette, wanted))
@@ -197,8 +216,10 @@ def _describe(request: VcrRequest) -> str:
 
 def _mismatch(cassette: Cassette, request: VcrRequest) -> str:
     """Like vcrpy's CannotOverwriteExistingCassetteException: the request, then the closest ones."""
-    lines = [f"not recorded: {_describe(request)}",
-             f"  cassette: {cassette.path} ({len(cassette)} interactions; match_on: {', '.join(MATCH_ON)})"]
+    lines = [
+        f"not recorded: {_describe(request)}",
+        f"  cassette: {cassette.path} ({len(cassette)} interactions; match_on: {', '.join(MATCH_ON)})",
+    ]
     closest = cassette.find_requests_with_most_matches(request)
     # vcrpy ranks by the number of matchers passed; among equals, the most similar text first.
     wanted = _describe(request)
@@ -244,12 +265,18 @@ class ReplayTransport(httpx.BaseTransport):
         vcr_request = VcrRequest(request.method, str(request.url), body or None, dict(request.headers))
         recorded = self.library.play(vcr_request)
         status = recorded["status"]
-        headers = [(name, value) for name, values in (recorded.get("headers") or {}).items()
-                   for value in (values if isinstance(values, list) else [values])]
+        headers = [
+            (name, value)
+            for name, values in (recorded.get("headers") or {}).items()
+            for value in (values if isinstance(values, list) else [values])
+        ]
         message = status.get("message")
         return httpx.Response(
-            status["code"], headers=headers, stream=httpx.ByteStream(body_bytes(recorded["body"].get("string"))),
-            extensions={"reason_phrase": message.encode("ascii", "replace")} if message else None, request=request,
+            status["code"],
+            headers=headers,
+            stream=httpx.ByteStream(body_bytes(recorded["body"].get("string"))),
+            extensions={"reason_phrase": message.encode("ascii", "replace")} if message else None,
+            request=request,
         )
 
 
@@ -262,8 +289,11 @@ class CassetteTarget(Target):
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(transport=ReplayTransport(self.library), timeout=self.timeout,
-                                      follow_redirects=False)
+            if self.library is None:
+                raise RuntimeError("a CassetteTarget needs its library (build it with cassette_target())")
+            self._http = httpx.Client(
+                transport=ReplayTransport(self.library), timeout=self.timeout, follow_redirects=False
+            )
         return self._http
 
 
@@ -274,6 +304,7 @@ def cassette_target(target: str, profile: Profile, *, timeout: float = 10.0) -> 
 
 
 # --- pytest wiring (registered by conformance.suite.fixtures for a cassette target) --------------
+
 
 class ReplayPlugin:
     """Skips what cannot replay and tells the library which suite module is running."""

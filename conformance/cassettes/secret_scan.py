@@ -6,8 +6,8 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from conformance.cassettes.layout import PLACEHOLDER_TOKEN
 

@@ -33,9 +33,10 @@ of the generated tests.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from schemathesis.core.failures import Failure, FailureGroup, Severity
@@ -53,25 +54,77 @@ from conformance.run.generated_transport import body_overflow
 # --- the generated tests (one per Schemathesis phase) ----------------------------------------
 
 GEN_EXAMPLES = scenario_check(
-    "GEN-EXAMPLES", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001"],
-    title="The documented request examples (missing parts filled in) are answered as the contract says")
+    "GEN-EXAMPLES",
+    requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001"],
+    title="The documented request examples (missing parts filled in) are answered as the contract says",
+)
 GEN_COVERAGE = scenario_check(
-    "GEN-COVERAGE", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-ERR-003", "SIM-ERR-004",
-                                  "SIM-PAGE-003", "SIM-PAGE-004", "SIM-UPDATE-003", "SIM-UPDATE-007",
-                                  "SIM-FILTER-002", "SIM-CREATE-002", "SIM-CREATE-003"],
-    title="Boundary, enum and missing-parameter cases of every parameter are accepted or rejected as documented")
+    "GEN-COVERAGE",
+    requirements=[
+        "SIM-ERR-006",
+        "SIM-ERR-007",
+        "SIM-REQ-001",
+        "SIM-REQ-002",
+        "SIM-ERR-002",
+        "SIM-ERR-003",
+        "SIM-ERR-004",
+        "SIM-PAGE-003",
+        "SIM-PAGE-004",
+        "SIM-UPDATE-003",
+        "SIM-UPDATE-007",
+        "SIM-FILTER-002",
+        "SIM-CREATE-002",
+        "SIM-CREATE-003",
+    ],
+    title="Boundary, enum and missing-parameter cases of every parameter are accepted or rejected as documented",
+)
 GEN_FUZZ_POSITIVE = scenario_check(
-    "GEN-FUZZ-POSITIVE", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-001", "SIM-REQ-002", "SIM-ERR-002", "SIM-LIST-001", "SIM-PAGE-002",
-                                       "SIM-PAGE-003", "SIM-FILTER-001", "SIM-FILTER-005"],
-    title="Random schema-valid requests are accepted (or refused for a documented reason) with valid answers")
+    "GEN-FUZZ-POSITIVE",
+    requirements=[
+        "SIM-ERR-006",
+        "SIM-ERR-007",
+        "SIM-REQ-001",
+        "SIM-REQ-002",
+        "SIM-ERR-002",
+        "SIM-LIST-001",
+        "SIM-PAGE-002",
+        "SIM-PAGE-003",
+        "SIM-FILTER-001",
+        "SIM-FILTER-005",
+    ],
+    title="Random schema-valid requests are accepted (or refused for a documented reason) with valid answers",
+)
 GEN_FUZZ_NEGATIVE = scenario_check(
-    "GEN-FUZZ-NEGATIVE", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-REQ-002", "SIM-ERR-002", "SIM-ERR-003", "SIM-ERR-004", "SIM-PAGE-003",
-                                       "SIM-PAGE-004", "SIM-UPDATE-003", "SIM-UPDATE-007"],
-    title="Random schema-violating requests are rejected with a 4xx and Twilio's error body")
+    "GEN-FUZZ-NEGATIVE",
+    requirements=[
+        "SIM-ERR-006",
+        "SIM-ERR-007",
+        "SIM-REQ-002",
+        "SIM-ERR-002",
+        "SIM-ERR-003",
+        "SIM-ERR-004",
+        "SIM-PAGE-003",
+        "SIM-PAGE-004",
+        "SIM-UPDATE-003",
+        "SIM-UPDATE-007",
+    ],
+    title="Random schema-violating requests are rejected with a 4xx and Twilio's error body",
+)
 GEN_STATEFUL = scenario_check(
-    "GEN-STATEFUL", requirements=["SIM-ERR-006", "SIM-ERR-007", "SIM-CREATE-001", "SIM-CREATE-006", "SIM-FETCH-001", "SIM-UPDATE-001",
-                                  "SIM-PROP-002", "SIM-ADDR-001", "SIM-ERR-002"],
-    title="Linked sequences (register -> fetch -> update -> fetch) keep every answer consistent")
+    "GEN-STATEFUL",
+    requirements=[
+        "SIM-ERR-006",
+        "SIM-ERR-007",
+        "SIM-CREATE-001",
+        "SIM-CREATE-006",
+        "SIM-FETCH-001",
+        "SIM-UPDATE-001",
+        "SIM-PROP-002",
+        "SIM-ADDR-001",
+        "SIM-ERR-002",
+    ],
+    title="Linked sequences (register -> fetch -> update -> fetch) keep every answer consistent",
+)
 
 GENERATED_CHECK_IDS = (GEN_EXAMPLES, GEN_COVERAGE, GEN_FUZZ_POSITIVE, GEN_FUZZ_NEGATIVE, GEN_STATEFUL)
 
@@ -80,36 +133,91 @@ GENERATED_CHECK_IDS = (GEN_EXAMPLES, GEN_COVERAGE, GEN_FUZZ_POSITIVE, GEN_FUZZ_N
 # names what broke and which requirements it guards, like any other check of the kit.
 
 _BUILTIN: dict[str, tuple[str, list[str], str]] = {
-    "not_a_server_error": ("GEN-ST-SERVER-ERROR", ["SIM-ERR-007"],
-                           "No generated request makes the target answer 5xx"),
-    "status_code_conformance": ("GEN-ST-STATUS", ["SIM-ERR-002"],
-                                "Every answer has a status code the contract documents for the operation"),
-    "content_type_conformance": ("GEN-ST-CONTENT-TYPE", ["SIM-REQ-002"],
-                                 "Every answer has the content type the contract documents (application/json)"),
-    "response_schema_conformance": ("GEN-ST-SCHEMA", [
-        "SIM-PROP-001", "SIM-PROP-003", "SIM-PROP-004", "SIM-PROP-006", "SIM-PROP-008", "SIM-PROP-009",
-        "SIM-PROP-011", "SIM-PROP-012", "SIM-PROP-013", "SIM-PROP-014", "SIM-LIST-002", "SIM-LIST-003",
-        "SIM-ERR-002"], "Every answer body is valid against the schema documented for its status"),
-    "response_headers_conformance": ("GEN-ST-HEADERS", ["SIM-ERR-006"],
-                                     "Documented response headers (Retry-After on 429) are present and valid"),
-    "negative_data_rejection": ("GEN-ST-NEGATIVE-DATA", [
-        "SIM-ERR-003", "SIM-ERR-004", "SIM-PAGE-003", "SIM-PAGE-004", "SIM-UPDATE-003", "SIM-UPDATE-007",
-        "SIM-CREATE-002", "SIM-CREATE-003", "SIM-FILTER-002"],
-        "A request that violates the contract (type, enum, range, missing parameter) is rejected with a 4xx"),
-    "positive_data_acceptance": ("GEN-ST-POSITIVE-DATA", [
-        "SIM-LIST-001", "SIM-FETCH-001", "SIM-UPDATE-001", "SIM-CREATE-001", "SIM-PAGE-003", "SIM-PAGE-004",
-        "SIM-FILTER-002"],
-        "A schema-valid request is accepted, or refused only for a documented reason (404, 409; 400 on writes)"),
-    "ignored_auth": ("GEN-ST-AUTH", ["SIM-AUTH-001", "SIM-AUTH-002"],
-                     "A request without or with wrong credentials is refused with 401"),
-    "ensure_resource_availability": ("GEN-ST-AVAILABILITY", ["SIM-CREATE-001", "SIM-FETCH-001", "SIM-ADDR-001"],
-                                     "A Sim just registered can be fetched and updated right away"),
-    "use_after_free": ("GEN-ST-USE-AFTER-FREE", ["SIM-ERR-001"],
-                       "A resource that is gone answers 404 (no Sim operation deletes, so this never fires)"),
-    "unsupported_method": ("GEN-ST-METHOD", ["SIM-ERR-007"],
-                           "An undocumented method on a Sim path is refused with 405"),
+    "not_a_server_error": ("GEN-ST-SERVER-ERROR", ["SIM-ERR-007"], "No generated request makes the target answer 5xx"),
+    "status_code_conformance": (
+        "GEN-ST-STATUS",
+        ["SIM-ERR-002"],
+        "Every answer has a status code the contract documents for the operation",
+    ),
+    "content_type_conformance": (
+        "GEN-ST-CONTENT-TYPE",
+        ["SIM-REQ-002"],
+        "Every answer has the content type the contract documents (application/json)",
+    ),
+    "response_schema_conformance": (
+        "GEN-ST-SCHEMA",
+        [
+            "SIM-PROP-001",
+            "SIM-PROP-003",
+            "SIM-PROP-004",
+            "SIM-PROP-006",
+            "SIM-PROP-008",
+            "SIM-PROP-009",
+            "SIM-PROP-011",
+            "SIM-PROP-012",
+            "SIM-PROP-013",
+            "SIM-PROP-014",
+            "SIM-LIST-002",
+            "SIM-LIST-003",
+            "SIM-ERR-002",
+        ],
+        "Every answer body is valid against the schema documented for its status",
+    ),
+    "response_headers_conformance": (
+        "GEN-ST-HEADERS",
+        ["SIM-ERR-006"],
+        "Documented response headers (Retry-After on 429) are present and valid",
+    ),
+    "negative_data_rejection": (
+        "GEN-ST-NEGATIVE-DATA",
+        [
+            "SIM-ERR-003",
+            "SIM-ERR-004",
+            "SIM-PAGE-003",
+            "SIM-PAGE-004",
+            "SIM-UPDATE-003",
+            "SIM-UPDATE-007",
+            "SIM-CREATE-002",
+            "SIM-CREATE-003",
+            "SIM-FILTER-002",
+        ],
+        "A request that violates the contract (type, enum, range, missing parameter) is rejected with a 4xx",
+    ),
+    "positive_data_acceptance": (
+        "GEN-ST-POSITIVE-DATA",
+        [
+            "SIM-LIST-001",
+            "SIM-FETCH-001",
+            "SIM-UPDATE-001",
+            "SIM-CREATE-001",
+            "SIM-PAGE-003",
+            "SIM-PAGE-004",
+            "SIM-FILTER-002",
+        ],
+        "A schema-valid request is accepted, or refused only for a documented reason (404, 409; 400 on writes)",
+    ),
+    "ignored_auth": (
+        "GEN-ST-AUTH",
+        ["SIM-AUTH-001", "SIM-AUTH-002"],
+        "A request without or with wrong credentials is refused with 401",
+    ),
+    "ensure_resource_availability": (
+        "GEN-ST-AVAILABILITY",
+        ["SIM-CREATE-001", "SIM-FETCH-001", "SIM-ADDR-001"],
+        "A Sim just registered can be fetched and updated right away",
+    ),
+    "use_after_free": (
+        "GEN-ST-USE-AFTER-FREE",
+        ["SIM-ERR-001"],
+        "A resource that is gone answers 404 (no Sim operation deletes, so this never fires)",
+    ),
+    "unsupported_method": (
+        "GEN-ST-METHOD",
+        ["SIM-ERR-007"],
+        "An undocumented method on a Sim path is refused with 405",
+    ),
 }
-_BUILTIN_OTHER = ("GEN-ST-OTHER", [], "Any other Schemathesis check passes")
+_BUILTIN_OTHER: tuple[str, list[str], str] = ("GEN-ST-OTHER", [], "Any other Schemathesis check passes")
 
 for _check_id, _requirements, _title in (*_BUILTIN.values(), _BUILTIN_OTHER):
     scenario_check(_check_id, requirements=_requirements, title=_title)
@@ -130,6 +238,7 @@ def violation_of(name: str, failure: Failure, exchange: Exchange | None) -> Viol
 
 
 # --- which target the checks compare with ------------------------------------------------------
+
 
 @dataclass
 class _Origin:
@@ -167,6 +276,7 @@ def current_target(exchange: Exchange) -> Any:
 
 
 # --- from Schemathesis' case + response to our Exchange ----------------------------------------
+
 
 def basic_user(authorization: str | None) -> str | None:
     """The user name (Account SID) of an HTTP Basic ``Authorization`` value; the token is dropped."""
@@ -208,6 +318,7 @@ def exchange_from(response: Any) -> Exchange:
 
 # --- the failure Schemathesis sees ---------------------------------------------------------------
 
+
 class _AsFailure(Failure):
     """Lets ``Violation.__init__`` (which calls ``super().__init__(text)``) initialise a Failure."""
 
@@ -227,8 +338,14 @@ class DomainFailure(Violation, _AsFailure):
     kind_title = "supersim-conformance check failed"
 
     def __init__(self, violation: Violation, *, operation: str | None) -> None:
-        Violation.__init__(self, violation.check_id, violation.message, expected=violation.expected,
-                           received=violation.received, exchange=violation.exchange)
+        Violation.__init__(
+            self,
+            violation.check_id,
+            violation.message,
+            expected=violation.expected,
+            received=violation.received,
+            exchange=violation.exchange,
+        )
         self.summary = violation.message
         self.operation = operation
         self.title = f"[{violation.check_id}] {self.check.title if self.check else ''}".rstrip()

@@ -27,6 +27,7 @@ DEFAULT_PAGE_SIZE = 50
 
 # --- what kind of response is this? -------------------------------------------------------
 
+
 def is_list(exchange: Exchange) -> bool:
     return exchange.method == "GET" and exchange.path.rstrip("/") == LIST_PATH
 
@@ -73,98 +74,183 @@ def _origin(url: str) -> tuple[str, str]:
 
 # --- body shape ---------------------------------------------------------------------------
 
-@response_check("RESP-JSON", requirements=["SIM-REQ-002"],
-                title="Every answer of the Sim endpoints is a JSON body")
+
+@response_check("RESP-JSON", requirements=["SIM-REQ-002"], title="Every answer of the Sim endpoints is a JSON body")
 def json_body(ctx, exchange: Exchange) -> None:
     if exchange.oversize and on_sim_surface(exchange):
         # The largest answer the contract allows (a page of 1,000 Sims) is about 0.6 MB.
-        fail("RESP-JSON", f"the body is larger than any answer of the Sim endpoints can be ({exchange.size_note()}); "
-             "the kit stopped reading it", expected=f"a JSON body of at most {MAX_BODY_BYTES:,} bytes",
-             received=f"{exchange.status} {exchange.content_type or 'no content type'}, {exchange.size_note()}: "
-                      f"{exchange.excerpt()!r}", exchange=exchange)
+        fail(
+            "RESP-JSON",
+            f"the body is larger than any answer of the Sim endpoints can be ({exchange.size_note()}); "
+            "the kit stopped reading it",
+            expected=f"a JSON body of at most {MAX_BODY_BYTES:,} bytes",
+            received=f"{exchange.status} {exchange.content_type or 'no content type'}, {exchange.size_note()}: "
+            f"{exchange.excerpt()!r}",
+            exchange=exchange,
+        )
     if exchange.error or not on_sim_surface(exchange):
         return
     if exchange.status == 204 or exchange.status >= 500:
         return
     if not exchange.is_json:
-        fail("RESP-JSON", "the body is not JSON", expected="a JSON object (application/json)",
-             received=f"{exchange.content_type or 'no content type'}: {exchange.excerpt()!r}", exchange=exchange)
+        fail(
+            "RESP-JSON",
+            "the body is not JSON",
+            expected="a JSON object (application/json)",
+            received=f"{exchange.content_type or 'no content type'}: {exchange.excerpt()!r}",
+            exchange=exchange,
+        )
     if "json" not in exchange.content_type:
-        fail("RESP-JSON", "JSON body sent with a non-JSON content type",
-             expected="Content-Type: application/json", received=f"Content-Type: {exchange.content_type}",
-             exchange=exchange)
+        fail(
+            "RESP-JSON",
+            "JSON body sent with a non-JSON content type",
+            expected="Content-Type: application/json",
+            received=f"Content-Type: {exchange.content_type}",
+            exchange=exchange,
+        )
 
 
-@response_check("RESP-SIM-SCHEMA", requirements=[
-    "SIM-PROP-001", "SIM-PROP-003", "SIM-PROP-004", "SIM-PROP-006", "SIM-PROP-008", "SIM-PROP-009",
-    "SIM-PROP-011", "SIM-PROP-012", "SIM-PROP-013", "SIM-PROP-014"],
-    title="A Sim representation has every documented property, pattern and format")
+@response_check(
+    "RESP-SIM-SCHEMA",
+    requirements=[
+        "SIM-PROP-001",
+        "SIM-PROP-003",
+        "SIM-PROP-004",
+        "SIM-PROP-006",
+        "SIM-PROP-008",
+        "SIM-PROP-009",
+        "SIM-PROP-011",
+        "SIM-PROP-012",
+        "SIM-PROP-013",
+        "SIM-PROP-014",
+    ],
+    title="A Sim representation has every documented property, pattern and format",
+)
 def sim_schema(ctx, exchange: Exchange) -> None:
     if is_list(exchange) or not (is_create(exchange) or instance_key(exchange)) or not _ok(exchange):
         return
     errors = contract.validate("sim", exchange.json())
     if errors:
-        fail("RESP-SIM-SCHEMA", f"{len(errors)} schema violation(s) in the Sim",
-             expected="a Sim valid against schemas/sim.schema.json",
-             received="; ".join(str(e) for e in errors[:5]), exchange=exchange)
+        fail(
+            "RESP-SIM-SCHEMA",
+            f"{len(errors)} schema violation(s) in the Sim",
+            expected="a Sim valid against schemas/sim.schema.json",
+            received="; ".join(str(e) for e in errors[:5]),
+            exchange=exchange,
+        )
 
 
-@response_check("RESP-PAGE-SCHEMA", requirements=[
-    "SIM-LIST-001", "SIM-LIST-002", "SIM-LIST-003", "SIM-LIST-004", "SIM-LIST-005", "SIM-LIST-006",
-    "SIM-LIST-007", "SIM-LIST-008", "SIM-LIST-009", "SIM-PAGE-010", "SIM-PROP-001", "SIM-PROP-008"],
-    title="A list page has the sims array and the full meta block, each Sim valid")
+@response_check(
+    "RESP-PAGE-SCHEMA",
+    requirements=[
+        "SIM-LIST-001",
+        "SIM-LIST-002",
+        "SIM-LIST-003",
+        "SIM-LIST-004",
+        "SIM-LIST-005",
+        "SIM-LIST-006",
+        "SIM-LIST-007",
+        "SIM-LIST-008",
+        "SIM-LIST-009",
+        "SIM-PAGE-010",
+        "SIM-PROP-001",
+        "SIM-PROP-008",
+    ],
+    title="A list page has the sims array and the full meta block, each Sim valid",
+)
 def page_schema(ctx, exchange: Exchange) -> None:
     if not is_list(exchange) or not _ok(exchange):
         return
     errors = contract.validate("sim-page", exchange.json())
     if errors:
-        fail("RESP-PAGE-SCHEMA", f"{len(errors)} schema violation(s) in the list page",
-             expected="a page valid against schemas/sim-page.schema.json",
-             received="; ".join(str(e) for e in errors[:5]), exchange=exchange)
+        fail(
+            "RESP-PAGE-SCHEMA",
+            f"{len(errors)} schema violation(s) in the list page",
+            expected="a page valid against schemas/sim-page.schema.json",
+            received="; ".join(str(e) for e in errors[:5]),
+            exchange=exchange,
+        )
 
 
-@response_check("RESP-ERROR-BODY", requirements=["SIM-ERR-002"],
-                title="Every 4xx answer carries Twilio's error body with a matching status")
+@response_check(
+    "RESP-ERROR-BODY",
+    requirements=["SIM-ERR-002"],
+    title="Every 4xx answer carries Twilio's error body with a matching status",
+)
 def error_body(ctx, exchange: Exchange) -> None:
     if exchange.error or not (400 <= exchange.status < 500) or not on_sim_surface(exchange):
         return
     body = exchange.json() if exchange.is_json else None
     errors = contract.validate("error", body) if body is not None else ["not JSON"]
-    if errors:
-        fail("RESP-ERROR-BODY", f"the {exchange.status} answer is not Twilio's error body",
-             expected='{"code": int, "message": str, "more_info": absolute URL, "status": int}',
-             received=exchange.excerpt(), exchange=exchange)
+    if body is None or errors:
+        fail(
+            "RESP-ERROR-BODY",
+            f"the {exchange.status} answer is not Twilio's error body",
+            expected='{"code": int, "message": str, "more_info": absolute URL, "status": int}',
+            received=exchange.excerpt(),
+            exchange=exchange,
+        )
     if body.get("status") != exchange.status:
-        fail("RESP-ERROR-BODY", "the error body's status differs from the HTTP status",
-             expected=exchange.status, received=body.get("status"), exchange=exchange)
+        fail(
+            "RESP-ERROR-BODY",
+            "the error body's status differs from the HTTP status",
+            expected=exchange.status,
+            received=body.get("status"),
+            exchange=exchange,
+        )
 
 
 # --- identity and URLs --------------------------------------------------------------------
 
-@response_check("RESP-SIM-URL", requirements=["SIM-PROP-013", "SIM-PROP-014"],
-                title="url is the Sim's own absolute URL on the target; links point at its sub-resources")
+
+@response_check(
+    "RESP-SIM-URL",
+    requirements=["SIM-PROP-013", "SIM-PROP-014"],
+    title="url is the Sim's own absolute URL on the target; links point at its sub-resources",
+)
 def sim_urls(ctx, exchange: Exchange) -> None:
     for sim in _sims_in(exchange):
         for broken in rules.own_url(sim, base_url=ctx.base_url):
-            fail("RESP-SIM-URL", "url is not the Sim's own absolute URL on the target",
-                 expected=broken.expected, received=broken.received, exchange=exchange)
+            fail(
+                "RESP-SIM-URL",
+                "url is not the Sim's own absolute URL on the target",
+                expected=broken.expected,
+                received=broken.received,
+                exchange=exchange,
+            )
         for broken in rules.sub_resource_links(sim):
             name = broken.path.rsplit(".", 1)[-1]
-            fail("RESP-SIM-URL", f"links.{name} does not point at the Sim's sub-resource",
-                 expected=broken.expected, received=broken.received, exchange=exchange)
+            fail(
+                "RESP-SIM-URL",
+                f"links.{name} does not point at the Sim's sub-resource",
+                expected=broken.expected,
+                received=broken.received,
+                exchange=exchange,
+            )
 
 
-@response_check("RESP-SIM-DATES", requirements=["SIM-PROP-011", "SIM-PROP-012"],
-                title="date_updated is never earlier than date_created")
+@response_check(
+    "RESP-SIM-DATES",
+    requirements=["SIM-PROP-011", "SIM-PROP-012"],
+    title="date_updated is never earlier than date_created",
+)
 def sim_dates(ctx, exchange: Exchange) -> None:
     for sim in _sims_in(exchange):
         for broken in rules.date_order(sim):  # malformed or offset-less dates are the schema check's
-            fail("RESP-SIM-DATES", "date_updated is earlier than date_created",
-                 expected=broken.expected, received=broken.received, exchange=exchange)
+            fail(
+                "RESP-SIM-DATES",
+                "date_updated is earlier than date_created",
+                expected=broken.expected,
+                received=broken.received,
+                exchange=exchange,
+            )
 
 
-@response_check("RESP-FETCH-IDENTITY", requirements=["SIM-ADDR-001", "SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"],
-                title="Fetching or updating /v1/Sims/{key} answers with the Sim that key names")
+@response_check(
+    "RESP-FETCH-IDENTITY",
+    requirements=["SIM-ADDR-001", "SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"],
+    title="Fetching or updating /v1/Sims/{key} answers with the Sim that key names",
+)
 def fetched_identity(ctx, exchange: Exchange) -> None:
     key = instance_key(exchange)
     if key is None or not _ok(exchange) or not isinstance(exchange.json(), dict):
@@ -172,32 +258,49 @@ def fetched_identity(ctx, exchange: Exchange) -> None:
     sim = exchange.json()
     if SIM_SID.match(key):
         if str(sim.get("sid", "")).lower() != key.lower():
-            fail("RESP-FETCH-IDENTITY", "the answer is a different Sim than the SID requested",
-                 expected=f"sid {key}", received=f"sid {sim.get('sid')}", exchange=exchange)
+            fail(
+                "RESP-FETCH-IDENTITY",
+                "the answer is a different Sim than the SID requested",
+                expected=f"sid {key}",
+                received=f"sid {sim.get('sid')}",
+                exchange=exchange,
+            )
     else:
         allowed: set[str | None] = {key}  # a Sim without a name is never the Sim a name addresses
         if exchange.method == "POST" and "UniqueName" in exchange.form_dict:
             renamed = exchange.form_dict["UniqueName"]  # renamed (or, with an empty value, unnamed) by this update
             allowed.add(renamed or None)
         if sim.get("unique_name") not in allowed:
-            fail("RESP-FETCH-IDENTITY", "the answer is not the Sim with the unique name requested",
-                 expected=f"unique_name {key!r}", received=f"unique_name {sim.get('unique_name')!r}",
-                 exchange=exchange)
+            fail(
+                "RESP-FETCH-IDENTITY",
+                "the answer is not the Sim with the unique name requested",
+                expected=f"unique_name {key!r}",
+                received=f"unique_name {sim.get('unique_name')!r}",
+                exchange=exchange,
+            )
 
 
-@response_check("RESP-ACCOUNT", requirements=["SIM-PROP-005", "SIM-AUTH-004"],
-                title="A list answers only with Sims of the requesting account")
+@response_check(
+    "RESP-ACCOUNT",
+    requirements=["SIM-PROP-005", "SIM-AUTH-004"],
+    title="A list answers only with Sims of the requesting account",
+)
 def list_account(ctx, exchange: Exchange) -> None:
     if not is_list(exchange) or not exchange.account_sid:
         return
     for sim in _sims_in(exchange):
         if sim.get("account_sid") != exchange.account_sid:
-            fail("RESP-ACCOUNT", "the list shows a Sim of another account",
-                 expected=f"account_sid {exchange.account_sid}", received=f"{sim.get('sid')} of {sim.get('account_sid')}",
-                 exchange=exchange)
+            fail(
+                "RESP-ACCOUNT",
+                "the list shows a Sim of another account",
+                expected=f"account_sid {exchange.account_sid}",
+                received=f"{sim.get('sid')} of {sim.get('account_sid')}",
+                exchange=exchange,
+            )
 
 
 # --- list pages ---------------------------------------------------------------------------
+
 
 def _requested_page_size(exchange: Exchange) -> int | None:
     raw = exchange.query.get("PageSize")
@@ -209,9 +312,11 @@ def _requested_page_size(exchange: Exchange) -> int | None:
         return None
 
 
-@response_check("RESP-PAGE-META", requirements=["SIM-PAGE-001", "SIM-PAGE-002", "SIM-LIST-002", "SIM-LIST-009",
-                                                 "SIM-LIST-010", "SIM-PAGE-009"],
-                title="meta agrees with the request: page size, key, filters kept, previous_page_url null on page 0")
+@response_check(
+    "RESP-PAGE-META",
+    requirements=["SIM-PAGE-001", "SIM-PAGE-002", "SIM-LIST-002", "SIM-LIST-009", "SIM-LIST-010", "SIM-PAGE-009"],
+    title="meta agrees with the request: page size, key, filters kept, previous_page_url null on page 0",
+)
 def page_meta(ctx, exchange: Exchange) -> None:
     if not is_list(exchange) or not _ok(exchange):
         return
@@ -221,15 +326,30 @@ def page_meta(ctx, exchange: Exchange) -> None:
         return  # the schema check reports it
     asked = _requested_page_size(exchange)
     if asked is not None and 1 <= asked <= 1000 and meta.get("page_size") != asked:
-        fail("RESP-PAGE-META", "meta.page_size differs from the PageSize requested (default 50)",
-             expected=asked, received=meta.get("page_size"), exchange=exchange)
+        fail(
+            "RESP-PAGE-META",
+            "meta.page_size differs from the PageSize requested (default 50)",
+            expected=asked,
+            received=meta.get("page_size"),
+            exchange=exchange,
+        )
     for broken in rules.page_holds_its_size(body):
-        fail("RESP-PAGE-META", "the page holds more Sims than its page size",
-             expected=broken.expected, received=broken.received, exchange=exchange)
+        fail(
+            "RESP-PAGE-META",
+            "the page holds more Sims than its page size",
+            expected=broken.expected,
+            received=broken.received,
+            exchange=exchange,
+        )
     key = meta.get("key")
     if key != "sims" or (isinstance(body, dict) and key not in body):
-        fail("RESP-PAGE-META", "meta.key does not name the array of Sims", expected="sims", received=key,
-             exchange=exchange)
+        fail(
+            "RESP-PAGE-META",
+            "meta.key does not name the array of Sims",
+            expected="sims",
+            received=key,
+            exchange=exchange,
+        )
     sent_filters = {k: v for k, v in exchange.query.items() if k in ("Status", "Fleet", "Iccid")}
     for field in ("url", "first_page_url", "next_page_url", "previous_page_url"):
         url = meta.get(field)
@@ -238,15 +358,28 @@ def page_meta(ctx, exchange: Exchange) -> None:
         kept = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         lost = {k: v for k, v in sent_filters.items() if kept.get(k) != v}
         if lost:
-            fail("RESP-PAGE-META", f"meta.{field} drops or changes the request's filters",
-                 expected=sent_filters, received=url, exchange=exchange)
+            fail(
+                "RESP-PAGE-META",
+                f"meta.{field} drops or changes the request's filters",
+                expected=sent_filters,
+                received=url,
+                exchange=exchange,
+            )
     for broken in rules.first_page_has_no_previous(body):
-        fail("RESP-PAGE-META", "previous_page_url is not null on the first page",
-             expected=broken.expected, received=broken.received, exchange=exchange)
+        fail(
+            "RESP-PAGE-META",
+            "previous_page_url is not null on the first page",
+            expected=broken.expected,
+            received=broken.received,
+            exchange=exchange,
+        )
 
 
-@response_check("RESP-PAGE-HOST", requirements=["SIM-PAGE-010", "SIM-LIST-010"],
-                title="Page URLs in meta are absolute and on the target's own host")
+@response_check(
+    "RESP-PAGE-HOST",
+    requirements=["SIM-PAGE-010", "SIM-LIST-010"],
+    title="Page URLs in meta are absolute and on the target's own host",
+)
 def page_hosts(ctx, exchange: Exchange) -> None:
     if not is_list(exchange) or not _ok(exchange):
         return
@@ -257,42 +390,70 @@ def page_hosts(ctx, exchange: Exchange) -> None:
     for field in ("url", "first_page_url", "next_page_url", "previous_page_url"):
         url = meta.get(field)
         if isinstance(url, str) and _origin(url) != target:
-            fail("RESP-PAGE-HOST", f"meta.{field} is not an absolute URL on the target (it will not be followed)",
-                 expected=f"{target[0]}://{target[1]}/v1/Sims?...", received=url, exchange=exchange)
+            fail(
+                "RESP-PAGE-HOST",
+                f"meta.{field} is not an absolute URL on the target (it will not be followed)",
+                expected=f"{target[0]}://{target[1]}/v1/Sims?...",
+                received=url,
+                exchange=exchange,
+            )
 
 
 # --- filters ------------------------------------------------------------------------------
 
-@response_check("RESP-FILTER-ICCID", requirements=["SIM-FILTER-005", "SIM-FILTER-006"],
-                title="The Iccid filter answers zero or one Sim, with that ICCID")
+
+@response_check(
+    "RESP-FILTER-ICCID",
+    requirements=["SIM-FILTER-005", "SIM-FILTER-006"],
+    title="The Iccid filter answers zero or one Sim, with that ICCID",
+)
 def iccid_filter(ctx, exchange: Exchange) -> None:
     iccid = exchange.query.get("Iccid")
     if not is_list(exchange) or iccid is None or not _ok(exchange):
         return
     sims = _sims_in(exchange)
     if len(sims) > 1:
-        fail("RESP-FILTER-ICCID", "the Iccid filter returned more than one Sim",
-             expected="zero or one Sims", received=[s.get("sid") for s in sims], exchange=exchange)
+        fail(
+            "RESP-FILTER-ICCID",
+            "the Iccid filter returned more than one Sim",
+            expected="zero or one Sims",
+            received=[s.get("sid") for s in sims],
+            exchange=exchange,
+        )
     for sim in sims:
         if sim.get("iccid") != iccid:
-            fail("RESP-FILTER-ICCID", "the Iccid filter returned a Sim with another ICCID",
-                 expected=iccid, received=sim.get("iccid"), exchange=exchange)
+            fail(
+                "RESP-FILTER-ICCID",
+                "the Iccid filter returned a Sim with another ICCID",
+                expected=iccid,
+                received=sim.get("iccid"),
+                exchange=exchange,
+            )
 
 
-@response_check("RESP-FILTER-STATUS", requirements=["SIM-FILTER-001"],
-                title="The Status filter answers only Sims in that status")
+@response_check(
+    "RESP-FILTER-STATUS", requirements=["SIM-FILTER-001"], title="The Status filter answers only Sims in that status"
+)
 def status_filter(ctx, exchange: Exchange) -> None:
     status = exchange.query.get("Status")
     if not is_list(exchange) or status is None or not _ok(exchange):
         return
     wrong = [(s.get("sid"), s.get("status")) for s in _sims_in(exchange) if s.get("status") != status]
     if wrong:
-        fail("RESP-FILTER-STATUS", f"the Status={status} filter returned Sims in other statuses",
-             expected=f"every status == {status}", received=wrong[:5], exchange=exchange)
+        fail(
+            "RESP-FILTER-STATUS",
+            f"the Status={status} filter returned Sims in other statuses",
+            expected=f"every status == {status}",
+            received=wrong[:5],
+            exchange=exchange,
+        )
 
 
-@response_check("RESP-FILTER-FLEET", requirements=["SIM-FILTER-003", "SIM-FILTER-004"],
-                title="The Fleet filter (SID or unique name) answers only Sims of that Fleet")
+@response_check(
+    "RESP-FILTER-FLEET",
+    requirements=["SIM-FILTER-003", "SIM-FILTER-004"],
+    title="The Fleet filter (SID or unique name) answers only Sims of that Fleet",
+)
 def fleet_filter(ctx, exchange: Exchange) -> None:
     fleet = exchange.query.get("Fleet")
     if not is_list(exchange) or not fleet or not _ok(exchange):
@@ -303,25 +464,44 @@ def fleet_filter(ctx, exchange: Exchange) -> None:
         return  # a unique name the profile does not know: nothing to compare with
     wrong = [(s.get("sid"), s.get("fleet_sid")) for s in _sims_in(exchange) if s.get("fleet_sid") != fleet_sid]
     if wrong:
-        fail("RESP-FILTER-FLEET", f"the Fleet={fleet} filter returned Sims of other fleets",
-             expected=f"every fleet_sid == {fleet_sid}", received=wrong[:5], exchange=exchange)
+        fail(
+            "RESP-FILTER-FLEET",
+            f"the Fleet={fleet} filter returned Sims of other fleets",
+            expected=f"every fleet_sid == {fleet_sid}",
+            received=wrong[:5],
+            exchange=exchange,
+        )
 
 
 # --- create -------------------------------------------------------------------------------
 
-@response_check("RESP-CREATE", requirements=["SIM-CREATE-001", "SIM-CREATE-005", "SIM-CREATE-006"],
-                title="A registration answers 201 with a new Sim: status new, no fleet, the ICCID sent")
+
+@response_check(
+    "RESP-CREATE",
+    requirements=["SIM-CREATE-001", "SIM-CREATE-005", "SIM-CREATE-006"],
+    title="A registration answers 201 with a new Sim: status new, no fleet, the ICCID sent",
+)
 def created_sim(ctx, exchange: Exchange) -> None:
     if not is_create(exchange) or not (200 <= exchange.status < 300):
         return
     if exchange.status != 201:
-        fail("RESP-CREATE", "a successful registration did not answer 201 Created",
-             expected=201, received=exchange.status, exchange=exchange)
+        fail(
+            "RESP-CREATE",
+            "a successful registration did not answer 201 Created",
+            expected=201,
+            received=exchange.status,
+            exchange=exchange,
+        )
     sim = exchange.json() if exchange.is_json else {}
     if not isinstance(sim, dict):
         return
     observed = {"status": sim.get("status"), "fleet_sid": sim.get("fleet_sid"), "iccid": sim.get("iccid")}
     wanted = {"status": "new", "fleet_sid": None, "iccid": exchange.form_dict.get("Iccid")}
     if observed != wanted:
-        fail("RESP-CREATE", "the registered Sim is not new, fleetless, with the ICCID sent",
-             expected=wanted, received=observed, exchange=exchange)
+        fail(
+            "RESP-CREATE",
+            "the registered Sim is not new, fleetless, with the ICCID sent",
+            expected=wanted,
+            received=observed,
+            exchange=exchange,
+        )

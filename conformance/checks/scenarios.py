@@ -9,90 +9,205 @@ from __future__ import annotations
 from conformance.checks import scenario_check as _c
 
 # --- addressing and fetch -----------------------------------------------------------------
-FETCH_BY_SID = _c("SCN-FETCH-SID", requirements=["SIM-FETCH-001", "SIM-ADDR-001", "SIM-PROP-002"],
-                  title="Fetching a Sim by its SID answers 200 with that Sim")
-FETCH_BY_NAME = _c("SCN-FETCH-NAME", requirements=["SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"],
-                   title="Fetching by unique name answers the same Sim as fetching by SID")
-FETCH_UNKNOWN = _c("SCN-FETCH-404", requirements=["SIM-ERR-001", "SIM-ERR-002"],
-                   title="An unknown SID or unique name answers 404 with Twilio error 20404")
+FETCH_BY_SID = _c(
+    "SCN-FETCH-SID",
+    requirements=["SIM-FETCH-001", "SIM-ADDR-001", "SIM-PROP-002"],
+    title="Fetching a Sim by its SID answers 200 with that Sim",
+)
+FETCH_BY_NAME = _c(
+    "SCN-FETCH-NAME",
+    requirements=["SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"],
+    title="Fetching by unique name answers the same Sim as fetching by SID",
+)
+FETCH_UNKNOWN = _c(
+    "SCN-FETCH-404",
+    requirements=["SIM-ERR-001", "SIM-ERR-002"],
+    title="An unknown SID or unique name answers 404 with Twilio error 20404",
+)
 
 # --- lists, pagination, filters -----------------------------------------------------------
-LIST_DEFAULT = _c("SCN-LIST-DEFAULT", requirements=["SIM-LIST-001", "SIM-PAGE-001", "SIM-PAGE-009", "SIM-LIST-008"],
-                  title="A plain list answers page 0 of 50 with previous_page_url null")
-PAGE_WALK = _c("SCN-PAGE-WALK", requirements=["SIM-PAGE-007", "SIM-PAGE-008", "SIM-PAGE-009", "SIM-LIST-004",
-                                              "SIM-LIST-005", "SIM-LIST-006", "SIM-LIST-007", "SIM-PAGE-006",
-                                              "SIM-PAGE-005"],
-               title="Walking next_page_url visits every Sim exactly once; next/previous null exactly at the ends")
-PAGE_SIZE_BOUNDS = _c("SCN-PAGE-SIZE-BOUNDS", requirements=["SIM-PAGE-002", "SIM-PAGE-003", "SIM-ERR-003"],
-                      title="PageSize 1 and 1000 are honoured; 0, 1001 and non-integers answer 400")
-PAGE_INDEX_BOUNDS = _c("SCN-PAGE-INDEX-BOUNDS", requirements=["SIM-PAGE-004", "SIM-ERR-003"],
-                       title="A negative Page answers 400")
-FILTER_STATUS = _c("SCN-FILTER-STATUS", requirements=["SIM-FILTER-001", "SIM-FILTER-002"],
-                   title="Each Status filter answers exactly the Sims in that status")
-FILTER_FLEET = _c("SCN-FILTER-FLEET", requirements=["SIM-FILTER-003", "SIM-FILTER-004"],
-                  title="The Fleet filter by SID and by unique name answer the same Sims, all of that fleet")
-FILTER_ICCID = _c("SCN-FILTER-ICCID", requirements=["SIM-FILTER-005", "SIM-FILTER-006", "SIM-FILTER-007"],
-                  title="The Iccid filter answers exactly the one Sim with that ICCID, or an empty list")
-FILTER_COMBINED = _c("SCN-FILTER-COMBINED", requirements=["SIM-FILTER-001", "SIM-FILTER-003", "SIM-LIST-010"],
-                     title="Status and Fleet filters combine (intersection) and stay in the page URLs")
+LIST_DEFAULT = _c(
+    "SCN-LIST-DEFAULT",
+    requirements=["SIM-LIST-001", "SIM-PAGE-001", "SIM-PAGE-009", "SIM-LIST-008"],
+    title="A plain list answers page 0 of 50 with previous_page_url null",
+)
+PAGE_WALK = _c(
+    "SCN-PAGE-WALK",
+    requirements=[
+        "SIM-PAGE-007",
+        "SIM-PAGE-008",
+        "SIM-PAGE-009",
+        "SIM-LIST-004",
+        "SIM-LIST-005",
+        "SIM-LIST-006",
+        "SIM-LIST-007",
+        "SIM-PAGE-006",
+        "SIM-PAGE-005",
+    ],
+    title="Walking next_page_url visits every Sim exactly once; next/previous null exactly at the ends",
+)
+PAGE_SIZE_BOUNDS = _c(
+    "SCN-PAGE-SIZE-BOUNDS",
+    requirements=["SIM-PAGE-002", "SIM-PAGE-003", "SIM-ERR-003"],
+    title="PageSize 1 and 1000 are honoured; 0, 1001 and non-integers answer 400",
+)
+PAGE_INDEX_BOUNDS = _c(
+    "SCN-PAGE-INDEX-BOUNDS", requirements=["SIM-PAGE-004", "SIM-ERR-003"], title="A negative Page answers 400"
+)
+FILTER_STATUS = _c(
+    "SCN-FILTER-STATUS",
+    requirements=["SIM-FILTER-001", "SIM-FILTER-002"],
+    title="Each Status filter answers exactly the Sims in that status",
+)
+FILTER_FLEET = _c(
+    "SCN-FILTER-FLEET",
+    requirements=["SIM-FILTER-003", "SIM-FILTER-004"],
+    title="The Fleet filter by SID and by unique name answer the same Sims, all of that fleet",
+)
+FILTER_ICCID = _c(
+    "SCN-FILTER-ICCID",
+    requirements=["SIM-FILTER-005", "SIM-FILTER-006", "SIM-FILTER-007"],
+    title="The Iccid filter answers exactly the one Sim with that ICCID, or an empty list",
+)
+FILTER_COMBINED = _c(
+    "SCN-FILTER-COMBINED",
+    requirements=["SIM-FILTER-001", "SIM-FILTER-003", "SIM-LIST-010"],
+    title="Status and Fleet filters combine (intersection) and stay in the page URLs",
+)
 
 # --- auth ---------------------------------------------------------------------------------
-AUTH_MISSING = _c("SCN-AUTH-MISSING", requirements=["SIM-AUTH-001", "SIM-AUTH-002"],
-                  title="A request without credentials answers 401 with Twilio error 20003")
-AUTH_WRONG = _c("SCN-AUTH-WRONG", requirements=["SIM-AUTH-001", "SIM-AUTH-002"],
-                title="A wrong Auth Token answers 401 with Twilio error 20003")
-AUTH_OTHER_ACCOUNT = _c("SCN-AUTH-OTHER-ACCOUNT", requirements=["SIM-AUTH-003", "SIM-AUTH-004", "SIM-FILTER-007"],
-                        title="Another account's Sim is invisible: 404 (never 403), absent from lists and filters")
+AUTH_MISSING = _c(
+    "SCN-AUTH-MISSING",
+    requirements=["SIM-AUTH-001", "SIM-AUTH-002"],
+    title="A request without credentials answers 401 with Twilio error 20003",
+)
+AUTH_WRONG = _c(
+    "SCN-AUTH-WRONG",
+    requirements=["SIM-AUTH-001", "SIM-AUTH-002"],
+    title="A wrong Auth Token answers 401 with Twilio error 20003",
+)
+AUTH_OTHER_ACCOUNT = _c(
+    "SCN-AUTH-OTHER-ACCOUNT",
+    requirements=["SIM-AUTH-003", "SIM-AUTH-004", "SIM-FILTER-007"],
+    title="Another account's Sim is invisible: 404 (never 403), absent from lists and filters",
+)
 
 # --- registration -------------------------------------------------------------------------
-CREATE = _c("SCN-CREATE", requirements=["SIM-CREATE-001", "SIM-CREATE-005", "SIM-CREATE-006", "SIM-FILTER-006"],
-            title="Registering a card answers 201 with a new Sim that can then be fetched and found by ICCID")
-CREATE_FORM_ONLY = _c("SCN-CREATE-JSON", requirements=["SIM-REQ-001"],
-                      title="Registration parameters sent as JSON instead of a form body are not accepted")
-CREATE_ERRORS = _c("SCN-CREATE-ERRORS", requirements=["SIM-CREATE-002", "SIM-CREATE-003", "SIM-CREATE-004"],
-                   title="Registration without Iccid or RegistrationCode, with a wrong code, or twice, is rejected")
+CREATE = _c(
+    "SCN-CREATE",
+    requirements=["SIM-CREATE-001", "SIM-CREATE-005", "SIM-CREATE-006", "SIM-FILTER-006"],
+    title="Registering a card answers 201 with a new Sim that can then be fetched and found by ICCID",
+)
+CREATE_FORM_ONLY = _c(
+    "SCN-CREATE-JSON",
+    requirements=["SIM-REQ-001"],
+    title="Registration parameters sent as JSON instead of a form body are not accepted",
+)
+CREATE_ERRORS = _c(
+    "SCN-CREATE-ERRORS",
+    requirements=["SIM-CREATE-002", "SIM-CREATE-003", "SIM-CREATE-004"],
+    title="Registration without Iccid or RegistrationCode, with a wrong code, or twice, is rejected",
+)
 
 # --- updates and transitions --------------------------------------------------------------
-UNIQUE_NAME = _c("SCN-UNIQUE-NAME", requirements=["SIM-UPDATE-002", "SIM-ERR-005", "SIM-ADDR-003"],
-                 title="UniqueName is set synchronously, addresses the Sim, and is unique within the account")
-UPDATE_FLEET_SYNC = _c("SCN-UPDATE-FLEET-SYNC", requirements=["SIM-UPDATE-001", "SIM-UPDATE-004", "SIM-UPDATE-005", "SIM-ASYNC-011",
-                                                              "SIM-PROP-010"],
-                       title="A fleet change of a new Sim is synchronous; Fleet by unique name sets that fleet's SID")
-UPDATE_INVALID = _c("SCN-UPDATE-INVALID", requirements=["SIM-UPDATE-003", "SIM-UPDATE-007", "SIM-ERR-004"],
-                    title="Status outside ready/active/inactive and CallbackMethod outside GET/POST answer 400")
-READY_ONLY_FROM_NEW = _c("SCN-TRANS-READY", requirements=["SIM-TRANS-002"],
-                         title="Status ready is refused for a Sim that is not new")
-NO_RETURN_TO_NEW = _c("SCN-TRANS-NEW", requirements=["SIM-TRANS-001", "SIM-UPDATE-003"],
-                      title="A Sim that left new can never be set back to new")
-ASYNC_ACTIVATE = _c("SCN-ASYNC-ACTIVATE", requirements=["SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-003",
-                                                        "SIM-ASYNC-006", "SIM-TRANS-006"],
-                    title="Activating a new Sim answers scheduled, then reaches the requested status")
-ASYNC_DEACTIVATE = _c("SCN-ASYNC-DEACTIVATE", requirements=["SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-007"],
-                      title="Deactivating an active Sim answers scheduled, then reaches inactive")
-ASYNC_REACTIVATE = _c("SCN-ASYNC-REACTIVATE", requirements=["SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-008"],
-                      title="Reactivating an inactive Sim answers scheduled, then reaches active")
-ASYNC_FLEET = _c("SCN-ASYNC-FLEET", requirements=["SIM-ASYNC-004", "SIM-ASYNC-005", "SIM-ASYNC-009", "SIM-ASYNC-010"],
-                 title="A fleet change of an active Sim is scheduled with the existing fleet_sid, then shows the new one")
-AUTO_ACTIVE = _c("SCN-AUTO-ACTIVE", requirements=["SIM-TRANS-003", "SIM-TRANS-004", "SIM-TRANS-005"],
-                 title="A ready Sim becomes active after 250 KB, five SMS Commands or three months")
+UNIQUE_NAME = _c(
+    "SCN-UNIQUE-NAME",
+    requirements=["SIM-UPDATE-002", "SIM-ERR-005", "SIM-ADDR-003"],
+    title="UniqueName is set synchronously, addresses the Sim, and is unique within the account",
+)
+UPDATE_FLEET_SYNC = _c(
+    "SCN-UPDATE-FLEET-SYNC",
+    requirements=["SIM-UPDATE-001", "SIM-UPDATE-004", "SIM-UPDATE-005", "SIM-ASYNC-011", "SIM-PROP-010"],
+    title="A fleet change of a new Sim is synchronous; Fleet by unique name sets that fleet's SID",
+)
+UPDATE_INVALID = _c(
+    "SCN-UPDATE-INVALID",
+    requirements=["SIM-UPDATE-003", "SIM-UPDATE-007", "SIM-ERR-004"],
+    title="Status outside ready/active/inactive and CallbackMethod outside GET/POST answer 400",
+)
+READY_ONLY_FROM_NEW = _c(
+    "SCN-TRANS-READY", requirements=["SIM-TRANS-002"], title="Status ready is refused for a Sim that is not new"
+)
+NO_RETURN_TO_NEW = _c(
+    "SCN-TRANS-NEW",
+    requirements=["SIM-TRANS-001", "SIM-UPDATE-003"],
+    title="A Sim that left new can never be set back to new",
+)
+ASYNC_ACTIVATE = _c(
+    "SCN-ASYNC-ACTIVATE",
+    requirements=["SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-006", "SIM-TRANS-006"],
+    title="Activating a new Sim answers scheduled, then reaches the requested status",
+)
+ASYNC_DEACTIVATE = _c(
+    "SCN-ASYNC-DEACTIVATE",
+    requirements=["SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-007"],
+    title="Deactivating an active Sim answers scheduled, then reaches inactive",
+)
+ASYNC_REACTIVATE = _c(
+    "SCN-ASYNC-REACTIVATE",
+    requirements=["SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-008"],
+    title="Reactivating an inactive Sim answers scheduled, then reaches active",
+)
+ASYNC_FLEET = _c(
+    "SCN-ASYNC-FLEET",
+    requirements=["SIM-ASYNC-004", "SIM-ASYNC-005", "SIM-ASYNC-009", "SIM-ASYNC-010"],
+    title="A fleet change of an active Sim is scheduled with the existing fleet_sid, then shows the new one",
+)
+AUTO_ACTIVE = _c(
+    "SCN-AUTO-ACTIVE",
+    requirements=["SIM-TRANS-003", "SIM-TRANS-004", "SIM-TRANS-005"],
+    title="A ready Sim becomes active after 250 KB, five SMS Commands or three months",
+)
 
 # --- callbacks ----------------------------------------------------------------------------
-CALLBACK_POST = _c("SCN-CB-POST", requirements=["SIM-CB-001", "SIM-CB-002", "SIM-CB-003", "SIM-CB-004", "SIM-CB-005",
-                                                "SIM-CB-006", "SIM-UPDATE-006", "SIM-UPDATE-008"],
-                   title="One POST callback per asynchronous update, form-encoded, with the four parameters")
-CALLBACK_GET = _c("SCN-CB-GET", requirements=["SIM-CB-001", "SIM-CB-007", "SIM-CB-002", "SIM-CB-004", "SIM-CB-005"],
-                  title="With CallbackMethod GET the parameters arrive in the query string")
-CALLBACK_SIGNATURE = _c("SCN-CB-SIGNATURE", requirements=["SIM-CB-009"],
-                        title="Callbacks carry an X-Twilio-Signature valid for the account's Auth Token")
+CALLBACK_POST = _c(
+    "SCN-CB-POST",
+    requirements=[
+        "SIM-CB-001",
+        "SIM-CB-002",
+        "SIM-CB-003",
+        "SIM-CB-004",
+        "SIM-CB-005",
+        "SIM-CB-006",
+        "SIM-UPDATE-006",
+        "SIM-UPDATE-008",
+    ],
+    title="One POST callback per asynchronous update, form-encoded, with the four parameters",
+)
+CALLBACK_GET = _c(
+    "SCN-CB-GET",
+    requirements=["SIM-CB-001", "SIM-CB-007", "SIM-CB-002", "SIM-CB-004", "SIM-CB-005"],
+    title="With CallbackMethod GET the parameters arrive in the query string",
+)
+CALLBACK_SIGNATURE = _c(
+    "SCN-CB-SIGNATURE",
+    requirements=["SIM-CB-009"],
+    title="Callbacks carry an X-Twilio-Signature valid for the account's Auth Token",
+)
 
 # --- moving between accounts --------------------------------------------------------------
-MOVE_TO_SUB = _c("SCN-MOVE-TO-SUB", requirements=["SIM-MOVE-001", "SIM-MOVE-002", "SIM-MOVE-003", "SIM-MOVE-009"],
-                 title="The primary moves a new Sim to its subaccount; it then belongs to the subaccount")
-MOVE_FROM_SUB = _c("SCN-MOVE-FROM-SUB", requirements=["SIM-MOVE-004", "SIM-MOVE-005", "SIM-MOVE-009"],
-                   title="The primary moves a subaccount's new Sim to another subaccount and back to itself")
-MOVE_RULES = _c("SCN-MOVE-RULES", requirements=["SIM-MOVE-006", "SIM-MOVE-007"],
-                title="Moves to an unrelated account, or of a Sim that is not new, are refused")
-MOVE_FLEET = _c("SCN-MOVE-FLEET", requirements=["SIM-MOVE-008"],
-                title="A Sim with a fleet moves only with a fleet of the new account or an empty Fleet")
-SAFE_FOREIGN_HOST = _c("SAFE-FOREIGN-HOST", requirements=["SIM-PAGE-010", "SIM-PROP-013"],
-                       title="URLs the target hands out stay on the target (credentials are never sent elsewhere)")
+MOVE_TO_SUB = _c(
+    "SCN-MOVE-TO-SUB",
+    requirements=["SIM-MOVE-001", "SIM-MOVE-002", "SIM-MOVE-003", "SIM-MOVE-009"],
+    title="The primary moves a new Sim to its subaccount; it then belongs to the subaccount",
+)
+MOVE_FROM_SUB = _c(
+    "SCN-MOVE-FROM-SUB",
+    requirements=["SIM-MOVE-004", "SIM-MOVE-005", "SIM-MOVE-009"],
+    title="The primary moves a subaccount's new Sim to another subaccount and back to itself",
+)
+MOVE_RULES = _c(
+    "SCN-MOVE-RULES",
+    requirements=["SIM-MOVE-006", "SIM-MOVE-007"],
+    title="Moves to an unrelated account, or of a Sim that is not new, are refused",
+)
+MOVE_FLEET = _c(
+    "SCN-MOVE-FLEET",
+    requirements=["SIM-MOVE-008"],
+    title="A Sim with a fleet moves only with a fleet of the new account or an empty Fleet",
+)
+SAFE_FOREIGN_HOST = _c(
+    "SAFE-FOREIGN-HOST",
+    requirements=["SIM-PAGE-010", "SIM-PROP-013"],
+    title="URLs the target hands out stay on the target (credentials are never sent elsewhere)",
+)

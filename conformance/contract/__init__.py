@@ -8,13 +8,15 @@ can never disagree about what the contract says.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -131,7 +133,7 @@ def validate(kind: str, document: Any) -> list[ContractError]:
     ]
 
 
-def leaf_errors(error):
+def leaf_errors(error: ValidationError) -> list[ValidationError]:
     """The most specific errors under one error (null branches of a nullable type dropped)."""
     if not error.context:
         return [error]

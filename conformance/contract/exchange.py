@@ -104,7 +104,7 @@ class Exchange:
             return text
         return text[:EXCERPT_CHARS] + f"... ({self.size_note()})"
 
-    def bounded(self) -> "Exchange":
+    def bounded(self) -> Exchange:
         """This exchange with at most ``KEPT_BODY_CHARS`` of its body (itself when already small).
 
         A Violation keeps its exchange until the report is written; this keeps that bounded.

@@ -12,9 +12,10 @@ rule here: the schema reports it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 SUB_RESOURCES = (("billing_periods", "/BillingPeriods"), ("sim_ip_addresses", "/IpAddresses"))
@@ -76,8 +77,11 @@ def sub_resource_links(sim: Any, prefix: str = "$") -> list[Broken]:
     if not isinstance(links, Mapping):
         return []
     url = sim["url"]
-    return [Broken(f"{prefix}.links.{name}", "sub-resource-url", url + suffix, links[name])
-            for name, suffix in SUB_RESOURCES if isinstance(links.get(name), str) and links[name] != url + suffix]
+    return [
+        Broken(f"{prefix}.links.{name}", "sub-resource-url", url + suffix, links[name])
+        for name, suffix in SUB_RESOURCES
+        if isinstance(links.get(name), str) and links[name] != url + suffix
+    ]
 
 
 def page_holds_its_size(page: Any) -> list[Broken]:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.contract import rules
@@ -68,8 +69,11 @@ META_PROPERTIES: dict[str, tuple[str, ...]] = {
 }
 #: Extra requirements when a meta rule of this kind fails (URL not absolute, number out of range).
 META_RULE_EXTRAS: dict[tuple[str, str], tuple[str, ...]] = {
-    **{(name, rule): ("SIM-PAGE-010",) for name in ("first_page_url", "next_page_url", "previous_page_url", "url")
-       for rule in ("pattern", "format", "not")},
+    **{
+        (name, rule): ("SIM-PAGE-010",)
+        for name in ("first_page_url", "next_page_url", "previous_page_url", "url")
+        for rule in ("pattern", "format", "not")
+    },
     ("page", "minimum"): ("SIM-PAGE-004",),
     ("page_size", "minimum"): ("SIM-PAGE-003",),
     ("page_size", "maximum"): ("SIM-PAGE-002", "SIM-PAGE-003"),
@@ -127,6 +131,7 @@ class ContractViolation(AssertionError):
 
 # --- parsing --------------------------------------------------------------------------------------
 
+
 class _Unparsable(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
@@ -159,14 +164,19 @@ def _load(document: Any, kind: str, function: str) -> Any:
         return _decode(text, kind)  # a response object: requests, httpx, twilio.http.response.Response
     hint = ""
     if type(document).__module__.startswith("twilio."):
-        hint = (" twilio-python has already parsed this object (dates are datetime objects, a missing"
-                " property reads as None), so it cannot show what the server sent; validate the raw JSON"
-                " body instead (e.g. httpx.get(url, auth=(sid, token)).text)")
-    raise TypeError(f"{function}() takes a dict, a JSON string or bytes, or a response with .text;"
-                    f" got {type(document).__name__}.{hint}")
+        hint = (
+            " twilio-python has already parsed this object (dates are datetime objects, a missing"
+            " property reads as None), so it cannot show what the server sent; validate the raw JSON"
+            " body instead (e.g. httpx.get(url, auth=(sid, token)).text)"
+        )
+    raise TypeError(
+        f"{function}() takes a dict, a JSON string or bytes, or a response with .text;"
+        f" got {type(document).__name__}.{hint}"
+    )
 
 
 # --- mapping schema errors to requirements --------------------------------------------------------
+
 
 def _missing_name(message: str) -> str | None:
     match = _REQUIRED.match(message)
@@ -226,8 +236,10 @@ def requirements_for(kind: str, parts: list[Any], rule: str, message: str) -> tu
 
 
 def _short(value: Any) -> Any:
-    if isinstance(value, (str, bytes, bytearray)) and len(value) > _MAX_TEXT:
-        return value[:_MAX_TEXT] + (b"..." if isinstance(value, (bytes, bytearray)) else "...")
+    if isinstance(value, str) and len(value) > _MAX_TEXT:
+        return value[:_MAX_TEXT] + "..."
+    if isinstance(value, (bytes, bytearray)) and len(value) > _MAX_TEXT:
+        return bytes(value[:_MAX_TEXT]) + b"..."
     return value
 
 
@@ -251,22 +263,44 @@ def _schema_problems(kind: str, document: Any) -> list[Problem]:
 
 # --- rules a schema cannot state ------------------------------------------------------------------
 
+
 def _sim_rules(sim: Any, prefix: str) -> list[Problem]:
-    found = [Problem(("SIM-PROP-012",), b.path, b.rule,
-                     f"{b.received!r} is earlier than date_created {sim['date_created']!r}", b.received)
-             for b in rules.date_order(sim, prefix)]
+    found = [
+        Problem(
+            ("SIM-PROP-012",),
+            b.path,
+            b.rule,
+            f"{b.received!r} is earlier than date_created {sim['date_created']!r}",
+            b.received,
+        )
+        for b in rules.date_order(sim, prefix)
+    ]
     if _judged_urls(sim):  # a Sim SID and an absolute URL: otherwise the schema says what is wrong
-        found += [Problem(("SIM-PROP-013",), b.path, b.rule,
-                          f"{b.received!r} is not the Sim's own URL (path /v1/Sims/{sim['sid']})", b.received)
-                  for b in rules.own_url(sim, prefix)]
-        found += [Problem(("SIM-PROP-014",), b.path, b.rule, f"{b.received!r} is not {b.expected!r}", b.received)
-                  for b in rules.sub_resource_links(sim, prefix)]
+        found += [
+            Problem(
+                ("SIM-PROP-013",),
+                b.path,
+                b.rule,
+                f"{b.received!r} is not the Sim's own URL (path /v1/Sims/{sim['sid']})",
+                b.received,
+            )
+            for b in rules.own_url(sim, prefix)
+        ]
+        found += [
+            Problem(("SIM-PROP-014",), b.path, b.rule, f"{b.received!r} is not {b.expected!r}", b.received)
+            for b in rules.sub_resource_links(sim, prefix)
+        ]
     return found
 
 
 def _judged_urls(sim: Any) -> bool:
-    return (isinstance(sim, Mapping) and isinstance(sim.get("sid"), str) and bool(_SIM_SID.match(sim["sid"]))
-            and isinstance(sim.get("url"), str) and bool(urlsplit(sim["url"]).scheme))
+    return (
+        isinstance(sim, Mapping)
+        and isinstance(sim.get("sid"), str)
+        and bool(_SIM_SID.match(sim["sid"]))
+        and isinstance(sim.get("url"), str)
+        and bool(urlsplit(sim["url"]).scheme)
+    )
 
 
 def _page_rules(page: Any) -> list[Problem]:
@@ -278,12 +312,25 @@ def _page_rules(page: Any) -> list[Problem]:
         for index, sim in enumerate(sims):
             found += _sim_rules(sim, f"$.sims[{index}]")
     for broken in rules.page_holds_its_size(page):
-        found.append(Problem(("SIM-PAGE-002",), broken.path, broken.rule,
-                             f"the page holds {broken.received} Sims, more than meta.page_size "
-                             f"{page['meta']['page_size']}", broken.received))
+        found.append(
+            Problem(
+                ("SIM-PAGE-002",),
+                broken.path,
+                broken.rule,
+                f"the page holds {broken.received} Sims, more than meta.page_size {page['meta']['page_size']}",
+                broken.received,
+            )
+        )
     for broken in rules.first_page_has_no_previous(page):
-        found.append(Problem(("SIM-PAGE-009",), broken.path, broken.rule,
-                             "previous_page_url is not null on the first page (meta.page 0)", _short(broken.received)))
+        found.append(
+            Problem(
+                ("SIM-PAGE-009",),
+                broken.path,
+                broken.rule,
+                "previous_page_url is not null on the first page (meta.page 0)",
+                _short(broken.received),
+            )
+        )
     return found
 
 
@@ -311,22 +358,23 @@ def _assert(kind: str, document: Any, function: str) -> Any:
 
 # --- the public assertions ------------------------------------------------------------------------
 
+
 def assert_valid_sim(document: Any) -> dict[str, Any]:
     """Assert ``document`` is a valid Sim; return it decoded. Fails naming requirement, path, rule, value."""
     __tracebackhide__ = True
-    return _assert("sim", document, "assert_valid_sim")
+    return cast("dict[str, Any]", _assert("sim", document, "assert_valid_sim"))
 
 
 def assert_valid_sim_page(document: Any) -> dict[str, Any]:
     """Assert ``document`` is a valid page of GET /v1/Sims (every Sim in it too); return it decoded."""
     __tracebackhide__ = True
-    return _assert("sim-page", document, "assert_valid_sim_page")
+    return cast("dict[str, Any]", _assert("sim-page", document, "assert_valid_sim_page"))
 
 
 def assert_valid_callback(params: Any) -> dict[str, str]:
     """Assert callback parameters (a dict, a form/query string, or a received callback) are valid; return them."""
     __tracebackhide__ = True
-    return _assert("callback", params, "assert_valid_callback")
+    return cast("dict[str, str]", _assert("callback", params, "assert_valid_callback"))
 
 
 def assert_valid_error(document: Any, status: int | None = None) -> dict[str, Any]:
@@ -337,7 +385,16 @@ def assert_valid_error(document: Any, status: int | None = None) -> dict[str, An
         status = status if isinstance(status, int) else None
     body = _assert("error", document, "assert_valid_error")
     if status is not None and isinstance(body, Mapping) and body.get("status") != status:
-        raise ContractViolation("error", [Problem(("SIM-ERR-002",), "$.status", "http-status",
-                                                  f"{body.get('status')!r} differs from the HTTP status {status}",
-                                                  body.get("status"))])
-    return body
+        raise ContractViolation(
+            "error",
+            [
+                Problem(
+                    ("SIM-ERR-002",),
+                    "$.status",
+                    "http-status",
+                    f"{body.get('status')!r} differs from the HTTP status {status}",
+                    body.get("status"),
+                )
+            ],
+        )
+    return cast("dict[str, Any]", body)

@@ -42,10 +42,7 @@ def maybe_auto_activate(t: Tables, sim: SimRecord) -> bool:
 def sweep(t: Tables) -> list[str]:
     """Apply the three-months rule to every ready Sim; return the SIDs that became active."""
     ready = [
-        t.by_seq[seq]
-        for key, keys in t.index.items()
-        if key[0] == "s" and key[2] == "ready"
-        for seq in list(keys.keys)
+        t.by_seq[seq] for key, keys in t.index.items() if key[0] == "s" and key[2] == "ready" for seq in list(keys.keys)
     ]
     return [sim.sid for sim in ready if maybe_auto_activate(t, sim)]
 

@@ -27,7 +27,7 @@ The names those modules define that were defined here before (``Front``, ``Encod
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable
+from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -42,16 +42,44 @@ from conformance.mock.clock import Clock
 from conformance.mock.errors import ApiError, not_found
 from conformance.mock.front import Front, Reply, log
 from conformance.mock.operations import (
-    BodyReader, Call, Prepared, answer, collection, instance, prepare, read_body, sim_reference,
+    BodyReader,
+    Call,
+    Prepared,
+    answer,
+    collection,
+    instance,
+    prepare,
+    read_body,
+    sim_reference,
 )
 from conformance.mock.responses import EncodedJSON, error_response, json_response, last_resort_response, request_id
 from conformance.mock.state import MockState
 from conformance.profile import Profile
 
 __all__ = [
-    "BodyReader", "Call", "EncodedJSON", "Front", "MockApp", "Prepared", "Reply", "answer", "authenticate",
-    "basic_account", "collection", "create_app", "error_response", "http_exception", "instance", "json_response",
-    "last_resort_response", "log", "prepare", "read_body", "request_id", "sim_instance", "sim_reference",
+    "BodyReader",
+    "Call",
+    "EncodedJSON",
+    "Front",
+    "MockApp",
+    "Prepared",
+    "Reply",
+    "answer",
+    "authenticate",
+    "basic_account",
+    "collection",
+    "create_app",
+    "error_response",
+    "http_exception",
+    "instance",
+    "json_response",
+    "last_resort_response",
+    "log",
+    "prepare",
+    "read_body",
+    "request_id",
+    "sim_instance",
+    "sim_reference",
     "sims_collection",
 ]
 
@@ -74,7 +102,9 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error = not_found(f"The requested resource {path} was not found")
     elif exc.status_code == 405:
-        error = ApiError(405, 20405, f"Method {request.method} is not allowed on {path}", headers=dict(exc.headers or {}))
+        error = ApiError(
+            405, 20405, f"Method {request.method} is not allowed on {path}", headers=dict(exc.headers or {})
+        )
     else:
         code = _STATUS_CODES.get(exc.status_code, 20001 if exc.status_code < 500 else 20500)
         error = ApiError(exc.status_code, code, exc.detail or "Request failed", headers=dict(exc.headers or {}))
@@ -96,7 +126,7 @@ class MockApp(Starlette):
     ``ServerErrorMiddleware``, two more hops (and a wrapped ``send``) on every fast GET.
     """
 
-    front: "Front"
+    front: Front
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self

@@ -19,9 +19,10 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -123,8 +124,9 @@ class Dispatcher:
         }
         try:
             # Not closed: closing a client closes its transport, the pool the others share.
-            client = httpx.Client(transport=self._transport, timeout=CALLBACK_TIMEOUT, follow_redirects=False,
-                                  trust_env=False)
+            client = httpx.Client(
+                transport=self._transport, timeout=CALLBACK_TIMEOUT, follow_redirects=False, trust_env=False
+            )
             response = client.request(
                 request["method"], request["url"], headers=request["headers"], content=request["content"]
             )

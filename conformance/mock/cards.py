@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 from conformance.mock.errors import bad_request, conflict, not_found
 from conformance.mock.model import SimView

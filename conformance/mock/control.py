@@ -35,7 +35,8 @@ never import ``app``, so the dependencies point one way.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -119,10 +120,15 @@ async def usage(request: Request, account: str) -> dict[str, Any]:
     data = await _json_body(request)
     sim = _text(data, "sim", required=True)
     result = state.record_usage(
-        account, sim, data_kb=_number(data, "data_kb"), sms_commands=_number(data, "sms_commands", integer=True),
+        account,
+        sim,
+        data_kb=_number(data, "data_kb"),
+        sms_commands=_number(data, "sms_commands", integer=True),
         ready_seconds=_number(data, "ready_seconds"),
     )
-    base = render.base_url(request.url.scheme, {k.lower(): v for k, v in request.headers.items()}, request.scope.get("server"))
+    base = render.base_url(
+        request.url.scheme, {k.lower(): v for k, v in request.headers.items()}, request.scope.get("server")
+    )
     return {**result, "sim": render.sim_json(result["sim"], base, state.faults)}
 
 
@@ -210,7 +216,10 @@ async def registrable(request: Request, account: str) -> dict[str, Any]:
     if not isinstance(given, list) or not all(isinstance(c, dict) for c in given):
         raise bad_request("cards must be a list of objects")
     cards = [
-        RegistrableCard(iccid=_text(c, "iccid", required=True) or "", registration_code=_text(c, "registration_code", required=True) or "")
+        RegistrableCard(
+            iccid=_text(c, "iccid", required=True) or "",
+            registration_code=_text(c, "registration_code", required=True) or "",
+        )
         for c in given
     ]
     added = state.store.add_cards(cards)

@@ -9,7 +9,6 @@ each is a 400 whose message names the parameter, never an exception deeper down.
 from __future__ import annotations
 
 import json
-
 import re
 from urllib.parse import unquote_plus, urlsplit
 
@@ -100,7 +99,9 @@ def create_params(params: dict[str, str]) -> tuple[str, str]:
             raise bad_request(f"Missing required parameter {name}", rule="missing-parameter", parameter=name)
     iccid, code = params["Iccid"], params["RegistrationCode"]
     if not ICCID.match(iccid):
-        raise bad_request(f"Iccid {iccid!r} is not a valid ICCID (18 to 22 digits)", rule="invalid-value", parameter="Iccid")
+        raise bad_request(
+            f"Iccid {iccid!r} is not a valid ICCID (18 to 22 digits)", rule="invalid-value", parameter="Iccid"
+        )
     if not REGISTRATION_CODE.match(code):
         raise bad_request(
             "RegistrationCode must be the 10-character code printed on the SIM card",
@@ -117,12 +118,16 @@ def list_query(params: dict[str, str], faults: frozenset[str] = frozenset()) -> 
         raise _enum("Status", status, LIST_STATUSES)
     fleet = params.get("Fleet")
     if fleet is not None and not fleet:
-        raise bad_request("Fleet must be the SID or unique name of a Fleet, not empty", rule="invalid-value", parameter="Fleet")
+        raise bad_request(
+            "Fleet must be the SID or unique name of a Fleet, not empty", rule="invalid-value", parameter="Fleet"
+        )
     maximum = None if "page-size-over-max-accepted" in faults else MAX_PAGE_SIZE
     page_size = _integer(params, "PageSize", 20 if "default-page-size-20" in faults else 50, 1, maximum)
     page = _integer(params, "Page", 0, 0, None)
     token = params.get("PageToken") or None
-    return ListQuery(status=status, fleet=fleet, iccid=params.get("Iccid"), page_size=page_size, page=page, page_token=token)
+    return ListQuery(
+        status=status, fleet=fleet, iccid=params.get("Iccid"), page_size=page_size, page=page, page_token=token
+    )
 
 
 def update_request(params: dict[str, str], faults: frozenset[str] = frozenset()) -> UpdateRequest:
@@ -151,7 +156,7 @@ def update_request(params: dict[str, str], faults: frozenset[str] = frozenset())
                 parameter="AccountSid",
             )
         fields["account_sid"] = params["AccountSid"]
-    return UpdateRequest(**fields)  # type: ignore[arg-type]
+    return UpdateRequest(**fields)  # type: ignore[arg-type]  # fields holds only UpdateRequest's names, each typed as its field
 
 
 def unique_name(value: str) -> str | None:
@@ -159,9 +164,13 @@ def unique_name(value: str) -> str | None:
     if value == "":
         return None
     if len(value) > MAX_UNIQUE_NAME:
-        raise bad_request(f"UniqueName is longer than {MAX_UNIQUE_NAME} characters", rule="invalid-value", parameter="UniqueName")
+        raise bad_request(
+            f"UniqueName is longer than {MAX_UNIQUE_NAME} characters", rule="invalid-value", parameter="UniqueName"
+        )
     if _CONTROL.search(value):
-        raise bad_request("UniqueName must not contain control characters", rule="invalid-value", parameter="UniqueName")
+        raise bad_request(
+            "UniqueName must not contain control characters", rule="invalid-value", parameter="UniqueName"
+        )
     if SIM_SID.match(value):
         raise bad_request(
             "UniqueName is ambiguous: it looks like a Sim SID, and /v1/Sims/{Sid} could not tell the two apart",
@@ -176,7 +185,7 @@ def callback_url(value: str) -> str:
     try:
         parts = urlsplit(value)
         ok = parts.scheme in ("http", "https") and bool(parts.hostname) and len(value) <= MAX_URL_LENGTH
-        parts.port  # raises ValueError for a bad port
+        _ = parts.port  # raises ValueError for a bad port
     except ValueError:
         ok = False
     if not ok or _CONTROL.search(value) or " " in value:
@@ -188,7 +197,9 @@ def callback_url(value: str) -> str:
 
 def _enum(name: str, value: str, allowed: tuple[str, ...]) -> ApiError:
     return bad_request(
-        f"{name} {value[:100]!r} is not valid: must be one of {', '.join(allowed)}", rule="invalid-value", parameter=name
+        f"{name} {value[:100]!r} is not valid: must be one of {', '.join(allowed)}",
+        rule="invalid-value",
+        parameter=name,
     )
 
 

@@ -91,8 +91,9 @@ class Front:
                 # (what ``Response.__call__`` sends, minus two coroutine hops per request).
                 reply.started = True
                 reply.finish(response.status_code)
-                await send({"type": "http.response.start", "status": response.status_code,
-                            "headers": response.raw_headers})
+                await send(
+                    {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+                )
                 await send({"type": "http.response.body", "body": response.body})
         except Exception as exc:  # last resort by design; the bug itself must be fixed
             log.error("mock bug: %s: %s on %s %s", type(exc).__name__, exc, scope.get("method"), scope.get("path"))

@@ -6,20 +6,19 @@ import the store and the store never sees an HTTP object.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 
-class _Unset:
-    """Marker for "parameter not given" (distinct from an empty value, which means "clear")."""
+class _Unset(enum.Enum):
+    """Marker for "parameter not given" (distinct from an empty value, which means "clear").
 
-    _instance: "_Unset | None" = None
+    An enum member, so that ``value is not UNSET`` narrows ``str | _Unset`` to ``str`` for mypy.
+    """
 
-    def __new__(cls) -> "_Unset":
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    UNSET = "UNSET"
 
     def __repr__(self) -> str:
         return "UNSET"
@@ -28,7 +27,7 @@ class _Unset:
         return False
 
 
-UNSET: Final = _Unset()
+UNSET: Final = _Unset.UNSET
 
 
 @dataclass(frozen=True)

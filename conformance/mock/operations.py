@@ -10,8 +10,9 @@ its parameters parsed and checked against the contract (violations go to the req
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from starlette.requests import Request
@@ -52,7 +53,7 @@ class Call:
         self.read_body = read_body
 
     @classmethod
-    def of(cls, request: Request) -> "Call":
+    def of(cls, request: Request) -> Call:
         """The call of a request that came through Starlette's routing."""
         return cls(request.scope, request.app.state.mock, request.scope.get("mock.entry"), lambda: read_body(request))
 
@@ -72,7 +73,10 @@ class Call:
                 found[key] = value.decode("latin-1")
         server = self.scope.get("server")
         return render.base_url_of(
-            self.scope.get("scheme", "http"), found[b"x-forwarded-proto"], found[b"x-forwarded-host"], found[b"host"],
+            self.scope.get("scheme", "http"),
+            found[b"x-forwarded-proto"],
+            found[b"x-forwarded-host"],
+            found[b"host"],
             tuple(server) if server is not None else None,
         )
 
@@ -125,18 +129,23 @@ async def prepare(call: Call, operation: str) -> Prepared:
         raw = await call.read_body()
         content_type = call.header(b"content-type")
         if raw.strip() and not content_type:
-            _add_violation(entry, {
-                "rule": "form-encoding-required", "parameter": None, "location": "header",
-                "message": "a request body without Content-Type (application/x-www-form-urlencoded expected)",
-            })
+            _add_violation(
+                entry,
+                {
+                    "rule": "form-encoding-required",
+                    "parameter": None,
+                    "location": "header",
+                    "message": "a request body without Content-Type (application/x-www-form-urlencoded expected)",
+                },
+            )
         body = forms.body_params(raw, content_type, call.state.faults)
         entry.form = body
     for violation in check_request(operation, query, body):
         _add_violation(entry, violation.as_dict())
     if state.strict:
-        for violation in entry.violations:
-            if violation["rule"] in ("unknown-parameter", "parameter-casing"):
-                raise bad_request(f"Unknown parameter {violation['parameter']} ({violation['message']})")
+        for logged in entry.violations:
+            if logged["rule"] in ("unknown-parameter", "parameter-casing"):
+                raise bad_request(f"Unknown parameter {logged['parameter']} ({logged['message']})")
     state.settle()
     return Prepared(account=account, query=query, body=body, base=call.base_url())
 
@@ -150,10 +159,15 @@ async def answer(call: Call, operation: str, ref: str | None) -> Response:
         return _OPERATIONS[operation](state, prepared, ref)
     except ApiError as error:
         if error.rule:
-            _add_violation(entry, {
-                "rule": error.rule, "parameter": error.parameter,
-                "location": "body" if call.method == "POST" else "query", "message": error.message,
-            })
+            _add_violation(
+                entry,
+                {
+                    "rule": error.rule,
+                    "parameter": error.parameter,
+                    "location": "body" if call.method == "POST" else "query",
+                    "message": error.message,
+                },
+            )
         return error_response(error, state.faults)
 
 
@@ -222,7 +236,7 @@ def sim_reference(scope: Scope, matched: str) -> str:
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     prefix = b"/v1/Sims/"
     if raw_path.startswith(prefix):
-        segment = raw_path[len(prefix):]
+        segment = raw_path[len(prefix) :]
         if b"/" in segment or not segment:
             raise not_found(f"The requested resource {scope['path']} was not found")
         try:

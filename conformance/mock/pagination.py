@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from conformance.mock import access
 from conformance.mock.errors import bad_request, not_found

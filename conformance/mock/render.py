@@ -95,7 +95,8 @@ def sim_json(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> d
         "fleet_sid": sim.fleet_sid,
         "iccid": sim.iccid,
         "date_created": iso(sim.date_created),
-        "date_updated": iso(sim.date_created - timedelta(days=1)) if "date-updated-before-created" in faults
+        "date_updated": iso(sim.date_created - timedelta(days=1))
+        if "date-updated-before-created" in faults
         else iso(sim.date_updated),
         "url": url,
         "links": {"billing_periods": url + "/BillingPeriods", "sim_ip_addresses": url + "/IpAddresses"},

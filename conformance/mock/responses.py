@@ -23,7 +23,7 @@ def request_id() -> str:
     From a PRNG seeded once from the OS, not from ``secrets``: the id has to be unique in
     practice, not unguessable, and an ``os.urandom`` call per request was measurable.
     """
-    return "RQ%032x" % _REQUEST_IDS.getrandbits(128)
+    return f"RQ{_REQUEST_IDS.getrandbits(128):032x}"
 
 
 class EncodedJSON(Response):

@@ -11,8 +11,8 @@ Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 
 from conformance.mock import access
 from conformance.mock.errors import bad_request, conflict, not_found
@@ -37,18 +37,20 @@ def load_profile(t: Tables) -> None:
     count = len(profile.sims)
     for i, seed in enumerate(profile.sims):
         created = now - timedelta(minutes=count - i)
-        t.insert(SimRecord(
-            seq=next(t.seq),
-            sid=seed.sid,
-            account=seed.account,
-            iccid=seed.iccid,
-            status=seed.status,
-            unique_name=seed.unique_name,
-            fleet=seed.fleet,
-            date_created=created,
-            date_updated=created,
-            ready_since=created if seed.status == "ready" else None,
-        ))
+        t.insert(
+            SimRecord(
+                seq=next(t.seq),
+                sid=seed.sid,
+                account=seed.account,
+                iccid=seed.iccid,
+                status=seed.status,
+                unique_name=seed.unique_name,
+                fleet=seed.fleet,
+                date_created=created,
+                date_updated=created,
+                ready_since=created if seed.status == "ready" else None,
+            )
+        )
 
 
 def seed_fleet(t: Tables, account: str, unique_name: str | None = None, sid: str | None = None) -> Fleet:

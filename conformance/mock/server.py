@@ -13,8 +13,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
 
 import uvicorn
 from starlette.applications import Starlette
@@ -57,7 +58,9 @@ def _url(host: str, port: int) -> str:
 class RunningMock:
     """A mock serving in a background thread; stop it with :meth:`stop` or a ``with`` block."""
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, app: Starlette, host: str):
+    def __init__(
+        self, server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, app: Starlette, host: str
+    ):
         self._server = server
         self._thread = thread
         self._sock = sock
@@ -90,7 +93,7 @@ class RunningMock:
             self._thread.join(timeout)
         self._sock.close()
 
-    def __enter__(self) -> "RunningMock":
+    def __enter__(self) -> RunningMock:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

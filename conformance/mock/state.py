@@ -11,15 +11,16 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from conformance.mock.callbacks import Dispatcher
 from conformance.mock.clock import Clock, iso
 from conformance.mock.faults import validate_faults
 from conformance.mock.store import Store
-from conformance.profile import Profile, RegistrableCard, default_profile
+from conformance.profile import Fleet, Profile, RegistrableCard, default_profile
 
 log = logging.getLogger("conformance.mock")
 
@@ -42,8 +43,21 @@ class LoggedRequest:
     ``operation`` and ``violations`` as they go; ``status`` and ``id`` are set when it is logged.
     """
 
-    __slots__ = ("moment", "method", "path", "raw_query", "raw_headers", "query", "form", "status",
-                 "account", "operation", "violations", "id", "_formatted")
+    __slots__ = (
+        "moment",
+        "method",
+        "path",
+        "raw_query",
+        "raw_headers",
+        "query",
+        "form",
+        "status",
+        "account",
+        "operation",
+        "violations",
+        "id",
+        "_formatted",
+    )
 
     def __init__(self, scope: Mapping[str, Any], moment: datetime):
         self.moment = moment
@@ -195,7 +209,7 @@ class MockState:
     def seed_sims(self, account_sid: str, count: int = 1, **options: Any) -> list[str]:
         return self.store.seed_sims(account_sid, count, **options)
 
-    def seed_fleet(self, account_sid: str, unique_name: str | None = None):
+    def seed_fleet(self, account_sid: str, unique_name: str | None = None) -> Fleet:
         return self.store.seed_fleet(account_sid, unique_name)
 
     def add_card(self, iccid: str | None = None, registration_code: str | None = None) -> RegistrableCard:

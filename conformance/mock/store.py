@@ -22,7 +22,7 @@ and concurrent requests cannot lose updates or register one ICCID twice. Reads r
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from conformance.mock import access, activation, pagination, scheduled, seeding, updates
 from conformance.mock import cards as registrable
@@ -164,5 +164,9 @@ class Store(Tables):
 
     def counts(self) -> dict[str, int]:
         with self.lock:
-            return {"sims": len(self.sims), "fleets": len(self.fleets), "registrable": len(self.cards),
-                    "scheduled": sum(1 for s in self.sims.values() if s.pending)}
+            return {
+                "sims": len(self.sims),
+                "fleets": len(self.fleets),
+                "registrable": len(self.cards),
+                "scheduled": sum(1 for s in self.sims.values() if s.pending),
+            }

@@ -20,9 +20,15 @@ from conformance.mock.records import SimRecord
 from conformance.mock.tables import Tables
 
 #: (from, to) status changes that answer 202 and complete later.
-ASYNC_TRANSITIONS = frozenset({
-    ("new", "ready"), ("new", "active"), ("active", "inactive"), ("inactive", "active"), ("ready", "inactive"),
-})
+ASYNC_TRANSITIONS = frozenset(
+    {
+        ("new", "ready"),
+        ("new", "active"),
+        ("active", "inactive"),
+        ("inactive", "active"),
+        ("ready", "inactive"),
+    }
+)
 
 
 def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[SimView, int, list[Completion]]:
@@ -73,11 +79,17 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
             changes["ready_since"] = t.clock.now()
         t.change(sim, **changes)
         t.touch(sim)
-        done = [Completion(sim.view(), request.callback_url, request.callback_method)]
-        return sim.view(), 200, done if request.callback_url else []
+        if not request.callback_url:
+            return sim.view(), 200, []
+        return sim.view(), 200, [Completion(sim.view(), request.callback_url, request.callback_method)]
 
     scheduled.schedule(
-        t, sim, final_status, later_fleet, request.callback_url, request.callback_method,
+        t,
+        sim,
+        final_status,
+        later_fleet,
+        request.callback_url,
+        request.callback_method,
         show_fleet=later_fleet is not UNSET and "fleet-changes-while-scheduled" in t.faults,
     )
     return sim.view(), 202, []
@@ -129,7 +141,7 @@ def check_name(t: Tables, sim: SimRecord, request: UpdateRequest, target_account
 
 
 def transition(faults: frozenset[str], current: str, target: str) -> str:
-    """"sync" or "async" for an allowed status change; 400 for a forbidden one."""
+    """ "sync" or "async" for an allowed status change; 400 for a forbidden one."""
     if target == "new":
         if "allow-return-to-new" in faults:
             return "sync"

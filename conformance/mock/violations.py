@@ -8,9 +8,10 @@ Parameter names and schemas are read from the OpenAPI document, never restated h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
-from typing import Any, Iterable
+from typing import Any
 
 from conformance.contract import load_openapi, validator_for_schema
 
@@ -47,7 +48,7 @@ def contract_parameters(operation: str) -> dict[str, _Param]:
     doc = load_openapi()
     components = doc["components"]["schemas"]
     for path_item in doc["paths"].values():
-        for method, op in path_item.items():
+        for _method, op in path_item.items():
             if not isinstance(op, dict) or op.get("operationId") != operation:
                 continue
             if OPERATIONS[operation] == "query":
@@ -59,9 +60,7 @@ def contract_parameters(operation: str) -> dict[str, _Param]:
             content = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
             schema = components[content["$ref"].rsplit("/", 1)[-1]] if "$ref" in content else content
             required = set(schema.get("required", []))
-            return {
-                name: _Param(name, sub, name in required) for name, sub in schema.get("properties", {}).items()
-            }
+            return {name: _Param(name, sub, name in required) for name, sub in schema.get("properties", {}).items()}
     raise KeyError(f"operation {operation} is not in openapi.yaml")
 
 

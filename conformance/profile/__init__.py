@@ -38,7 +38,6 @@ Format (every table is an array of tables except ``[target]``)::
 Unknown keys are errors (they are almost always typos that would silently change a run).
 """
 
-
 from conformance.profile.default import default_profile, iter_tokens
 from conformance.profile.dump import dump_profile, profile_to_dict
 from conformance.profile.load import (
@@ -66,8 +65,27 @@ from conformance.profile.model import (
 )
 
 __all__ = [
-    "ACCOUNT_SID", "ENV_NAME", "FLEET_SID", "ICCID", "MAX_UNIQUE_NAME", "REGISTRATION_CODE", "ROLES", "SIM_SID",
-    "SIM_STATUSES", "Account", "Fleet", "Profile", "ProfileError", "RegistrableCard", "SimSeed", "check_profile",
-    "default_profile", "dump_profile", "iter_tokens", "load_profile", "loads_profile", "profile_from_dict",
+    "ACCOUNT_SID",
+    "ENV_NAME",
+    "FLEET_SID",
+    "ICCID",
+    "MAX_UNIQUE_NAME",
+    "REGISTRATION_CODE",
+    "ROLES",
+    "SIM_SID",
+    "SIM_STATUSES",
+    "Account",
+    "Fleet",
+    "Profile",
+    "ProfileError",
+    "RegistrableCard",
+    "SimSeed",
+    "check_profile",
+    "default_profile",
+    "dump_profile",
+    "iter_tokens",
+    "load_profile",
+    "loads_profile",
+    "profile_from_dict",
     "profile_to_dict",
 ]

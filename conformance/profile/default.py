@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from collections.abc import Iterable
 
 from conformance.profile.load import check_profile
 from conformance.profile.model import Account, Fleet, Profile, RegistrableCard, SimSeed
@@ -41,14 +41,14 @@ def default_profile() -> Profile:
     def fleet(label: str, account: Account) -> Fleet:
         return Fleet(sid="HF" + _hex(f"fleet:{label}"), account=account.sid, unique_name=label)
 
-    fleet_a, fleet_b, fleet_c = fleet("primary-fleet-a", primary), fleet("primary-fleet-b", primary), fleet(
-        "primary-fleet-c", primary
+    fleet_a, fleet_b, fleet_c = (
+        fleet("primary-fleet-a", primary),
+        fleet("primary-fleet-b", primary),
+        fleet("primary-fleet-c", primary),
     )
     fleet_s1, fleet_s2, fleet_u = fleet("sub1-fleet", sub1), fleet("sub2-fleet", sub2), fleet("unrelated-fleet", other)
 
-    cards = tuple(
-        RegistrableCard(iccid=f"89883071{n:012d}", registration_code=_code(str(n))) for n in range(1, 25)
-    )
+    cards = tuple(RegistrableCard(iccid=f"89883071{n:012d}", registration_code=_code(str(n))) for n in range(1, 25))
 
     sims: list[SimSeed] = []
     counter = iter(range(1, 10_000))

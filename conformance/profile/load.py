@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from conformance.profile.model import (
     ACCOUNT_SID,
@@ -86,7 +86,9 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Profil
         )
         for e in tables["accounts"]
     )
-    fleets = tuple(Fleet(sid=e["sid"], account=e["account"], unique_name=e.get("unique_name")) for e in tables["fleets"])
+    fleets = tuple(
+        Fleet(sid=e["sid"], account=e["account"], unique_name=e.get("unique_name")) for e in tables["fleets"]
+    )
     cards = tuple(
         RegistrableCard(iccid=e["iccid"], registration_code=e["registration_code"], account=e.get("account"))
         for e in tables["registrable"]
@@ -130,7 +132,7 @@ def check_profile(profile: Profile) -> None:
     """Raise :class:`ProfileError` for the first inconsistency in ``profile``."""
     src = profile.source
 
-    def fail(problem: str) -> None:
+    def fail(problem: str) -> NoReturn:
         raise ProfileError(src, problem)
 
     if not profile.accounts:

@@ -12,10 +12,11 @@ import html
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from conformance import __version__, contract
 
@@ -58,7 +59,7 @@ class RunInfo:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def summarize(results: Iterable[Result]) -> dict[str, int]:
@@ -109,15 +110,17 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
             verdict = "not-run"  # its checks exist but were not selected (-k) in this run
         else:
             verdict = "not-covered"
-        rows.append({
-            "id": entry["id"],
-            "level": entry["level"],
-            "title": entry["title"],
-            "verdict": verdict,
-            "checks": sorted({r.id for r in runs}),
-            "failed_checks": sorted({check for r in broken for check in _checks_breaking(r, entry["id"])}),
-            "reason": entry.get("untestable_reason") if verdict == "not-testable" else None,
-        })
+        rows.append(
+            {
+                "id": entry["id"],
+                "level": entry["level"],
+                "title": entry["title"],
+                "verdict": verdict,
+                "checks": sorted({r.id for r in runs}),
+                "failed_checks": sorted({check for r in broken for check in _checks_breaking(r, entry["id"])}),
+                "reason": entry.get("untestable_reason") if verdict == "not-testable" else None,
+            }
+        )
     return rows
 
 
@@ -160,7 +163,9 @@ def _ordered(results: Iterable[Result]) -> list[Result]:
     return sorted(results, key=lambda r: (rank.get(r.outcome, 5), r.id, r.nodeid))
 
 
-def write_reports(report_dir: Path, info: RunInfo, results: list[Result], secrets: Iterable[str] = ()) -> dict[str, Path]:
+def write_reports(
+    report_dir: Path, info: RunInfo, results: list[Result], secrets: Iterable[str] = ()
+) -> dict[str, Path]:
     """Write the four report files; return their paths. Secrets are replaced everywhere."""
     report_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(info, results)
@@ -179,7 +184,7 @@ def write_reports(report_dir: Path, info: RunInfo, results: list[Result], secret
     return written
 
 
-def _scrubber(secrets: Iterable[str]):
+def _scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
     values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
     def scrub(text: str) -> str:
@@ -203,23 +208,31 @@ def point_latest(reports_root: Path, run_dir: Path) -> None:
 
 # --- renderers ----------------------------------------------------------------------------
 
+
 def render_junit(report: dict[str, Any]) -> str:
     summary = report["summary"]
-    suite = ET.Element("testsuite", {
-        "name": "supersim-conformance",
-        "tests": str(summary["total"]),
-        "failures": str(summary["failed"]),
-        "errors": str(summary["errored"]),
-        "skipped": str(summary["skipped"] + summary["xfailed"]),
-        "time": str(report["duration"]),
-        "timestamp": report["start_time"],
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "supersim-conformance",
+            "tests": str(summary["total"]),
+            "failures": str(summary["failed"]),
+            "errors": str(summary["errored"]),
+            "skipped": str(summary["skipped"] + summary["xfailed"]),
+            "time": str(report["duration"]),
+            "timestamp": report["start_time"],
+        },
+    )
     for result in report["results"]:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": f"supersim.{result['id'].split('-')[0].lower()}",
-            "name": f"{result['id']} {result['title']}".strip(),
-            "time": f"{result['duration']:.3f}",
-        })
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"supersim.{result['id'].split('-')[0].lower()}",
+                "name": f"{result['id']} {result['title']}".strip(),
+                "time": f"{result['duration']:.3f}",
+            },
+        )
         properties = ET.SubElement(case, "properties")
         ET.SubElement(properties, "property", {"name": "requirements", "value": " ".join(result["requirements"])})
         ET.SubElement(properties, "property", {"name": "nodeid", "value": result["nodeid"]})
@@ -273,15 +286,27 @@ def render_markdown(report: dict[str, Any]) -> str:
                 out.append(f"- request: `{request}`")
             out.append("")
     out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
-    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "not-run": 4, "expected-failure": 5,
-            "passed": 6, "not-testable": 7}
+    rank = {
+        "failed": 0,
+        "blocked": 1,
+        "not-covered": 2,
+        "skipped": 3,
+        "not-run": 4,
+        "expected-failure": 5,
+        "passed": 6,
+        "not-testable": 7,
+    }
     for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
         title = card["title"].replace("|", "\\|")
         extra = f" ({card['reason']})" if card.get("reason") else ""
-        out.append(f"| {card['id']} | {card['level']} | {card['verdict']} | {', '.join(card['checks'])} | {title}{extra} |")
+        out.append(
+            f"| {card['id']} | {card['level']} | {card['verdict']} | {', '.join(card['checks'])} | {title}{extra} |"
+        )
     out += ["", "## Checks", "", "| check | outcome | requirements | test |", "|---|---|---|---|"]
     for result in report["results"]:
-        out.append(f"| {result['id']} | {result['outcome']} | {', '.join(result['requirements'])} | `{result['nodeid']}` |")
+        out.append(
+            f"| {result['id']} | {result['outcome']} | {', '.join(result['requirements'])} | `{result['nodeid']}` |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -316,8 +341,16 @@ def render_html(report: dict[str, Any]) -> str:
     for note in report["notes"]:
         parts.append(f"<p><i>{e(note)}</i></p>")
     parts.append("<h2>Requirements (failures first)</h2>")
-    rank = {"failed": 0, "blocked": 1, "not-covered": 2, "skipped": 3, "not-run": 4, "expected-failure": 5,
-            "passed": 6, "not-testable": 7}
+    rank = {
+        "failed": 0,
+        "blocked": 1,
+        "not-covered": 2,
+        "skipped": 3,
+        "not-run": 4,
+        "expected-failure": 5,
+        "passed": 6,
+        "not-testable": 7,
+    }
     for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
         verdict = card["verdict"]
         parts.append(f"<details class='{e(verdict)}'{' open' if verdict == 'failed' else ''}>")
@@ -328,8 +361,10 @@ def render_html(report: dict[str, Any]) -> str:
         if runs:
             parts.append("<table><tr><th>check</th><th>outcome</th><th>details</th></tr>")
             for result in runs:
-                parts.append(f"<tr class='{e(result['outcome'])}'><td>{e(result['id'])}<br><small>{e(result['title'])}</small></td>"
-                             f"<td>{e(result['outcome'])}</td><td>{_html_details(result)}</td></tr>")
+                parts.append(
+                    f"<tr class='{e(result['outcome'])}'><td>{e(result['id'])}<br><small>{e(result['title'])}</small></td>"
+                    f"<td>{e(result['outcome'])}</td><td>{_html_details(result)}</td></tr>"
+                )
             parts.append("</table>")
         parts.append("</details>")
     parts.append("</body></html>")
@@ -386,8 +421,11 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
         if heading:
             out += ["", heading, ""]
         chosen = [c for c in cards if c["verdict"] == verdict]
-        out += [f"- {c['id']} [{c['level']}] {c['title']} — "
-                f"{', '.join(c['failed_checks'] if verdict == 'failed' else c['checks'])}" for c in chosen] or ["- (none)"]
+        out += [
+            f"- {c['id']} [{c['level']}] {c['title']} — "
+            f"{', '.join(c['failed_checks'] if verdict == 'failed' else c['checks'])}"
+            for c in chosen
+        ] or ["- (none)"]
     out += ["", "## Checks", "", "| check | outcomes | failed on |", "|---|---|---|"]
     for ident in sorted(rows):
         row = rows[ident]

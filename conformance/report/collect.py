@@ -21,7 +21,8 @@ PROPERTY = "supersim"
 def _info(report: pytest.TestReport) -> dict[str, Any]:
     for name, value in report.user_properties:
         if name == PROPERTY:
-            return json.loads(value)
+            info: dict[str, Any] = json.loads(str(value))
+            return info
     return {"id": report.nodeid.split("::")[-1], "title": "", "requirements": []}
 
 
@@ -72,8 +73,13 @@ class Collector:
         """A suite module that fails to import is an errored result, not a silent gap."""
         if report.failed:
             self.results[report.nodeid or "<collection>"] = Result(
-                id="SUITE-COLLECTION", title="the suite could be collected", requirements=[],
-                outcome="errored", message=(report.longreprtext or "")[-2000:], nodeid=report.nodeid)
+                id="SUITE-COLLECTION",
+                title="the suite could be collected",
+                requirements=[],
+                outcome="errored",
+                message=(report.longreprtext or "")[-2000:],
+                nodeid=report.nodeid,
+            )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         info = _info(report)
@@ -115,8 +121,8 @@ class Collector:
             duration=round(getattr(report, "duration", 0.0), 3),
             violation=violation if outcome in ("failed", "xfailed") else None,
             failed_requirements=sorted({r for v in [violation, *violation.get("also", [])] for r in v["requirements"]})
-            if violation and outcome == "failed" else
-            (list(info.get("requirements", [])) if outcome in ("failed", "errored") else []),
+            if violation and outcome == "failed"
+            else (list(info.get("requirements", [])) if outcome in ("failed", "errored") else []),
         )
 
     def _tick(self, result: Result | None) -> None:

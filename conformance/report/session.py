@@ -29,7 +29,8 @@ def _relevant(report: pytest.TestReport) -> bool:
     """A suite check or a test marked with requirements (the suite's hook describes every test)."""
     keywords = getattr(report, "keywords", {}) or {}
     return ("supersim_check" in keywords or "supersim_requirement" in keywords) and any(
-        name == PROPERTY for name, _ in report.user_properties)
+        name == PROPERTY for name, _ in report.user_properties
+    )
 
 
 def _suite_modules() -> set[str]:
@@ -80,13 +81,21 @@ class SessionReport:
         if run is not None:
             suite = self.config.getoption("supersim_suite") or ("read-only" if run.kind == "live" else "full")
             profile = run.profile
-            info = reports.RunInfo(target=run.target, target_kind=run.kind, suite=suite,
-                                   started_at=self.started_at or reports.now_iso(),
-                                   profile=(profile.name or profile.source) if profile else None,
-                                   seed=self.config.getoption("supersim_seed"))
+            info = reports.RunInfo(
+                target=run.target,
+                target_kind=run.kind,
+                suite=suite,
+                started_at=self.started_at or reports.now_iso(),
+                profile=(profile.name or profile.source) if profile else None,
+                seed=self.config.getoption("supersim_seed"),
+            )
         else:
-            info = reports.RunInfo(target="(the tests of this session)", target_kind="application tests",
-                                   suite="none", started_at=self.started_at or reports.now_iso())
+            info = reports.RunInfo(
+                target="(the tests of this session)",
+                target_kind="application tests",
+                suite="none",
+                started_at=self.started_at or reports.now_iso(),
+            )
         info.duration = time.monotonic() - self.started
         info.notes.extend(restore_notes(self.report_dir))
         if int(exitstatus) not in (0, 1):
@@ -104,6 +113,8 @@ class SessionReport:
         terminalreporter.write_sep("-", "supersim-conformance")
         terminalreporter.write_line(
             f"{s['total']} checks: {s['passed']} passed, {s['failed']} failed, {s['errored']} errored, "
-            f"{s['skipped']} skipped, {s['xfailed']} xfailed, {s['fixed']} fixed")
-        terminalreporter.write_line(f"reports: {self.written['html'].parent}/ "
-                                    "(report.json, junit.xml, report.md, report.html)")
+            f"{s['skipped']} skipped, {s['xfailed']} xfailed, {s['fixed']} fixed"
+        )
+        terminalreporter.write_line(
+            f"reports: {self.written['html'].parent}/ (report.json, junit.xml, report.md, report.html)"
+        )

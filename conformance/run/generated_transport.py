@@ -17,7 +17,6 @@ gives generated cases the same cap:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import requests
@@ -30,6 +29,8 @@ from conformance.contract.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
 _OVERFLOW_ATTRIBUTE = "_supersim_body_overflow"
 _NO_OVERFLOW = object()
 _CHUNK = 64 * 1024
+#: requests' flag for "the body was read" (private, not in its type stubs).
+_CONSUMED = "_content_consumed"
 
 
 class BoundedTransport(RequestsTransport):
@@ -48,7 +49,8 @@ class BoundedTransport(RequestsTransport):
 
     def cap(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         """A ``requests`` response hook: read the streamed body up to the limit, no further."""
-        if response._content_consumed:  # not streamed: already read (nothing to save)
+        # requests' own flags for "the body was read" (private, not in its type stubs)
+        if getattr(response, _CONSUMED, False):  # not streamed: already read (nothing to save)
             return response
         chunks: list[bytes] = []
         size = 0
@@ -63,7 +65,7 @@ class BoundedTransport(RequestsTransport):
         else:
             body = b"".join(chunks)
         response._content = body
-        response._content_consumed = True
+        setattr(response, _CONSUMED, True)
         return response
 
 
@@ -72,7 +74,7 @@ def body_overflow(request: Any) -> tuple[bool, int | None]:
     value = getattr(request, _OVERFLOW_ATTRIBUTE, _NO_OVERFLOW)
     if value is _NO_OVERFLOW:
         return False, None
-    return True, value
+    return True, value if isinstance(value, int) else None
 
 
 def _declared_length(response: requests.Response) -> int | None:
@@ -82,15 +84,24 @@ def _declared_length(response: requests.Response) -> int | None:
         return None
 
 
-@functools.cache
+_BOUNDED_CLASSES: dict[type, type] = {}
+
+
 def _bounded_class(schema_class: type) -> type:
-    """A subclass of ``schema_class`` whose ``transport`` is a :class:`BoundedTransport`."""
+    """A subclass of ``schema_class`` whose ``transport`` is a :class:`BoundedTransport` (one per class)."""
+    if schema_class in _BOUNDED_CLASSES:
+        return _BOUNDED_CLASSES[schema_class]
     transport = BoundedTransport()
-    return type(schema_class.__name__, (schema_class,), {
-        "transport": property(lambda self: transport),
-        "__module__": schema_class.__module__,
-        "__doc__": schema_class.__doc__,
-    })
+    _BOUNDED_CLASSES[schema_class] = bounded = type(
+        schema_class.__name__,
+        (schema_class,),
+        {
+            "transport": property(lambda self: transport),
+            "__module__": schema_class.__module__,
+            "__doc__": schema_class.__doc__,
+        },
+    )
+    return bounded
 
 
 def bounded_schema(schema: Any) -> Any:

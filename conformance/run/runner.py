@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -35,15 +35,24 @@ from conformance.run.session import (
 #: The name this configuration had before it became the plugin's :class:`RunConfig` (kept for callers).
 RunOptions = RunConfig
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_UNREACHABLE", "EXIT_USAGE", "RunError", "RunOptions", "default_workers",
-           "pytest_args", "run"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "RunError",
+    "RunOptions",
+    "default_workers",
+    "pytest_args",
+    "run",
+]
 
 
 def _report_dir(config: RunConfig) -> tuple[Path, Path | None]:
     if config.report_dir:
         return Path(config.report_dir), None
     root = Path("reports")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = root / stamp
     suffix = 1
     while run_dir.exists():
@@ -84,14 +93,26 @@ def pytest_args(config: RunConfig, prepared: PreparedRun, run_dir: Path) -> list
     """The pytest command line of a run: the suite, and the plugin's options for this configuration."""
     args = [
         str(SUITE_DIR),
-        "-p", "conformance.suite.fixtures",
-        "-p", "no:cacheprovider",
-        "-p", "no:terminal",
-        "--rootdir", str(SUITE_DIR),
-        "-c", str(SUITE_DIR / "suite.ini"),
+        "-p",
+        "conformance.suite.fixtures",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "--rootdir",
+        str(SUITE_DIR),
+        "-c",
+        str(SUITE_DIR / "suite.ini"),
     ]
-    resolved = RunConfig(**{**vars(config), "target": prepared.target, "profile": prepared.profile_path,
-                            "report_dir": str(run_dir), "suite": prepared.suite})
+    resolved = RunConfig(
+        **{
+            **vars(config),
+            "target": prepared.target,
+            "profile": prepared.profile_path,
+            "report_dir": str(run_dir),
+            "suite": prepared.suite,
+        }
+    )
     args += resolved.pytest_args()
     if config.seed is not None:
         args += ["--hypothesis-seed", str(config.seed)]
@@ -110,11 +131,19 @@ def pytest_args(config: RunConfig, prepared: PreparedRun, run_dir: Path) -> list
 def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
     run_dir, root = _report_dir(config)
     profile = prepared.profile
-    info = reports.RunInfo(target=prepared.target, target_kind=prepared.kind, suite=prepared.suite,
-                           started_at=reports.now_iso(), profile=profile.name or profile.source, seed=config.seed)
+    info = reports.RunInfo(
+        target=prepared.target,
+        target_kind=prepared.kind,
+        suite=prepared.suite,
+        started_at=reports.now_iso(),
+        profile=profile.name or profile.source,
+        seed=config.seed,
+    )
     collector = Collector(progress=config.progress)
-    print(f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
-          file=out)
+    print(
+        f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
+        file=out,
+    )
     started = time.monotonic()
     code = pytest.main(pytest_args(config, prepared, run_dir), plugins=[collector])
     info.duration = time.monotonic() - started
@@ -133,7 +162,7 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         return EXIT_USAGE
     if code in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         if not summary["failed"] and not summary["errored"]:
-            print(f"supersim-conformance run: pytest stopped early ({code.name})", file=sys.stderr)
+            print(f"supersim-conformance run: pytest stopped early ({getattr(code, 'name', code)})", file=sys.stderr)
             return EXIT_USAGE
     return EXIT_FAILED if summary["failed"] or summary["errored"] else EXIT_OK
 

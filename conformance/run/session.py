@@ -32,8 +32,15 @@ from conformance.run.settings import (
 )
 from conformance.run.target import CredentialsRejected, Target, TargetUnreachable, probe
 
-__all__ = ["CredentialsRejected", "PreparedRun", "RunError", "TargetUnreachable", "prepare_run", "restore_notes",
-           "summary_line"]
+__all__ = [
+    "CredentialsRejected",
+    "PreparedRun",
+    "RunError",
+    "TargetUnreachable",
+    "prepare_run",
+    "restore_notes",
+    "summary_line",
+]
 
 
 class RunError(Exception):
@@ -66,13 +73,16 @@ def flag(name: str, side: str = "cli") -> str:
 
 def validate(config: RunConfig, side: str = "cli") -> None:
     """Every check that needs no network, with the message a user sees (RunError), naming their flags."""
+
     def f(name: str) -> str:
         return flag(name, side)
 
     if is_cassette_target(config.target):
         if config.suite == "full":
-            raise RunError("a cassette:DIR target replays the read-only suite only (state-changing scenarios use "
-                           f"fresh unique names and real-time waits); drop {f('suite')} full")
+            raise RunError(
+                "a cassette:DIR target replays the read-only suite only (state-changing scenarios use "
+                f"fresh unique names and real-time waits); drop {f('suite')} full"
+            )
     elif config.target:
         parts = urlsplit(config.target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -130,8 +140,9 @@ def _cassette(config: RunConfig) -> PreparedRun:
         recording = open_recording(str(config.target), config.profile)
     except ReplayError as error:
         raise RunError(str(error)) from None
-    return PreparedRun(f"cassette:{recording.directory}", str(recording.profile_path), recording.profile,
-                       "cassette", "read-only")
+    return PreparedRun(
+        f"cassette:{recording.directory}", str(recording.profile_path), recording.profile, "cassette", "read-only"
+    )
 
 
 def _url(config: RunConfig, *, probe_target: bool) -> PreparedRun:
@@ -174,6 +185,8 @@ def restore_notes(report_dir: Path) -> list[str]:
 
 def summary_line(summary: dict[str, int]) -> str:
     """The counts of a run, as both the CLI and the plugin print them."""
-    return (f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored, "
-            f"{summary['skipped']} skipped, {summary['xfailed']} xfailed, {summary['fixed']} fixed "
-            f"({summary['total']} checks)")
+    return (
+        f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored, "
+        f"{summary['skipped']} skipped, {summary['xfailed']} xfailed, {summary['fixed']} fixed "
+        f"({summary['total']} checks)"
+    )

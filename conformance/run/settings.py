@@ -79,8 +79,11 @@ def settings_from_options(get) -> Settings:
     target = get("supersim_target")
     profile_path = get("supersim_profile")
     if not target or not profile_path:
-        raise ProfileError("<options>", "a conformance run needs --supersim-target and --supersim-profile "
-                                        "(the CLI's `run` sets both when it starts the embedded mock)")
+        raise ProfileError(
+            "<options>",
+            "a conformance run needs --supersim-target and --supersim-profile "
+            "(the CLI's `run` sets both when it starts the embedded mock)",
+        )
     profile = apply_environment_credentials(load_profile(profile_path))
     is_live = urlsplit(target).hostname == LIVE_HOST
     suite = get("supersim_suite") or ("read-only" if is_live else "full")

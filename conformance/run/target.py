@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
@@ -83,7 +84,7 @@ class Target:
         a, b = urlsplit(url), urlsplit(self.base_url)
         return (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
 
-    def client(self, account_sid: str | None, token: str | None) -> "TargetClient":
+    def client(self, account_sid: str | None, token: str | None) -> TargetClient:
         return TargetClient(self, account_sid, token)
 
     def _pace(self) -> None:
@@ -130,16 +131,27 @@ class TargetClient:
         ``url`` is a path (``/v1/Sims``) or an absolute URL the target handed out; an absolute
         URL on another origin is refused (a ``SAFE-FOREIGN-HOST`` violation) without sending.
         """
-        absolute = urljoin(self.target.base_url + "/", url.lstrip("/")) if not url.startswith(("http://", "https://")) else url
+        absolute = (
+            urljoin(self.target.base_url + "/", url.lstrip("/")) if not url.startswith(("http://", "https://")) else url
+        )
         pairs = list(form.items()) if isinstance(form, dict) else list(form or [])
         if params:
             query = httpx.QueryParams({k: str(v) for k, v in params.items()})
             absolute = str(httpx.URL(absolute).copy_merge_params(query))
-        exchange = Exchange(method=method, url=absolute, account_sid=self.account_sid, form=pairs,
-                            request_headers={k: v for k, v in (headers or {}).items() if k.lower() != "authorization"})
+        exchange = Exchange(
+            method=method,
+            url=absolute,
+            account_sid=self.account_sid,
+            form=pairs,
+            request_headers={k: v for k, v in (headers or {}).items() if k.lower() != "authorization"},
+        )
         if not self.target.same_origin(absolute):
-            fail(SAFE_FOREIGN_HOST, "the target handed out a URL on another origin; it was not requested",
-                 expected=f"a URL under {self.target.base_url}", received=absolute)
+            fail(
+                SAFE_FOREIGN_HOST,
+                "the target handed out a URL on another origin; it was not requested",
+                expected=f"a URL under {self.target.base_url}",
+                received=absolute,
+            )
         self._send(exchange, headers, content)
         if check:
             violations = run_response_checks(self.target, exchange)
@@ -156,7 +168,9 @@ class TargetClient:
             started = time.monotonic()
             try:
                 request = self.target.http.build_request(
-                    exchange.method, exchange.url, headers=headers,
+                    exchange.method,
+                    exchange.url,
+                    headers=headers,
                     content=content if content is not None else (urlencode(data).encode() if data else None),
                 )
                 if data and content is None:
@@ -239,7 +253,8 @@ def probe(target: Target, account_sid: str, token: str) -> None:
     if exchange.status == 401:
         raise CredentialsRejected(
             f"{target.base_url} rejected the credentials of account {account_sid} (401); check the profile or "
-            "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN")
+            "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN"
+        )
 
 
 __all__ = ["Target", "TargetClient", "TargetUnreachable", "CredentialsRejected", "probe", "Violation"]

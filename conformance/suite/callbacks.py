@@ -63,8 +63,11 @@ class CallbackReceiver:
     def _handle(self, request: Request) -> Response:
         body = request.get_data(cache=True)
         content_type = request.headers.get("Content-Type", "")
-        form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True) \
-            if "application/x-www-form-urlencoded" in content_type else []
+        form = (
+            parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+            if "application/x-www-form-urlencoded" in content_type
+            else []
+        )
         path = request.path
         call = ReceivedCallback(
             method=request.method,
@@ -82,7 +85,7 @@ class CallbackReceiver:
         return Response("", status=204)
 
     def calls_to(self, url: str) -> list[ReceivedCallback]:
-        path = url[len(self.public_base):] if url.startswith(self.public_base) else url
+        path = url[len(self.public_base) :] if url.startswith(self.public_base) else url
         path = path.split("?", 1)[0]
         with self._changed:
             return [c for c in self._calls if c.path == path]
@@ -101,5 +104,5 @@ class CallbackReceiver:
         return self.calls_to(url)
 
     def calls_to_locked(self, url: str) -> list[ReceivedCallback]:
-        path = (url[len(self.public_base):] if url.startswith(self.public_base) else url).split("?", 1)[0]
+        path = (url[len(self.public_base) :] if url.startswith(self.public_base) else url).split("?", 1)[0]
         return [c for c in self._calls if c.path == path]

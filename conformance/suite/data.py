@@ -79,21 +79,36 @@ class DataPool:
         return self._reserved
 
     def reserved_sims(self, account: str, status: str | None = None, fleet: str | None = None) -> list[SimSeed]:
-        return [s for s in self.profile.sims if s.sid in self.reserved and s.account == account
-                and (status is None or s.status == status) and (fleet is None or s.fleet == fleet)]
+        return [
+            s
+            for s in self.profile.sims
+            if s.sid in self.reserved
+            and s.account == account
+            and (status is None or s.status == status)
+            and (fleet is None or s.fleet == fleet)
+        ]
 
     def _mine(self, key: str) -> bool:
         """Whether this worker owns the item: a hash of its key, so no profile order can skew shares."""
         index, count = self.share
         return int(hashlib.sha1(key.encode()).hexdigest(), 16) % count == index
 
-    def sims(self, account: str, status: str | None = None, *, with_fleet: bool | None = None,
-             named: bool | None = None) -> list[SimSeed]:
+    def sims(
+        self, account: str, status: str | None = None, *, with_fleet: bool | None = None, named: bool | None = None
+    ) -> list[SimSeed]:
         """Profile SIMs matching the filters (shared, read-only use)."""
         return list(self.profile.sims_by(account, status, with_fleet=with_fleet, named=named))
 
-    def take_sim(self, client, account: str, status: str, *, with_fleet: bool | None = None,
-                 named: bool | None = None, why: str = "") -> dict[str, Any]:
+    def take_sim(
+        self,
+        client,
+        account: str,
+        status: str,
+        *,
+        with_fleet: bool | None = None,
+        named: bool | None = None,
+        why: str = "",
+    ) -> dict[str, Any]:
         """Exclusively take a SIM of ``account`` now in ``status``; return its live representation.
 
         Skips the calling test (with the reason) when the profile has no unused SIM like that.
@@ -102,7 +117,10 @@ class DataPool:
             self.profile.sims_by(account, status, with_fleet=with_fleet, named=named),
             # When the scenario does not care, hand out the plainest SIMs first and keep those
             # with a fleet or a name for the scenarios that need them.
-            key=lambda sim: ((with_fleet is None and sim.fleet is not None), (named is None and sim.unique_name is not None)),
+            key=lambda sim: (
+                (with_fleet is None and sim.fleet is not None),
+                (named is None and sim.unique_name is not None),
+            ),
         )
         drifted = []
         for sim in candidates:
@@ -114,16 +132,22 @@ class DataPool:
                 self._used.add(sim.sid)
             exchange = client.get(f"/v1/Sims/{sim.sid}", check=False)
             live = exchange.json() if exchange.status == 200 and exchange.is_json else None
-            if not isinstance(live, dict) or live.get("status") != status or \
-                    (with_fleet is not None and (live.get("fleet_sid") is not None) != with_fleet):
+            if (
+                not isinstance(live, dict)
+                or live.get("status") != status
+                or (with_fleet is not None and (live.get("fleet_sid") is not None) != with_fleet)
+            ):
                 drifted.append(sim.sid)
                 continue
-            self.originals.setdefault(sim.sid, Original(sim.sid, account, live.get("unique_name"),
-                                                        live.get("fleet_sid"), status))
+            self.originals.setdefault(
+                sim.sid, Original(sim.sid, account, live.get("unique_name"), live.get("fleet_sid"), status)
+            )
             return live
-        describe = f"{status} SIM of account {account}" + \
-            ("" if with_fleet is None else (" with a fleet" if with_fleet else " without a fleet")) + \
-            ("" if named is None else (" with a unique name" if named else " without a unique name"))
+        describe = (
+            f"{status} SIM of account {account}"
+            + ("" if with_fleet is None else (" with a fleet" if with_fleet else " without a fleet"))
+            + ("" if named is None else (" with a unique name" if named else " without a unique name"))
+        )
         detail = f" ({len(drifted)} listed in the profile are no longer in that state on the target)" if drifted else ""
         pytest.skip(f"the profile has no unused {describe}{detail}{': ' + why if why else ''}")
 
@@ -144,7 +168,11 @@ class DataPool:
                 self._used.add(card.iccid)
             if client is not None:
                 found = client.get("/v1/Sims", params={"Iccid": card.iccid}, check=False)
-                sims = found.json().get("sims") if found.status == 200 and found.is_json and isinstance(found.json(), dict) else None
+                sims = (
+                    found.json().get("sims")
+                    if found.status == 200 and found.is_json and isinstance(found.json(), dict)
+                    else None
+                )
                 if isinstance(sims, list) and any(isinstance(s, dict) and s.get("iccid") == card.iccid for s in sims):
                     registered += 1
                     continue

@@ -9,7 +9,8 @@ into the run's reports, including under pytest-xdist, where these hooks run in t
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ PROPERTY = "supersim"
 
 # --- run settings and clients ---------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def sc_settings(request: pytest.FixtureRequest) -> Settings:
     """The run's target URL, profile, suite mode and generation settings."""
@@ -46,9 +48,9 @@ def sc_target(sc_settings: Settings) -> Iterator[Target]:
     if _cassette(sc_settings):  # recorded interactions answer in-process, never the network
         from conformance.cassettes.replay import cassette_target
 
-        sc_target = cassette_target(sc_settings.target, sc_settings.profile, timeout=sc_settings.timeout)
-        yield sc_target
-        sc_target.close()
+        replayed = cassette_target(sc_settings.target, sc_settings.profile, timeout=sc_settings.timeout)
+        yield replayed
+        replayed.close()
         return
     sc_target = Target(
         base_url=sc_settings.target,
@@ -89,7 +91,7 @@ def sc_unrelated(sc_target: Target) -> TargetClient:
     """A client authenticated as an account unrelated to the primary (skips if none)."""
     account = sc_target.profile.unrelated
     if account is None:
-        pytest.skip("the profile has no unrelated account (role = \"unrelated\")")
+        pytest.skip('the profile has no unrelated account (role = "unrelated")')
     return _client(sc_target, account.sid)
 
 
@@ -100,7 +102,9 @@ def sc_anonymous(sc_target: Target) -> TargetClient:
 
 
 @pytest.fixture(scope="session")
-def sc_pool(request: pytest.FixtureRequest, sc_settings: Settings, sc_target: Target, sc_primary: TargetClient) -> Iterator[DataPool]:
+def sc_pool(
+    request: pytest.FixtureRequest, sc_settings: Settings, sc_target: Target, sc_primary: TargetClient
+) -> Iterator[DataPool]:
     """The profile's SIMs, cards and fleets, shared out between scenarios and workers."""
     sc_pool = DataPool(sc_settings.profile, share=worker_share(request.config))
     yield sc_pool
@@ -160,14 +164,17 @@ def restore(sc_pool: DataPool, sc_target: Target, sc_primary: TargetClient) -> l
             if answer.status >= 300:
                 notes.append(f"{original.sid}: restoring {dict(form)} was refused ({answer.status})")
         if now.get("status") != original.status:
-            notes.append(f"{original.sid}: status is {now.get('status')} (was {original.status}); "
-                         "a status cannot be restored")
+            notes.append(
+                f"{original.sid}: status is {now.get('status')} (was {original.status}); a status cannot be restored"
+            )
     return notes
 
 
 def _find(sid: str, sc_target: Target, sc_primary: TargetClient) -> tuple[dict | None, TargetClient | None]:
     """The Sim as its current owner sees it (the run may have moved it to a subaccount)."""
-    clients = [sc_primary] + [sc_target.client(*sc_target.profile.credentials(sub.sid)) for sub in sc_target.profile.subaccounts]
+    clients = [sc_primary] + [
+        sc_target.client(*sc_target.profile.credentials(sub.sid)) for sub in sc_target.profile.subaccounts
+    ]
     for client in clients:
         exchange = client.get(f"/v1/Sims/{sid}", check=False)
         if exchange.status == 200 and exchange.is_json and isinstance(exchange.json(), dict):
@@ -189,6 +196,7 @@ def _write_restore_notes(config: pytest.Config, notes: list[str]) -> None:
 
 
 # --- reporting hooks ------------------------------------------------------------------------
+
 
 def pytest_configure(config: pytest.Config) -> None:
     load_all()
@@ -214,7 +222,11 @@ def describe_item(item: pytest.Item) -> dict[str, Any]:
         requirements.extend(mark.args)
     if marker:
         check = CHECKS[marker.args[0]]
-        return {"id": check.id, "title": check.title, "requirements": sorted(set(check.requirements) | set(requirements))}
+        return {
+            "id": check.id,
+            "title": check.title,
+            "requirements": sorted(set(check.requirements) | set(requirements)),
+        }
     return {"id": item.nodeid.split("::")[-1], "title": item.name, "requirements": sorted(set(requirements))}
 
 
@@ -246,8 +258,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    outcome = yield
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome: Any = yield  # pluggy's Result (old-style hookwrapper)
     report = outcome.get_result()
     info = describe_item(item)
     violation = first_violation(call.excinfo.value) if call.excinfo is not None else None

@@ -29,18 +29,34 @@ def walk(client: TargetClient, params: dict[str, Any] | None = None, *, max_page
     seen_urls: set[str] = set()
     exchange = client.get("/v1/Sims", params=params)
     while True:
-        expect(exchange.status == 200, PAGE_WALK, "a page of the walk did not answer 200",
-               expected=200, received=exchange.status, exchange=exchange)
+        expect(
+            exchange.status == 200,
+            PAGE_WALK,
+            "a page of the walk did not answer 200",
+            expected=200,
+            received=exchange.status,
+            exchange=exchange,
+        )
         pages.append(exchange)
         next_url = body(exchange)["meta"].get("next_page_url")
         if next_url is None:
             return pages
         if next_url in seen_urls or next_url == exchange.url:
-            fail(PAGE_WALK, "next_page_url leads back to a page already visited (a loop)",
-                 expected="a URL not visited before", received=next_url, exchange=exchange)
+            fail(
+                PAGE_WALK,
+                "next_page_url leads back to a page already visited (a loop)",
+                expected="a URL not visited before",
+                received=next_url,
+                exchange=exchange,
+            )
         if len(pages) >= max_pages:
-            fail(PAGE_WALK, f"the walk did not end within {max_pages} pages",
-                 expected=f"<= {max_pages} pages", received=f"still going at {next_url}", exchange=exchange)
+            fail(
+                PAGE_WALK,
+                f"the walk did not end within {max_pages} pages",
+                expected=f"<= {max_pages} pages",
+                received=f"still going at {next_url}",
+                exchange=exchange,
+            )
         seen_urls.add(exchange.url)
         seen_urls.add(next_url)
         exchange = client.get(next_url)
@@ -50,7 +66,9 @@ def sims_of(pages: list[Exchange]) -> list[dict[str, Any]]:
     return [sim for page in pages for sim in body(page)["sims"]]
 
 
-def wait_until(client: TargetClient, sid: str, done, *, timeout: float = 15.0, interval: float = 0.05) -> dict[str, Any]:
+def wait_until(
+    client: TargetClient, sid: str, done, *, timeout: float = 15.0, interval: float = 0.05
+) -> dict[str, Any]:
     """Poll the Sim until ``done(sim)`` or ``timeout``; return the last representation seen."""
     deadline = time.monotonic() + timeout
     while True:

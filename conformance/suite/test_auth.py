@@ -19,17 +19,32 @@ def _some_sim(sc_pool, account):
 
 
 @check(AUTH_MISSING)
-@pytest.mark.parametrize("method,path", [("GET", "/v1/Sims"), ("GET", "/v1/Sims/{sid}"), ("POST", "/v1/Sims/{sid}"),
-                                         ("POST", "/v1/Sims")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/v1/Sims"), ("GET", "/v1/Sims/{sid}"), ("POST", "/v1/Sims/{sid}"), ("POST", "/v1/Sims")]
+)
 def test_missing_credentials_are_401(request, sc_anonymous, sc_primary, sc_pool, method, path):
     if method == "POST":
         request.getfixturevalue("sc_full_suite")  # a POST that a broken target accepts would change state
     sid = _some_sim(sc_pool, sc_primary.account_sid).sid
-    exchange = sc_anonymous.request(method, path.format(sid=sid), form=[("UniqueName", "x")] if method == "POST" else None)
-    expect(exchange.status == 401, AUTH_MISSING, "a request without credentials was not refused with 401",
-           expected=401, received=exchange.status, exchange=exchange)
-    expect(error_code(exchange) == 20003, AUTH_MISSING, "the 401 does not carry Twilio error code 20003",
-           expected=20003, received=error_code(exchange), exchange=exchange)
+    exchange = sc_anonymous.request(
+        method, path.format(sid=sid), form=[("UniqueName", "x")] if method == "POST" else None
+    )
+    expect(
+        exchange.status == 401,
+        AUTH_MISSING,
+        "a request without credentials was not refused with 401",
+        expected=401,
+        received=exchange.status,
+        exchange=exchange,
+    )
+    expect(
+        error_code(exchange) == 20003,
+        AUTH_MISSING,
+        "the 401 does not carry Twilio error code 20003",
+        expected=20003,
+        received=error_code(exchange),
+        exchange=exchange,
+    )
 
 
 @check(AUTH_WRONG)
@@ -38,23 +53,46 @@ def test_wrong_token_is_401(sc_target, sc_primary, sc_pool, method, path):
     sid = _some_sim(sc_pool, sc_primary.account_sid).sid
     wrong = sc_target.client(sc_primary.account_sid, "0" * 32 if sc_primary.token != "0" * 32 else "f" * 32)
     exchange = wrong.request(method, path.format(sid=sid))
-    expect(exchange.status == 401, AUTH_WRONG, "a wrong Auth Token was not refused with 401",
-           expected=401, received=exchange.status, exchange=exchange)
-    expect(error_code(exchange) == 20003, AUTH_WRONG, "the 401 does not carry Twilio error code 20003",
-           expected=20003, received=error_code(exchange), exchange=exchange)
+    expect(
+        exchange.status == 401,
+        AUTH_WRONG,
+        "a wrong Auth Token was not refused with 401",
+        expected=401,
+        received=exchange.status,
+        exchange=exchange,
+    )
+    expect(
+        error_code(exchange) == 20003,
+        AUTH_WRONG,
+        "the 401 does not carry Twilio error code 20003",
+        expected=20003,
+        received=error_code(exchange),
+        exchange=exchange,
+    )
 
 
 @check(AUTH_OTHER_ACCOUNT)
 def test_other_accounts_sim_is_404_for_fetch(sc_unrelated, sc_primary, sc_pool):
     sim = _some_sim(sc_pool, sc_primary.account_sid)
     exchange = sc_unrelated.get(f"/v1/Sims/{sim.sid}")
-    expect(exchange.status == 404, AUTH_OTHER_ACCOUNT,
-           "another account's Sim was not invisible (404) to an unrelated account",
-           expected=404, received=exchange.status, exchange=exchange)
+    expect(
+        exchange.status == 404,
+        AUTH_OTHER_ACCOUNT,
+        "another account's Sim was not invisible (404) to an unrelated account",
+        expected=404,
+        received=exchange.status,
+        exchange=exchange,
+    )
     if sim.unique_name:
         by_name = sc_unrelated.get(f"/v1/Sims/{sim.unique_name}")
-        expect(by_name.status == 404, AUTH_OTHER_ACCOUNT, "another account's unique name resolved",
-               expected=404, received=by_name.status, exchange=by_name)
+        expect(
+            by_name.status == 404,
+            AUTH_OTHER_ACCOUNT,
+            "another account's unique name resolved",
+            expected=404,
+            received=by_name.status,
+            exchange=by_name,
+        )
 
 
 @check(AUTH_OTHER_ACCOUNT)
@@ -62,21 +100,41 @@ def test_other_accounts_sim_is_404_for_fetch(sc_unrelated, sc_primary, sc_pool):
 def test_other_accounts_sim_is_404_for_update(sc_unrelated, sc_primary, sc_pool):
     sim = _some_sim(sc_pool, sc_primary.account_sid)
     exchange = sc_unrelated.post(f"/v1/Sims/{sim.sid}", form={"UniqueName": "stolen-by-unrelated"})
-    expect(exchange.status == 404, AUTH_OTHER_ACCOUNT,
-           "an unrelated account could update (or learn about) another account's Sim",
-           expected=404, received=exchange.status, exchange=exchange)
+    expect(
+        exchange.status == 404,
+        AUTH_OTHER_ACCOUNT,
+        "an unrelated account could update (or learn about) another account's Sim",
+        expected=404,
+        received=exchange.status,
+        exchange=exchange,
+    )
     after = body(sc_primary.get(f"/v1/Sims/{sim.sid}"))
-    expect(after.get("unique_name") != "stolen-by-unrelated", AUTH_OTHER_ACCOUNT,
-           "the unrelated account's update changed the Sim", expected=sim.unique_name, received=after.get("unique_name"))
+    expect(
+        after.get("unique_name") != "stolen-by-unrelated",
+        AUTH_OTHER_ACCOUNT,
+        "the unrelated account's update changed the Sim",
+        expected=sim.unique_name,
+        received=after.get("unique_name"),
+    )
 
 
 @check(AUTH_OTHER_ACCOUNT)
 def test_other_accounts_sims_absent_from_lists_and_filters(sc_unrelated, sc_primary, sc_pool):
     sim = _some_sim(sc_pool, sc_primary.account_sid)
     listed = {s["sid"] for s in sims_of(walk(sc_unrelated, {"PageSize": 1000}))}
-    expect(sim.sid not in listed, AUTH_OTHER_ACCOUNT, "another account's Sim appears in a list",
-           expected=f"{sim.sid} absent", received="present")
+    expect(
+        sim.sid not in listed,
+        AUTH_OTHER_ACCOUNT,
+        "another account's Sim appears in a list",
+        expected=f"{sim.sid} absent",
+        received="present",
+    )
     exchange = sc_unrelated.get("/v1/Sims", params={"Iccid": sim.iccid})
-    expect(exchange.status == 200 and body(exchange)["sims"] == [], AUTH_OTHER_ACCOUNT,
-           "the Iccid filter finds another account's Sim", expected="200 with sims []",
-           received=f"{exchange.status} {exchange.excerpt()}", exchange=exchange)
+    expect(
+        exchange.status == 200 and body(exchange)["sims"] == [],
+        AUTH_OTHER_ACCOUNT,
+        "the Iccid filter finds another account's Sim",
+        expected="200 with sims []",
+        received=f"{exchange.status} {exchange.excerpt()}",
+        exchange=exchange,
+    )

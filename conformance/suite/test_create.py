@@ -18,22 +18,50 @@ pytestmark = pytest.mark.usefixtures("sc_full_suite")
 def test_register_card(sc_primary, sc_pool):
     card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
     created = sc_primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
-    expect(created.status == 201, CREATE, "registering a registrable card did not answer 201",
-           expected=201, received=created.status, exchange=created)
+    expect(
+        created.status == 201,
+        CREATE,
+        "registering a registrable card did not answer 201",
+        expected=201,
+        received=created.status,
+        exchange=created,
+    )
     sim = body(created)
-    expect(sim["account_sid"] == sc_primary.account_sid, CREATE, "the registered Sim belongs to another account",
-           expected=sc_primary.account_sid, received=sim["account_sid"], exchange=created)
+    expect(
+        sim["account_sid"] == sc_primary.account_sid,
+        CREATE,
+        "the registered Sim belongs to another account",
+        expected=sc_primary.account_sid,
+        received=sim["account_sid"],
+        exchange=created,
+    )
     fetched = sc_primary.get(f"/v1/Sims/{sim['sid']}")
-    expect(fetched.status == 200 and body(fetched)["iccid"] == card.iccid, CREATE,
-           "the registered Sim cannot be fetched by its new SID", expected=f"200 with iccid {card.iccid}",
-           received=f"{fetched.status} {fetched.excerpt()}", exchange=fetched)
+    expect(
+        fetched.status == 200 and body(fetched)["iccid"] == card.iccid,
+        CREATE,
+        "the registered Sim cannot be fetched by its new SID",
+        expected=f"200 with iccid {card.iccid}",
+        received=f"{fetched.status} {fetched.excerpt()}",
+        exchange=fetched,
+    )
     found = sc_primary.get("/v1/Sims", params={"Iccid": card.iccid})
-    expect([s["sid"] for s in body(found)["sims"]] == [sim["sid"]], CREATE,
-           "the Iccid filter does not find the registered Sim", expected=[sim["sid"]],
-           received=[s["sid"] for s in body(found)["sims"]], exchange=found)
+    expect(
+        [s["sid"] for s in body(found)["sims"]] == [sim["sid"]],
+        CREATE,
+        "the Iccid filter does not find the registered Sim",
+        expected=[sim["sid"]],
+        received=[s["sid"] for s in body(found)["sims"]],
+        exchange=found,
+    )
     again = sc_primary.post("/v1/Sims", form={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
-    expect(400 <= again.status < 500, CREATE_ERRORS, "registering the same card twice was not refused",
-           expected="a 4xx (already registered)", received=again.status, exchange=again)
+    expect(
+        400 <= again.status < 500,
+        CREATE_ERRORS,
+        "registering the same card twice was not refused",
+        expected="a 4xx (already registered)",
+        received=again.status,
+        exchange=again,
+    )
 
 
 @check(CREATE_ERRORS)
@@ -48,12 +76,24 @@ def test_registration_errors(sc_primary, sc_pool, case):
         "unknown ICCID": {"Iccid": "89000000000000000001", "RegistrationCode": card.registration_code},
     }[case]
     exchange = sc_primary.post("/v1/Sims", form=form)
-    expect(400 <= exchange.status < 500, CREATE_ERRORS, f"a registration with {case} was not refused",
-           expected="a 4xx with Twilio's error body", received=exchange.status, exchange=exchange)
+    expect(
+        400 <= exchange.status < 500,
+        CREATE_ERRORS,
+        f"a registration with {case} was not refused",
+        expected="a 4xx with Twilio's error body",
+        received=exchange.status,
+        exchange=exchange,
+    )
     if case != "unknown ICCID":
         listed = sc_primary.get("/v1/Sims", params={"Iccid": card.iccid})
-        expect(body(listed)["sims"] == [], CREATE_ERRORS, f"a refused registration ({case}) still added the Sim",
-               expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)
+        expect(
+            body(listed)["sims"] == [],
+            CREATE_ERRORS,
+            f"a refused registration ({case}) still added the Sim",
+            expected="no Sim with that ICCID",
+            received=[s["sid"] for s in body(listed)["sims"]],
+            exchange=listed,
+        )
 
 
 @check(CREATE_FORM_ONLY)
@@ -61,9 +101,20 @@ def test_json_body_is_not_a_registration(sc_primary, sc_pool):
     card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
     payload = json.dumps({"Iccid": card.iccid, "RegistrationCode": card.registration_code}).encode()
     exchange = sc_primary.request("POST", "/v1/Sims", content=payload, headers={"Content-Type": "application/json"})
-    expect(400 <= exchange.status < 500, CREATE_FORM_ONLY, "a JSON body was accepted as a registration",
-           expected="a 4xx (parameters are read from an application/x-www-form-urlencoded body)",
-           received=exchange.status, exchange=exchange)
+    expect(
+        400 <= exchange.status < 500,
+        CREATE_FORM_ONLY,
+        "a JSON body was accepted as a registration",
+        expected="a 4xx (parameters are read from an application/x-www-form-urlencoded body)",
+        received=exchange.status,
+        exchange=exchange,
+    )
     listed = sc_primary.get("/v1/Sims", params={"Iccid": card.iccid})
-    expect(body(listed)["sims"] == [], CREATE_FORM_ONLY, "the JSON registration added the Sim",
-           expected="no Sim with that ICCID", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)
+    expect(
+        body(listed)["sims"] == [],
+        CREATE_FORM_ONLY,
+        "the JSON registration added the Sim",
+        expected="no Sim with that ICCID",
+        received=[s["sid"] for s in body(listed)["sims"]],
+        exchange=listed,
+    )

@@ -67,7 +67,7 @@ Tuning, each with its reason (no check is switched off)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import hypothesis
 import pytest
@@ -75,6 +75,9 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.generation import GenerationMode
+
+if TYPE_CHECKING:
+    from schemathesis.core.failures import Failure
 
 from conformance import contract
 from conformance.checks import Violation
@@ -127,11 +130,16 @@ class GeneratedPhaseError(Exception):
 
 # --- configuration --------------------------------------------------------------------------
 
-def schemathesis_config(sc_settings: Settings, phase: str, mode: str, operation: str | None = None) -> SchemathesisConfig:
+
+def schemathesis_config(
+    sc_settings: Settings, phase: str, mode: str, operation: str | None = None
+) -> SchemathesisConfig:
     """The Schemathesis configuration of one phase of this run (of one operation, if given)."""
     operations: list[dict[str, Any]] = [
-        {"include-operation-id": list(WRITE_OPERATIONS),
-         "checks": {"positive_data_acceptance": {"expected-statuses": WRITE_ACCEPTANCE}}},
+        {
+            "include-operation-id": list(WRITE_OPERATIONS),
+            "checks": {"positive_data_acceptance": {"expected-statuses": WRITE_ACCEPTANCE}},
+        },
     ]
     if operation is not None:
         operations.append({"exclude-operation-id": operation, "enabled": False})
@@ -147,9 +155,11 @@ def schemathesis_config(sc_settings: Settings, phase: str, mode: str, operation:
         "workers": 1,
         "request-timeout": sc_settings.timeout,
         "auth": {"auto-signup": False},
-        "output": {"sanitization": {"sensitive-markers": SENSITIVE_MARKERS},
-                   # what a finished case keeps of its answer (Schemathesis keeps a cut copy)
-                   "truncation": {"max-recorded-payload-size": KEPT_BODY_CHARS}},
+        "output": {
+            "sanitization": {"sensitive-markers": SENSITIVE_MARKERS},
+            # what a finished case keeps of its answer (Schemathesis keeps a cut copy)
+            "truncation": {"max-recorded-payload-size": KEPT_BODY_CHARS},
+        },
         "generation": {
             "mode": mode,
             "max-examples": sc_settings.max_examples,
@@ -180,8 +190,12 @@ def load_schema(sc_settings: Settings, phase: str, mode: str = "positive", opera
     @schema.hook
     def map_case(context, case):
         # Positive list queries: no invented PageToken (see the module docstring).
-        if case.operation.label == "GET /v1/Sims" and case.meta is not None\
-                and case.meta.generation.mode == GenerationMode.POSITIVE and case.query:
+        if (
+            case.operation.label == "GET /v1/Sims"
+            and case.meta is not None
+            and case.meta.generation.mode == GenerationMode.POSITIVE
+            and case.query
+        ):
             case.query.pop("PageToken", None)
         return case
 
@@ -189,6 +203,7 @@ def load_schema(sc_settings: Settings, phase: str, mode: str = "positive", opera
 
 
 # --- running Schemathesis and reporting what it found ------------------------------------------
+
 
 def run_engine(schema) -> tuple[list[Violation], list[str], int]:
     """Run the configured phases; return (violations, skip reasons, cases sent)."""
@@ -210,8 +225,9 @@ def run_engine(schema) -> tuple[list[Violation], list[str], int]:
                     key = (node.name, failure)  # Schemathesis' own identity: class, operation, key
                     if key in found:
                         continue
-                    response = recorder.find_response(case_id=failure.case_id or case_id)\
-                        or recorder.find_response(case_id=case_id)
+                    response = recorder.find_response(case_id=failure.case_id or case_id) or recorder.find_response(
+                        case_id=case_id
+                    )
                     found[key] = violation_of(node.name, failure, exchange_from(response) if response else None)
         elif isinstance(event, events.NonFatalError):
             errors.append(f"{event.label}: {event.info.format()}")
@@ -236,6 +252,7 @@ def raise_for(check_id: str, label: str, violations: list[Violation]) -> None:
 
 # --- the tests --------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def generated_target(sc_target):
     """The run's target, bound as the one our domain checks compare generated responses with
@@ -244,10 +261,14 @@ def generated_target(sc_target):
         yield sc_target
 
 
-@pytest.mark.parametrize(("phase_run", "operation"), [
-    pytest.param(run, operation, id=f"{run[0]}-{operation}", marks=check(run[3]))
-    for run in PHASE_RUNS for operation in OPERATIONS
-])
+@pytest.mark.parametrize(
+    ("phase_run", "operation"),
+    [
+        pytest.param(run, operation, id=f"{run[0]}-{operation}", marks=check(run[3]))
+        for run in PHASE_RUNS
+        for operation in OPERATIONS
+    ],
+)
 def test_generated(sc_settings, generated_target, phase_run, operation):
     _name, phase, mode, check_id = phase_run
     if operation in WRITE_OPERATIONS and not sc_settings.full:
@@ -274,7 +295,7 @@ def test_generated_stateful(sc_settings, sc_full_suite, sc_pool, sc_primary, sc_
     registrations = iter(range(10**9))
     last_response: list[Any] = []
 
-    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]  # the base class is built at run time by Schemathesis
         """Registers only the pool's cards; asynchronous updates call only our callback receiver."""
 
         def before_call(self, case):
@@ -291,12 +312,12 @@ def test_generated_stateful(sc_settings, sc_full_suite, sc_pool, sc_primary, sc_
             # Hypothesis replays the minimal failing sequence last, so a failure is about this one.
             last_response[:] = [response]
 
-    if sc_settings.seed is not None:
-        Workflow = hypothesis.seed(sc_settings.seed)(Workflow)
-    run_settings = hypothesis.settings(schema.config.get_hypothesis_settings(phase="stateful"),
-                                       max_examples=sc_settings.max_examples, database=None)
+    machine = hypothesis.seed(sc_settings.seed)(Workflow) if sc_settings.seed is not None else Workflow
+    run_settings = hypothesis.settings(
+        schema.config.get_hypothesis_settings(phase="stateful"), max_examples=sc_settings.max_examples, database=None
+    )
     try:
-        Workflow.run(settings=run_settings)
+        machine.run(settings=run_settings)
     except BaseExceptionGroup as group:
         exchange = exchange_from(last_response[0]) if last_response else None
         violations = ordered(_as_violation(failure, exchange) for failure in group.exceptions)
@@ -310,4 +331,4 @@ def _as_violation(failure: BaseException, exchange) -> Exception:
     if not hasattr(failure, "code"):
         return failure
     names = getattr(type(failure), "checks", ()) or ("stateful",)
-    return violation_of(names[0], failure, exchange)
+    return violation_of(names[0], cast("Failure", failure), exchange)  # it has a code: a Schemathesis Failure

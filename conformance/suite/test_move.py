@@ -33,20 +33,42 @@ def test_primary_to_subaccount(sc_target, sc_primary, sc_pool):
     sub = _subaccounts(sc_target, 1)[0]
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
     moved = _move(sc_primary, sim["sid"], sub.sid)
-    expect(moved.status == 200 and body(moved)["account_sid"] == sub.sid, MOVE_TO_SUB,
-           "moving a new Sim to a subaccount did not answer 200 with the new account_sid",
-           expected=f"200 with account_sid {sub.sid}", received=f"{moved.status} {moved.excerpt()}", exchange=moved)
+    expect(
+        moved.status == 200 and body(moved)["account_sid"] == sub.sid,
+        MOVE_TO_SUB,
+        "moving a new Sim to a subaccount did not answer 200 with the new account_sid",
+        expected=f"200 with account_sid {sub.sid}",
+        received=f"{moved.status} {moved.excerpt()}",
+        exchange=moved,
+    )
     as_sub = sc_target.client(*sc_target.profile.credentials(sub.sid))
     fetched = as_sub.get(f"/v1/Sims/{sim['sid']}")
-    expect(fetched.status == 200 and body(fetched)["account_sid"] == sub.sid, MOVE_TO_SUB,
-           "the subaccount cannot fetch the Sim moved to it", expected=200, received=fetched.status, exchange=fetched)
+    expect(
+        fetched.status == 200 and body(fetched)["account_sid"] == sub.sid,
+        MOVE_TO_SUB,
+        "the subaccount cannot fetch the Sim moved to it",
+        expected=200,
+        received=fetched.status,
+        exchange=fetched,
+    )
     listed = sc_primary.get("/v1/Sims", params={"Iccid": sim["iccid"]})
-    expect(body(listed)["sims"] == [], MOVE_TO_SUB, "the moved Sim still appears in the primary account's list",
-           expected="[]", received=[s["sid"] for s in body(listed)["sims"]], exchange=listed)
+    expect(
+        body(listed)["sims"] == [],
+        MOVE_TO_SUB,
+        "the moved Sim still appears in the primary account's list",
+        expected="[]",
+        received=[s["sid"] for s in body(listed)["sims"]],
+        exchange=listed,
+    )
     back = _move(sc_primary, sim["sid"], sc_primary.account_sid)
-    expect(back.status == 200 and body(back)["account_sid"] == sc_primary.account_sid, MOVE_FROM_SUB,
-           "the primary could not move the Sim back from its subaccount",
-           expected=f"200 with account_sid {sc_primary.account_sid}", received=f"{back.status} {back.excerpt()}", exchange=back)
+    expect(
+        back.status == 200 and body(back)["account_sid"] == sc_primary.account_sid,
+        MOVE_FROM_SUB,
+        "the primary could not move the Sim back from its subaccount",
+        expected=f"200 with account_sid {sc_primary.account_sid}",
+        received=f"{back.status} {back.excerpt()}",
+        exchange=back,
+    )
 
 
 @check(MOVE_FROM_SUB)
@@ -55,10 +77,14 @@ def test_subaccount_to_subaccount_and_back(sc_target, sc_primary, sc_pool):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
     for destination in (first.sid, second.sid, sc_primary.account_sid):
         moved = _move(sc_primary, sim["sid"], destination)
-        expect(moved.status == 200 and body(moved)["account_sid"] == destination, MOVE_FROM_SUB,
-               f"the primary could not move the Sim to {destination}",
-               expected=f"200 with account_sid {destination}", received=f"{moved.status} {moved.excerpt()}",
-               exchange=moved)
+        expect(
+            moved.status == 200 and body(moved)["account_sid"] == destination,
+            MOVE_FROM_SUB,
+            f"the primary could not move the Sim to {destination}",
+            expected=f"200 with account_sid {destination}",
+            received=f"{moved.status} {moved.excerpt()}",
+            exchange=moved,
+        )
 
 
 @check(MOVE_RULES)
@@ -68,11 +94,22 @@ def test_move_to_unrelated_is_refused(sc_target, sc_primary, sc_pool):
         pytest.skip("the profile has no unrelated account")
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
     refused = _move(sc_primary, sim["sid"], sc_unrelated.sid)
-    expect(400 <= refused.status < 500, MOVE_RULES, "a Sim was moved to an account that is not a subaccount",
-           expected="a 4xx", received=refused.status, exchange=refused)
+    expect(
+        400 <= refused.status < 500,
+        MOVE_RULES,
+        "a Sim was moved to an account that is not a subaccount",
+        expected="a 4xx",
+        received=refused.status,
+        exchange=refused,
+    )
     still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
-    expect(still["account_sid"] == sc_primary.account_sid, MOVE_RULES, "the refused move changed account_sid anyway",
-           expected=sc_primary.account_sid, received=still["account_sid"])
+    expect(
+        still["account_sid"] == sc_primary.account_sid,
+        MOVE_RULES,
+        "the refused move changed account_sid anyway",
+        expected=sc_primary.account_sid,
+        received=still["account_sid"],
+    )
 
 
 @check(MOVE_RULES)
@@ -81,8 +118,14 @@ def test_only_new_sims_move(sc_target, sc_primary, sc_pool, status):
     sub = _subaccounts(sc_target, 1)[0]
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=False)
     refused = _move(sc_primary, sim["sid"], sub.sid)
-    expect(400 <= refused.status < 500, MOVE_RULES, f"an {status} Sim was moved between accounts",
-           expected="a 4xx (AccountSid is only valid while the Sim is new)", received=refused.status, exchange=refused)
+    expect(
+        400 <= refused.status < 500,
+        MOVE_RULES,
+        f"an {status} Sim was moved between accounts",
+        expected="a 4xx (AccountSid is only valid while the Sim is new)",
+        received=refused.status,
+        exchange=refused,
+    )
 
 
 @check(MOVE_FLEET)
@@ -91,20 +134,42 @@ def test_sim_with_fleet_needs_a_fleet_of_the_new_account(sc_target, sc_primary, 
     sub_fleets = sc_pool.fleets(sub.sid)
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True)
     refused = _move(sc_primary, sim["sid"], sub.sid)
-    expect(400 <= refused.status < 500, MOVE_FLEET, "a Sim with a fleet moved without a Fleet for the new account",
-           expected="a 4xx", received=refused.status, exchange=refused)
+    expect(
+        400 <= refused.status < 500,
+        MOVE_FLEET,
+        "a Sim with a fleet moved without a Fleet for the new account",
+        expected="a 4xx",
+        received=refused.status,
+        exchange=refused,
+    )
     foreign = _move(sc_primary, sim["sid"], sub.sid, Fleet=sim["fleet_sid"])
-    expect(400 <= foreign.status < 500, MOVE_FLEET, "a Sim moved keeping a fleet of the old account",
-           expected="a 4xx", received=foreign.status, exchange=foreign)
+    expect(
+        400 <= foreign.status < 500,
+        MOVE_FLEET,
+        "a Sim moved keeping a fleet of the old account",
+        expected="a 4xx",
+        received=foreign.status,
+        exchange=foreign,
+    )
     if sub_fleets:
         moved = _move(sc_primary, sim["sid"], sub.sid, Fleet=sub_fleets[0].sid)
-        expect(moved.status == 200 and body(moved)["fleet_sid"] == sub_fleets[0].sid, MOVE_FLEET,
-               "moving with a fleet of the new account was refused or did not set that fleet",
-               expected=f"200 with fleet_sid {sub_fleets[0].sid}", received=f"{moved.status} {moved.excerpt()}",
-               exchange=moved)
+        expect(
+            moved.status == 200 and body(moved)["fleet_sid"] == sub_fleets[0].sid,
+            MOVE_FLEET,
+            "moving with a fleet of the new account was refused or did not set that fleet",
+            expected=f"200 with fleet_sid {sub_fleets[0].sid}",
+            received=f"{moved.status} {moved.excerpt()}",
+            exchange=moved,
+        )
         back = _move(sc_primary, sim["sid"], sc_primary.account_sid, Fleet=sim["fleet_sid"])
-        expect(back.status == 200, MOVE_FLEET, "moving back with the original fleet was refused",
-               expected=200, received=back.status, exchange=back)
+        expect(
+            back.status == 200,
+            MOVE_FLEET,
+            "moving back with the original fleet was refused",
+            expected=200,
+            received=back.status,
+            exchange=back,
+        )
 
 
 @check(MOVE_FLEET)
@@ -112,7 +177,11 @@ def test_sim_with_fleet_moves_with_empty_fleet(sc_target, sc_primary, sc_pool):
     sub = _subaccounts(sc_target, 1)[0]
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True)
     moved = _move(sc_primary, sim["sid"], sub.sid, Fleet="")
-    expect(moved.status == 200 and body(moved)["fleet_sid"] is None and body(moved)["account_sid"] == sub.sid, MOVE_FLEET,
-           "moving a Sim with Fleet= (null) did not move it without a fleet",
-           expected=f"200, account_sid {sub.sid}, fleet_sid null", received=f"{moved.status} {moved.excerpt()}",
-           exchange=moved)
+    expect(
+        moved.status == 200 and body(moved)["fleet_sid"] is None and body(moved)["account_sid"] == sub.sid,
+        MOVE_FLEET,
+        "moving a Sim with Fleet= (null) did not move it without a fleet",
+        expected=f"200, account_sid {sub.sid}, fleet_sid null",
+        received=f"{moved.status} {moved.excerpt()}",
+        exchange=moved,
+    )

@@ -36,13 +36,23 @@ def _one_reserved(sc_pool, account, **filters):
 def test_fetch_by_sid(sc_primary, sc_pool, status):
     seed = _one_reserved(sc_pool, sc_primary.account_sid, status=status)
     exchange = sc_primary.get(f"/v1/Sims/{seed.sid}")
-    expect(exchange.status == 200, FETCH_BY_SID, "fetching a SIM of the account did not answer 200",
-           expected=200, received=exchange.status, exchange=exchange)
+    expect(
+        exchange.status == 200,
+        FETCH_BY_SID,
+        "fetching a SIM of the account did not answer 200",
+        expected=200,
+        received=exchange.status,
+        exchange=exchange,
+    )
     sim = body(exchange)
-    expect(sim["sid"] == seed.sid and sim["iccid"] == seed.iccid and sim["account_sid"] == seed.account,
-           FETCH_BY_SID, "the fetched Sim is not the one the profile lists under that SID",
-           expected={"sid": seed.sid, "iccid": seed.iccid, "account_sid": seed.account},
-           received={k: sim.get(k) for k in ("sid", "iccid", "account_sid")}, exchange=exchange)
+    expect(
+        sim["sid"] == seed.sid and sim["iccid"] == seed.iccid and sim["account_sid"] == seed.account,
+        FETCH_BY_SID,
+        "the fetched Sim is not the one the profile lists under that SID",
+        expected={"sid": seed.sid, "iccid": seed.iccid, "account_sid": seed.account},
+        received={k: sim.get(k) for k in ("sid", "iccid", "account_sid")},
+        exchange=exchange,
+    )
 
 
 @check(FETCH_BY_NAME)
@@ -53,33 +63,68 @@ def test_fetch_by_unique_name_is_fetch_by_sid(sc_primary, sc_pool):
     seed = named[0]
     by_sid = sc_primary.get(f"/v1/Sims/{seed.sid}")
     by_name = sc_primary.get(f"/v1/Sims/{seed.unique_name}")
-    expect(by_name.status == 200, FETCH_BY_NAME, "fetching by unique name did not answer 200",
-           expected=200, received=by_name.status, exchange=by_name)
-    expect(body(by_name) == body(by_sid), FETCH_BY_NAME,
-           "fetching by unique name answered a different representation than fetching by SID",
-           expected=body(by_sid), received=body(by_name), exchange=by_name)
+    expect(
+        by_name.status == 200,
+        FETCH_BY_NAME,
+        "fetching by unique name did not answer 200",
+        expected=200,
+        received=by_name.status,
+        exchange=by_name,
+    )
+    expect(
+        body(by_name) == body(by_sid),
+        FETCH_BY_NAME,
+        "fetching by unique name answered a different representation than fetching by SID",
+        expected=body(by_sid),
+        received=body(by_name),
+        exchange=by_name,
+    )
 
 
 @check(FETCH_UNKNOWN)
 @pytest.mark.parametrize("key", ["HS" + "0" * 32, "HSffffffffffffffffffffffffffffffff", "no-such-unique-name"])
 def test_fetch_unknown_is_404(sc_primary, key):
     exchange = sc_primary.get(f"/v1/Sims/{key}")
-    expect(exchange.status == 404, FETCH_UNKNOWN, "an unknown Sim did not answer 404",
-           expected=404, received=exchange.status, exchange=exchange)
-    expect(error_code(exchange) == 20404, FETCH_UNKNOWN, "the 404 does not carry Twilio error code 20404",
-           expected=20404, received=error_code(exchange), exchange=exchange)
+    expect(
+        exchange.status == 404,
+        FETCH_UNKNOWN,
+        "an unknown Sim did not answer 404",
+        expected=404,
+        received=exchange.status,
+        exchange=exchange,
+    )
+    expect(
+        error_code(exchange) == 20404,
+        FETCH_UNKNOWN,
+        "the 404 does not carry Twilio error code 20404",
+        expected=20404,
+        received=error_code(exchange),
+        exchange=exchange,
+    )
 
 
 @check(LIST_DEFAULT)
 def test_plain_list_is_first_page_of_50(sc_primary):
     exchange = sc_primary.get("/v1/Sims")
-    expect(exchange.status == 200, LIST_DEFAULT, "GET /v1/Sims did not answer 200",
-           expected=200, received=exchange.status, exchange=exchange)
+    expect(
+        exchange.status == 200,
+        LIST_DEFAULT,
+        "GET /v1/Sims did not answer 200",
+        expected=200,
+        received=exchange.status,
+        exchange=exchange,
+    )
     meta = body(exchange)["meta"]
     observed = {k: meta.get(k) for k in ("page", "page_size", "previous_page_url", "key")}
     wanted = {"page": 0, "page_size": 50, "previous_page_url": None, "key": "sims"}
-    expect(observed == wanted, LIST_DEFAULT, "the first page's meta is not page 0 of 50 with no previous page",
-           expected=wanted, received=observed, exchange=exchange)
+    expect(
+        observed == wanted,
+        LIST_DEFAULT,
+        "the first page's meta is not page 0 of 50 with no previous page",
+        expected=wanted,
+        received=observed,
+        exchange=exchange,
+    )
 
 
 @check(PAGE_WALK)
@@ -88,39 +133,89 @@ def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
     pages = walk(sc_primary, {"PageSize": page_size})
     sids = [sim["sid"] for sim in sims_of(pages)]
     duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
-    expect(not duplicates, PAGE_WALK, f"the walk at PageSize={page_size} returned Sims more than once",
-           expected="each Sim once", received=duplicates[:5], exchange=pages[-1])
+    expect(
+        not duplicates,
+        PAGE_WALK,
+        f"the walk at PageSize={page_size} returned Sims more than once",
+        expected="each Sim once",
+        received=duplicates[:5],
+        exchange=pages[-1],
+    )
     missing = sorted(s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.sid not in set(sids))
-    expect(not missing, PAGE_WALK, f"the walk at PageSize={page_size} missed Sims of the account",
-           expected="every Sim of the account", received=f"missing {missing[:5]}", exchange=pages[-1])
+    expect(
+        not missing,
+        PAGE_WALK,
+        f"the walk at PageSize={page_size} missed Sims of the account",
+        expected="every Sim of the account",
+        received=f"missing {missing[:5]}",
+        exchange=pages[-1],
+    )
     for index, page in enumerate(pages):
         meta = body(page)["meta"]
         last = index == len(pages) - 1
-        expect((meta["next_page_url"] is None) == last, PAGE_WALK,
-               "next_page_url is null on a page that is not the last" if not last else
-               "next_page_url is not null on the last page",
-               expected="null only on the last page", received=meta["next_page_url"], exchange=page)
-        expect((meta["previous_page_url"] is None) == (index == 0), PAGE_WALK,
-               "previous_page_url is null on a page that is not the first" if index else
-               "previous_page_url is not null on the first page",
-               expected="null only on the first page", received=meta["previous_page_url"], exchange=page)
-        expect(meta["page"] == index, PAGE_WALK, "meta.page does not count the pages walked",
-               expected=index, received=meta["page"], exchange=page)
-        expect(_describes(meta["url"], page.url, index, page_size), PAGE_WALK,
-               "meta.url is not the URL of the page it describes (filters, PageSize, Page, PageToken)",
-               expected=page.url, received=meta["url"], exchange=page)
+        expect(
+            (meta["next_page_url"] is None) == last,
+            PAGE_WALK,
+            "next_page_url is null on a page that is not the last"
+            if not last
+            else "next_page_url is not null on the last page",
+            expected="null only on the last page",
+            received=meta["next_page_url"],
+            exchange=page,
+        )
+        expect(
+            (meta["previous_page_url"] is None) == (index == 0),
+            PAGE_WALK,
+            "previous_page_url is null on a page that is not the first"
+            if index
+            else "previous_page_url is not null on the first page",
+            expected="null only on the first page",
+            received=meta["previous_page_url"],
+            exchange=page,
+        )
+        expect(
+            meta["page"] == index,
+            PAGE_WALK,
+            "meta.page does not count the pages walked",
+            expected=index,
+            received=meta["page"],
+            exchange=page,
+        )
+        expect(
+            _describes(meta["url"], page.url, index, page_size),
+            PAGE_WALK,
+            "meta.url is not the URL of the page it describes (filters, PageSize, Page, PageToken)",
+            expected=page.url,
+            received=meta["url"],
+            exchange=page,
+        )
         if not last:
-            expect(len(body(page)["sims"]) == page_size, PAGE_WALK, "a page before the last is not full",
-                   expected=page_size, received=len(body(page)["sims"]), exchange=page)
-        expect(meta["first_page_url"] == body(pages[0])["meta"]["first_page_url"], PAGE_WALK,
-               "first_page_url changes during the walk", expected=body(pages[0])["meta"]["first_page_url"],
-               received=meta["first_page_url"], exchange=page)
+            expect(
+                len(body(page)["sims"]) == page_size,
+                PAGE_WALK,
+                "a page before the last is not full",
+                expected=page_size,
+                received=len(body(page)["sims"]),
+                exchange=page,
+            )
+        expect(
+            meta["first_page_url"] == body(pages[0])["meta"]["first_page_url"],
+            PAGE_WALK,
+            "first_page_url changes during the walk",
+            expected=body(pages[0])["meta"]["first_page_url"],
+            received=meta["first_page_url"],
+            exchange=page,
+        )
     if len(pages) > 1:
         back = sc_primary.get(body(pages[1])["meta"]["previous_page_url"])
-        expect([s["sid"] for s in body(back)["sims"]] == [s["sid"] for s in body(pages[0])["sims"]], PAGE_WALK,
-               "previous_page_url of the second page does not lead back to the first page",
-               expected=[s["sid"] for s in body(pages[0])["sims"]][:3], received=[s["sid"] for s in body(back)["sims"]][:3],
-               exchange=back)
+        expect(
+            [s["sid"] for s in body(back)["sims"]] == [s["sid"] for s in body(pages[0])["sims"]],
+            PAGE_WALK,
+            "previous_page_url of the second page does not lead back to the first page",
+            expected=[s["sid"] for s in body(pages[0])["sims"]][:3],
+            received=[s["sid"] for s in body(back)["sims"]][:3],
+            exchange=back,
+        )
 
 
 def _describes(meta_url: str, requested: str, index: int, page_size: int) -> bool:
@@ -135,32 +230,61 @@ def _describes(meta_url: str, requested: str, index: int, page_size: int) -> boo
     mq, aq = dict(parse_qsl(meta.query)), dict(parse_qsl(asked.query))
     same_filters = all(mq.get(k) == aq.get(k) for k in ("Status", "Fleet", "Iccid"))
     same_token = "PageToken" not in aq or mq.get("PageToken") == aq["PageToken"]
-    return ((meta.scheme, meta.netloc, meta.path) == (asked.scheme, asked.netloc, asked.path) and same_filters
-            and same_token and mq.get("PageSize", str(page_size)) == str(page_size)
-            and mq.get("Page", str(index)) == str(index))
+    return (
+        (meta.scheme, meta.netloc, meta.path) == (asked.scheme, asked.netloc, asked.path)
+        and same_filters
+        and same_token
+        and mq.get("PageSize", str(page_size)) == str(page_size)
+        and mq.get("Page", str(index)) == str(index)
+    )
 
 
 @check(PAGE_SIZE_BOUNDS)
-@pytest.mark.parametrize("size,accepted", [(1, True), (1000, True), (0, False), (1001, False), (-5, False),
-                                           ("ten", False), ("2.5", False)])
+@pytest.mark.parametrize(
+    "size,accepted", [(1, True), (1000, True), (0, False), (1001, False), (-5, False), ("ten", False), ("2.5", False)]
+)
 def test_page_size_bounds(sc_primary, size, accepted):
     exchange = sc_primary.get("/v1/Sims", params={"PageSize": size})
     if accepted:
-        expect(exchange.status == 200, PAGE_SIZE_BOUNDS, f"PageSize={size} is within 1..1000 but was refused",
-               expected=200, received=exchange.status, exchange=exchange)
+        expect(
+            exchange.status == 200,
+            PAGE_SIZE_BOUNDS,
+            f"PageSize={size} is within 1..1000 but was refused",
+            expected=200,
+            received=exchange.status,
+            exchange=exchange,
+        )
         count = len(body(exchange)["sims"])
-        expect(count <= size, PAGE_SIZE_BOUNDS, f"PageSize={size} answered more Sims than asked",
-               expected=f"<= {size}", received=count, exchange=exchange)
+        expect(
+            count <= size,
+            PAGE_SIZE_BOUNDS,
+            f"PageSize={size} answered more Sims than asked",
+            expected=f"<= {size}",
+            received=count,
+            exchange=exchange,
+        )
     else:
-        expect(exchange.status == 400, PAGE_SIZE_BOUNDS, f"PageSize={size!r} is outside 1..1000 but was not refused",
-               expected=400, received=exchange.status, exchange=exchange)
+        expect(
+            exchange.status == 400,
+            PAGE_SIZE_BOUNDS,
+            f"PageSize={size!r} is outside 1..1000 but was not refused",
+            expected=400,
+            received=exchange.status,
+            exchange=exchange,
+        )
 
 
 @check(PAGE_INDEX_BOUNDS)
 def test_negative_page_is_refused(sc_primary):
     exchange = sc_primary.get("/v1/Sims", params={"Page": -1})
-    expect(exchange.status == 400, PAGE_INDEX_BOUNDS, "Page=-1 was not refused",
-           expected=400, received=exchange.status, exchange=exchange)
+    expect(
+        exchange.status == 400,
+        PAGE_INDEX_BOUNDS,
+        "Page=-1 was not refused",
+        expected=400,
+        received=exchange.status,
+        exchange=exchange,
+    )
 
 
 @check(FILTER_STATUS)
@@ -169,28 +293,53 @@ def test_status_filter(sc_primary, sc_pool, status):
     pages = walk(sc_primary, {"Status": status, "PageSize": 1000})
     sids = {sim["sid"] for sim in sims_of(pages)}
     missing = [s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status) if s.sid not in sids]
-    expect(not missing, FILTER_STATUS, f"the Status={status} filter left out Sims in that status",
-           expected="every Sim in that status", received=f"missing {missing[:5]}", exchange=pages[0])
+    expect(
+        not missing,
+        FILTER_STATUS,
+        f"the Status={status} filter left out Sims in that status",
+        expected="every Sim in that status",
+        received=f"missing {missing[:5]}",
+        exchange=pages[0],
+    )
     others = [s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.status != status and s.sid in sids]
-    expect(not others, FILTER_STATUS, f"the Status={status} filter answered Sims in other statuses",
-           expected=f"only {status}", received=others[:5], exchange=pages[0])
+    expect(
+        not others,
+        FILTER_STATUS,
+        f"the Status={status} filter answered Sims in other statuses",
+        expected=f"only {status}",
+        received=others[:5],
+        exchange=pages[0],
+    )
 
 
 @check(FILTER_FLEET)
 def test_fleet_filter_by_sid_and_name(sc_primary, sc_pool):
-    fleets = [f for f in sc_pool.fleets(sc_primary.account_sid) if sc_pool.reserved_sims(sc_primary.account_sid, fleet=f.sid)]
+    fleets = [
+        f for f in sc_pool.fleets(sc_primary.account_sid) if sc_pool.reserved_sims(sc_primary.account_sid, fleet=f.sid)
+    ]
     if not fleets:
         pytest.skip("the profile lists no fleet of the primary account with SIMs")
     for fleet in fleets:
         by_sid = {s["sid"] for s in sims_of(walk(sc_primary, {"Fleet": fleet.sid, "PageSize": 1000}))}
         expected = {s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, fleet=fleet.sid)}
-        expect(expected <= by_sid, FILTER_FLEET, f"the Fleet={fleet.sid} filter left out Sims of that fleet",
-               expected=sorted(expected)[:5], received=sorted(by_sid)[:5])
+        expect(
+            expected <= by_sid,
+            FILTER_FLEET,
+            f"the Fleet={fleet.sid} filter left out Sims of that fleet",
+            expected=sorted(expected)[:5],
+            received=sorted(by_sid)[:5],
+        )
         if fleet.unique_name:
             pages = walk(sc_primary, {"Fleet": fleet.unique_name, "PageSize": 1000})
             by_name = {s["sid"] for s in sims_of(pages)}
-            expect(by_name == by_sid, FILTER_FLEET, "filtering by the fleet's unique name answers other Sims than by its SID",
-                   expected=sorted(by_sid)[:5], received=sorted(by_name)[:5], exchange=pages[0])
+            expect(
+                by_name == by_sid,
+                FILTER_FLEET,
+                "filtering by the fleet's unique name answers other Sims than by its SID",
+                expected=sorted(by_sid)[:5],
+                received=sorted(by_name)[:5],
+                exchange=pages[0],
+            )
 
 
 @check(FILTER_ICCID)
@@ -198,16 +347,27 @@ def test_iccid_filter_finds_exactly_one(sc_primary, sc_pool):
     seed = _one_reserved(sc_pool, sc_primary.account_sid)
     exchange = sc_primary.get("/v1/Sims", params={"Iccid": seed.iccid})
     sims = body(exchange)["sims"]
-    expect([s["sid"] for s in sims] == [seed.sid], FILTER_ICCID, "the Iccid filter did not answer exactly that one Sim",
-           expected=[seed.sid], received=[s.get("sid") for s in sims], exchange=exchange)
+    expect(
+        [s["sid"] for s in sims] == [seed.sid],
+        FILTER_ICCID,
+        "the Iccid filter did not answer exactly that one Sim",
+        expected=[seed.sid],
+        received=[s.get("sid") for s in sims],
+        exchange=exchange,
+    )
 
 
 @check(FILTER_ICCID)
 def test_iccid_filter_unknown_is_empty(sc_primary):
     exchange = sc_primary.get("/v1/Sims", params={"Iccid": "89000000000000000000"})
-    expect(exchange.status == 200 and body(exchange)["sims"] == [], FILTER_ICCID,
-           "an ICCID that is not on the account did not answer 200 with an empty list",
-           expected="200 with sims []", received=f"{exchange.status} {exchange.excerpt()}", exchange=exchange)
+    expect(
+        exchange.status == 200 and body(exchange)["sims"] == [],
+        FILTER_ICCID,
+        "an ICCID that is not on the account did not answer 200 with an empty list",
+        expected="200 with sims []",
+        received=f"{exchange.status} {exchange.excerpt()}",
+        exchange=exchange,
+    )
 
 
 @check(FILTER_COMBINED)
@@ -219,10 +379,20 @@ def test_status_and_fleet_combined(sc_primary, sc_pool):
     pages = walk(sc_primary, {"Status": status, "Fleet": fleet, "PageSize": 5})
     for sim in sims_of(pages):
         if sim["status"] != status or sim["fleet_sid"] != fleet:
-            fail(FILTER_COMBINED, "a combined Status and Fleet filter answered a Sim matching only one of them",
-                 expected={"status": status, "fleet_sid": fleet},
-                 received={"sid": sim["sid"], "status": sim["status"], "fleet_sid": sim["fleet_sid"]}, exchange=pages[0])
+            fail(
+                FILTER_COMBINED,
+                "a combined Status and Fleet filter answered a Sim matching only one of them",
+                expected={"status": status, "fleet_sid": fleet},
+                received={"sid": sim["sid"], "status": sim["status"], "fleet_sid": sim["fleet_sid"]},
+                exchange=pages[0],
+            )
     wanted = {s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status, fleet=fleet)}
     got = {s["sid"] for s in sims_of(pages)}
-    expect(wanted <= got, FILTER_COMBINED, "the combined filter left out Sims matching both",
-           expected=sorted(wanted), received=sorted(got)[:5], exchange=pages[0])
+    expect(
+        wanted <= got,
+        FILTER_COMBINED,
+        "the combined filter left out Sims matching both",
+        expected=sorted(wanted),
+        received=sorted(got)[:5],
+        exchange=pages[0],
+    )

@@ -40,10 +40,16 @@ def sample(sc_primary, sc_anonymous, sc_pool) -> list[Exchange]:
     return exchanges
 
 
-@pytest.mark.parametrize("check_id", [pytest.param(c.id, marks=pytest.mark.supersim_check(c.id), id=c.id)
-                                      for c in sorted(response_checks(), key=lambda c: c.id)])
+@pytest.mark.parametrize(
+    "check_id",
+    [
+        pytest.param(c.id, marks=pytest.mark.supersim_check(c.id), id=c.id)
+        for c in sorted(response_checks(), key=lambda c: c.id)
+    ],
+)
 def test_response_check(sc_target, sample, check_id):
     check = CHECKS[check_id]
+    assert check.func is not None, f"{check_id} is a response check"
     for exchange in sample:
         if exchange.error:
             raise Violation(check_id, f"the target did not answer: {exchange.error}", exchange=exchange)

@@ -42,25 +42,47 @@ def _name(label: str) -> str:
 
 # --- unique names and fleets ----------------------------------------------------------------
 
+
 @check(UNIQUE_NAME)
 def test_unique_name_is_set_and_unique(sc_primary, sc_pool):
     first = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
     second = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
     name = _name("un")
     updated = sc_primary.post(f"/v1/Sims/{first['sid']}", form={"UniqueName": name})
-    expect(updated.status == 200 and body(updated)["unique_name"] == name, UNIQUE_NAME,
-           "setting UniqueName did not answer 200 with the new name", expected=f"200 with unique_name {name}",
-           received=f"{updated.status} {updated.excerpt()}", exchange=updated)
+    expect(
+        updated.status == 200 and body(updated)["unique_name"] == name,
+        UNIQUE_NAME,
+        "setting UniqueName did not answer 200 with the new name",
+        expected=f"200 with unique_name {name}",
+        received=f"{updated.status} {updated.excerpt()}",
+        exchange=updated,
+    )
     by_name = sc_primary.get(f"/v1/Sims/{name}")
-    expect(by_name.status == 200 and body(by_name)["sid"] == first["sid"], UNIQUE_NAME,
-           "the new unique name does not address the Sim", expected=first["sid"],
-           received=f"{by_name.status} {by_name.excerpt()}", exchange=by_name)
+    expect(
+        by_name.status == 200 and body(by_name)["sid"] == first["sid"],
+        UNIQUE_NAME,
+        "the new unique name does not address the Sim",
+        expected=first["sid"],
+        received=f"{by_name.status} {by_name.excerpt()}",
+        exchange=by_name,
+    )
     clash = sc_primary.post(f"/v1/Sims/{second['sid']}", form={"UniqueName": name})
-    expect(400 <= clash.status < 500, UNIQUE_NAME, "a second Sim was given a unique name already in use",
-           expected="a 4xx (409 or 400)", received=clash.status, exchange=clash)
+    expect(
+        400 <= clash.status < 500,
+        UNIQUE_NAME,
+        "a second Sim was given a unique name already in use",
+        expected="a 4xx (409 or 400)",
+        received=clash.status,
+        exchange=clash,
+    )
     after = body(sc_primary.get(f"/v1/Sims/{name}"))
-    expect(after["sid"] == first["sid"], UNIQUE_NAME, "after the clash the name addresses another Sim",
-           expected=first["sid"], received=after["sid"])
+    expect(
+        after["sid"] == first["sid"],
+        UNIQUE_NAME,
+        "after the clash the name addresses another Sim",
+        expected=first["sid"],
+        received=after["sid"],
+    )
 
 
 @check(UPDATE_FLEET_SYNC)
@@ -69,45 +91,87 @@ def test_fleet_of_new_sim_by_sid_and_by_name(sc_primary, sc_pool):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
     fleet = fleets[0]
     updated = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Fleet": fleet.sid})
-    expect(updated.status == 200, UPDATE_FLEET_SYNC, "a fleet change of a new Sim was not synchronous (200)",
-           expected=200, received=updated.status, exchange=updated)
-    expect(body(updated)["fleet_sid"] == fleet.sid and body(updated)["status"] == "new", UPDATE_FLEET_SYNC,
-           "the fleet change of a new Sim did not apply at once", expected={"fleet_sid": fleet.sid, "status": "new"},
-           received={k: body(updated).get(k) for k in ("fleet_sid", "status")}, exchange=updated)
+    expect(
+        updated.status == 200,
+        UPDATE_FLEET_SYNC,
+        "a fleet change of a new Sim was not synchronous (200)",
+        expected=200,
+        received=updated.status,
+        exchange=updated,
+    )
+    expect(
+        body(updated)["fleet_sid"] == fleet.sid and body(updated)["status"] == "new",
+        UPDATE_FLEET_SYNC,
+        "the fleet change of a new Sim did not apply at once",
+        expected={"fleet_sid": fleet.sid, "status": "new"},
+        received={k: body(updated).get(k) for k in ("fleet_sid", "status")},
+        exchange=updated,
+    )
     named = [f for f in fleets if f.unique_name]
     if named:
         other = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
         by_name = sc_primary.post(f"/v1/Sims/{other['sid']}", form={"Fleet": named[-1].unique_name})
-        expect(by_name.status == 200 and body(by_name)["fleet_sid"] == named[-1].sid, UPDATE_FLEET_SYNC,
-               "Fleet given by unique name did not set that fleet's SID", expected=named[-1].sid,
-               received=f"{by_name.status} {by_name.excerpt()}", exchange=by_name)
+        expect(
+            by_name.status == 200 and body(by_name)["fleet_sid"] == named[-1].sid,
+            UPDATE_FLEET_SYNC,
+            "Fleet given by unique name did not set that fleet's SID",
+            expected=named[-1].sid,
+            received=f"{by_name.status} {by_name.excerpt()}",
+            exchange=by_name,
+        )
 
 
 @check(UPDATE_INVALID)
-@pytest.mark.parametrize("form", [{"Status": "scheduled"}, {"Status": "deleted"}, {"Status": "ACTIVE"},
-                                  {"CallbackMethod": "PUT", "CallbackUrl": "https://example.com/cb"},
-                                  {"Fleet": "HF" + "0" * 32}], ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()))
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"Status": "scheduled"},
+        {"Status": "deleted"},
+        {"Status": "ACTIVE"},
+        {"CallbackMethod": "PUT", "CallbackUrl": "https://example.com/cb"},
+        {"Fleet": "HF" + "0" * 32},
+    ],
+    ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()),
+)
 def test_invalid_update_values_are_refused(sc_primary, sc_pool, form):
     sims = sc_pool.reserved_sims(sc_primary.account_sid, status="new")
     if not sims:
         pytest.skip("the profile lists no new SIM")
     exchange = sc_primary.post(f"/v1/Sims/{sims[0].sid}", form=form)
-    expect(400 <= exchange.status < 500, UPDATE_INVALID, f"the invalid update {form} was not refused",
-           expected="a 4xx naming the parameter", received=exchange.status, exchange=exchange)
+    expect(
+        400 <= exchange.status < 500,
+        UPDATE_INVALID,
+        f"the invalid update {form} was not refused",
+        expected="a 4xx naming the parameter",
+        received=exchange.status,
+        exchange=exchange,
+    )
 
 
 # --- transitions ----------------------------------------------------------------------------
+
 
 @check(READY_ONLY_FROM_NEW)
 @pytest.mark.parametrize("status", ["active", "inactive"])
 def test_ready_only_from_new(sc_primary, sc_pool, status):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status)
     exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "ready"})
-    expect(400 <= exchange.status < 500, READY_ONLY_FROM_NEW, f"an {status} Sim was allowed to become ready",
-           expected="a 4xx", received=exchange.status, exchange=exchange)
+    expect(
+        400 <= exchange.status < 500,
+        READY_ONLY_FROM_NEW,
+        f"an {status} Sim was allowed to become ready",
+        expected="a 4xx",
+        received=exchange.status,
+        exchange=exchange,
+    )
     now = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
-    expect(now["status"] == status, READY_ONLY_FROM_NEW, "the refused transition changed the status anyway",
-           expected=status, received=now["status"])
+    expect(
+        now["status"] == status,
+        READY_ONLY_FROM_NEW,
+        "the refused transition changed the status anyway",
+        expected=status,
+        received=now["status"],
+    )
 
 
 @check(NO_RETURN_TO_NEW)
@@ -115,40 +179,82 @@ def test_ready_only_from_new(sc_primary, sc_pool, status):
 def test_never_back_to_new(sc_primary, sc_pool, status):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status)
     exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "new"})
-    expect(400 <= exchange.status < 500, NO_RETURN_TO_NEW, f"a {status} Sim was allowed back to new",
-           expected="a 4xx", received=exchange.status, exchange=exchange)
+    expect(
+        400 <= exchange.status < 500,
+        NO_RETURN_TO_NEW,
+        f"a {status} Sim was allowed back to new",
+        expected="a 4xx",
+        received=exchange.status,
+        exchange=exchange,
+    )
     now = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
-    expect(now["status"] == status, NO_RETURN_TO_NEW, "the refused transition changed the status anyway",
-           expected=status, received=now["status"])
+    expect(
+        now["status"] == status,
+        NO_RETURN_TO_NEW,
+        "the refused transition changed the status anyway",
+        expected=status,
+        received=now["status"],
+    )
 
 
 # --- asynchronous updates and callbacks -----------------------------------------------------
 
+
 def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=None):
     """Send an asynchronous update; check scheduled first (with the old fleet), then the final state."""
     exchange = client.post(f"/v1/Sims/{sim['sid']}", form=form)
-    expect(exchange.status in (200, 202), check_id, "the asynchronous update was not accepted",
-           expected="202 (or 200) with status scheduled", received=exchange.status, exchange=exchange)
+    expect(
+        exchange.status in (200, 202),
+        check_id,
+        "the asynchronous update was not accepted",
+        expected="202 (or 200) with status scheduled",
+        received=exchange.status,
+        exchange=exchange,
+    )
     accepted = body(exchange)
-    expect(accepted["status"] == "scheduled", check_id, "the update did not answer status scheduled first",
-           expected="scheduled", received=accepted["status"], exchange=exchange)
+    expect(
+        accepted["status"] == "scheduled",
+        check_id,
+        "the update did not answer status scheduled first",
+        expected="scheduled",
+        received=accepted["status"],
+        exchange=exchange,
+    )
     if fleet_before is not None or "Fleet" in form:
-        expect(accepted["fleet_sid"] == sim["fleet_sid"], ASYNC_FLEET,
-               "the accepted fleet change already shows another fleet_sid", expected=sim["fleet_sid"],
-               received=accepted["fleet_sid"], exchange=exchange)
+        expect(
+            accepted["fleet_sid"] == sim["fleet_sid"],
+            ASYNC_FLEET,
+            "the accepted fleet change already shows another fleet_sid",
+            expected=sim["fleet_sid"],
+            received=accepted["fleet_sid"],
+            exchange=exchange,
+        )
         pending = body(client.get(f"/v1/Sims/{sim['sid']}"))
         if pending["status"] == "scheduled":
-            expect(pending["fleet_sid"] == sim["fleet_sid"], ASYNC_FLEET,
-                   "fleet_sid changed while the update was still scheduled", expected=sim["fleet_sid"],
-                   received=pending["fleet_sid"])
+            expect(
+                pending["fleet_sid"] == sim["fleet_sid"],
+                ASYNC_FLEET,
+                "fleet_sid changed while the update was still scheduled",
+                expected=sim["fleet_sid"],
+                received=pending["fleet_sid"],
+            )
     done = wait_until(client, sim["sid"], lambda s: s["status"] != "scheduled")
-    expect(done["status"] == final, check_id, "the asynchronous update did not reach the requested status",
-           expected=final, received=done["status"])
+    expect(
+        done["status"] == final,
+        check_id,
+        "the asynchronous update did not reach the requested status",
+        expected=final,
+        received=done["status"],
+    )
     server_now = _server_time(exchange)
     if server_now is not None and _parse(sim["date_updated"]) < server_now:
-        expect(_parse(done["date_updated"]) > _parse(sim["date_updated"]), check_id,
-               "date_updated did not move when the asynchronous update completed",
-               expected=f"later than {sim['date_updated']}", received=done["date_updated"])
+        expect(
+            _parse(done["date_updated"]) > _parse(sim["date_updated"]),
+            check_id,
+            "date_updated did not move when the asynchronous update completed",
+            expected=f"later than {sim['date_updated']}",
+            received=done["date_updated"],
+        )
     return accepted, done
 
 
@@ -166,37 +272,64 @@ def _server_time(exchange) -> datetime | None:
 
 def _check_callback(sc_callbacks, url, sim_after, token, method, check_id):
     calls = sc_callbacks.wait(url, count=1, timeout=sc_callbacks.timeout)
-    expect(len(calls) == 1, check_id, "not exactly one callback arrived for the asynchronous update",
-           expected=f"1 {method} request to {url}", received=f"{len(calls)} request(s)")
+    expect(
+        len(calls) == 1,
+        check_id,
+        "not exactly one callback arrived for the asynchronous update",
+        expected=f"1 {method} request to {url}",
+        received=f"{len(calls)} request(s)",
+    )
     call = calls[0]
-    expect(call.method == method, check_id, "the callback used another HTTP method",
-           expected=method, received=call.method)
+    expect(
+        call.method == method, check_id, "the callback used another HTTP method", expected=method, received=call.method
+    )
     if method == "POST":
         own_query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-        expect("application/x-www-form-urlencoded" in call.content_type and call.query == own_query, CALLBACK_POST,
-               "a POST callback did not carry its parameters as an HTML form body",
-               expected=f"Content-Type: application/x-www-form-urlencoded, query only {own_query}",
-               received=f"Content-Type: {call.content_type!r}, body {call.body[:120]!r}")
+        expect(
+            "application/x-www-form-urlencoded" in call.content_type and call.query == own_query,
+            CALLBACK_POST,
+            "a POST callback did not carry its parameters as an HTML form body",
+            expected=f"Content-Type: application/x-www-form-urlencoded, query only {own_query}",
+            received=f"Content-Type: {call.content_type!r}, body {call.body[:120]!r}",
+        )
     else:
-        expect(call.query and not call.body, CALLBACK_GET, "a GET callback did not carry its parameters in the query string",
-               expected="parameters in the query string, empty body", received=f"query {call.query}, body {call.body[:120]!r}")
+        expect(
+            call.query and not call.body,
+            CALLBACK_GET,
+            "a GET callback did not carry its parameters in the query string",
+            expected="parameters in the query string, empty body",
+            received=f"query {call.query}, body {call.body[:120]!r}",
+        )
     params = call.params
     errors = contract.validate("callback", params)
     if errors:
-        fail(check_id, "the callback parameters break the contract", expected="SimSid, SimStatus, AccountSid (+ SimUniqueName)",
-             received="; ".join(str(e) for e in errors))
+        fail(
+            check_id,
+            "the callback parameters break the contract",
+            expected="SimSid, SimStatus, AccountSid (+ SimUniqueName)",
+            received="; ".join(str(e) for e in errors),
+        )
     wanted = {"SimSid": sim_after["sid"], "SimStatus": sim_after["status"], "AccountSid": sim_after["account_sid"]}
     if sim_after.get("unique_name"):
         wanted["SimUniqueName"] = sim_after["unique_name"]
     observed = {k: params.get(k) for k in wanted}
-    expect(observed == wanted, check_id, "the callback parameters do not describe the updated Sim",
-           expected=wanted, received=observed)
+    expect(
+        observed == wanted,
+        check_id,
+        "the callback parameters do not describe the updated Sim",
+        expected=wanted,
+        received=observed,
+    )
     signature = call.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(token)
     signed_params = {} if method == "GET" else dict(call.form)
-    expect(bool(signature) and validator.validate(call.url, signed_params, signature), CALLBACK_SIGNATURE,
-           "the callback's X-Twilio-Signature is missing or not valid for the account's Auth Token",
-           expected="a valid HMAC-SHA1 signature", received=signature or "no X-Twilio-Signature header")
+    expect(
+        bool(signature) and validator.validate(call.url, signed_params, signature),
+        CALLBACK_SIGNATURE,
+        "the callback's X-Twilio-Signature is missing or not valid for the account's Auth Token",
+        expected="a valid HMAC-SHA1 signature",
+        received=signature or "no X-Twilio-Signature header",
+    )
 
 
 @check(ASYNC_ACTIVATE)
@@ -224,10 +357,16 @@ def test_fleet_change_of_activated_sim(sc_primary, sc_pool, status):
     fleets = sc_pool.need_fleets(sc_primary.account_sid, 2)
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=True)
     new_fleet = next(f for f in fleets if f.sid != sim["fleet_sid"])
-    _, done = _scheduled_then_final(sc_primary, ASYNC_FLEET, sim, {"Fleet": new_fleet.sid}, status,
-                                    fleet_before=sim["fleet_sid"])
-    expect(done["fleet_sid"] == new_fleet.sid, ASYNC_FLEET, "after the fleet change completed, fleet_sid is not the new fleet",
-           expected=new_fleet.sid, received=done["fleet_sid"])
+    _, done = _scheduled_then_final(
+        sc_primary, ASYNC_FLEET, sim, {"Fleet": new_fleet.sid}, status, fleet_before=sim["fleet_sid"]
+    )
+    expect(
+        done["fleet_sid"] == new_fleet.sid,
+        ASYNC_FLEET,
+        "after the fleet change completed, fleet_sid is not the new fleet",
+        expected=new_fleet.sid,
+        received=done["fleet_sid"],
+    )
 
 
 @check(CALLBACK_POST)
@@ -264,19 +403,24 @@ def test_callback_names_the_unique_name(sc_primary, sc_pool, sc_callbacks):
 def test_callback_signature(sc_primary, sc_pool, sc_callbacks):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
     url = sc_callbacks.url_for("signed") + "?ref=conformance"
-    _, done = _scheduled_then_final(sc_primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready")
+    _, done = _scheduled_then_final(
+        sc_primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready"
+    )
     _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_SIGNATURE)
 
 
 # --- automatic ready -> active (needs the mock's control endpoints) -------------------------
+
 
 @pytest.fixture(scope="session")
 def mock_control(sc_primary):
     """The reference mock's /_mock/ control endpoints (skips on targets without them)."""
     exchange = sc_primary.get("/_mock/", check=False)
     if exchange.status != 200 or not isinstance(body(exchange), dict) or "now" not in body(exchange):
-        pytest.skip("the target has no /_mock/ control endpoints: data use and the passing of months "
-                    "cannot be simulated against it")
+        pytest.skip(
+            "the target has no /_mock/ control endpoints: data use and the passing of months "
+            "cannot be simulated against it"
+        )
     return sc_primary
 
 
@@ -286,27 +430,62 @@ def test_ready_becomes_active_automatically(sc_primary, sc_pool, mock_control, t
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "ready")
     before_limit = {"250KB of data": {"data_kb": 249}, "five SMS Commands": {"sms_commands": 4}}.get(trigger)
     if before_limit:
-        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], **before_limit}),
-                             headers={"Content-Type": "application/json"}, check=False)
+        mock_control.request(
+            "POST",
+            "/_mock/usage",
+            content=_json({"sim": sim["sid"], **before_limit}),
+            headers={"Content-Type": "application/json"},
+            check=False,
+        )
         still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
-        expect(still["status"] == "ready", AUTO_ACTIVE, f"the Sim turned active before {trigger} was reached",
-               expected="ready", received=still["status"])
+        expect(
+            still["status"] == "ready",
+            AUTO_ACTIVE,
+            f"the Sim turned active before {trigger} was reached",
+            expected="ready",
+            received=still["status"],
+        )
         last = {"data_kb": 1} if "data_kb" in before_limit else {"sms_commands": 1}
-        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], **last}),
-                             headers={"Content-Type": "application/json"}, check=False)
+        mock_control.request(
+            "POST",
+            "/_mock/usage",
+            content=_json({"sim": sim["sid"], **last}),
+            headers={"Content-Type": "application/json"},
+            check=False,
+        )
     else:
         # Age this Sim alone: moving the mock's whole clock would activate every ready Sim
         # that other scenarios (or xdist workers) are using.
-        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], "ready_seconds": 88 * 24 * 3600}),
-                             headers={"Content-Type": "application/json"}, check=False)
+        mock_control.request(
+            "POST",
+            "/_mock/usage",
+            content=_json({"sim": sim["sid"], "ready_seconds": 88 * 24 * 3600}),
+            headers={"Content-Type": "application/json"},
+            check=False,
+        )
         still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
-        expect(still["status"] == "ready", AUTO_ACTIVE, "the Sim turned active before three months in ready",
-               expected="ready", received=still["status"])
-        mock_control.request("POST", "/_mock/usage", content=_json({"sim": sim["sid"], "ready_seconds": 5 * 24 * 3600}),
-                             headers={"Content-Type": "application/json"}, check=False)
+        expect(
+            still["status"] == "ready",
+            AUTO_ACTIVE,
+            "the Sim turned active before three months in ready",
+            expected="ready",
+            received=still["status"],
+        )
+        mock_control.request(
+            "POST",
+            "/_mock/usage",
+            content=_json({"sim": sim["sid"], "ready_seconds": 5 * 24 * 3600}),
+            headers={"Content-Type": "application/json"},
+            check=False,
+        )
     after = wait_until(sc_primary, sim["sid"], lambda s: s["status"] not in ("ready", "scheduled"), timeout=5)
-    expect(after["status"] == "active", AUTO_ACTIVE, f"a ready Sim did not become active after {trigger}",
-           expected="active", received=after["status"])
+    expect(
+        after["status"] == "active",
+        AUTO_ACTIVE,
+        f"a ready Sim did not become active after {trigger}",
+        expected="active",
+        received=after["status"],
+    )
 
 
 def _json(data) -> bytes:

@@ -49,15 +49,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests" / "prism"))
 
-from benchtools import (  # noqa: E402  (the standard library only: this Python needs none of the kit's packages)
+from benchtools import (
     LoopbackClient,
     Venv,
     basic_auth,
@@ -73,7 +74,7 @@ from benchtools import (  # noqa: E402  (the standard library only: this Python 
     tree_rss_mb,
     write_default_profile,
 )
-from prism_server import PrismUnavailable, find_prism, prism_version, start_prism  # noqa: E402
+from prism_server import PrismUnavailable, find_prism, prism_version, start_prism
 
 try:  # only the Python fallback generator needs it (wrk is the generator of choice)
     import httpx
@@ -147,17 +148,30 @@ class Target:
 def start_mock(stack: contextlib.ExitStack, venv: Venv, profile: Path, workdir: Path, name: str = "mock") -> Any:
     """``<venv>/bin/supersim-conformance serve --port 0 --profile FILE``: the command a user runs."""
     command = [venv.bin("supersim-conformance"), "serve", "--port", "0", "--profile", str(profile)]
-    return stack.enter_context(server_process(name, command, cwd=workdir, env=venv.env(), url_pattern=MOCK_BANNER,
-                                              ready_path="/_mock/"))
+    return stack.enter_context(
+        server_process(name, command, cwd=workdir, env=venv.env(), url_pattern=MOCK_BANNER, ready_path="/_mock/")
+    )
 
 
-def start_uvicorn_app(stack: contextlib.ExitStack, venv: Venv, app: str, http: str, loop: str, profile: Path,
-                      workdir: Path) -> Any:
+def start_uvicorn_app(
+    stack: contextlib.ExitStack, venv: Venv, app: str, http: str, loop: str, profile: Path, workdir: Path
+) -> Any:
     """``serve_app.py`` run by the venv's python: the app on uvicorn with the given http/loop choices."""
-    command = [venv.python, str(HERE / "serve_app.py"), "--app", app, "--http", http, "--loop", loop,
-               "--profile", str(profile)]
-    return stack.enter_context(server_process(f"{app} ({http}, {loop})", command, cwd=workdir, env=venv.env(),
-                                              url_pattern=APP_BANNER))
+    command = [
+        venv.python,
+        str(HERE / "serve_app.py"),
+        "--app",
+        app,
+        "--http",
+        http,
+        "--loop",
+        loop,
+        "--profile",
+        str(profile),
+    ]
+    return stack.enter_context(
+        server_process(f"{app} ({http}, {loop})", command, cwd=workdir, env=venv.env(), url_pattern=APP_BANNER)
+    )
 
 
 def start_granian_app(stack: contextlib.ExitStack, venv: Venv, app: str, profile: Path, workdir: Path) -> Any:
@@ -166,22 +180,54 @@ def start_granian_app(stack: contextlib.ExitStack, venv: Venv, app: str, profile
     granian binds the port itself, so it is given one that was free a moment ago.
     """
     port = free_port()
-    command = [venv.bin("granian"), "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1", "--http", "1", "--log-level", "warning", "--no-access-log",
-               "--working-dir", str(HERE), f"asgi_apps:{app}_app"]
-    return stack.enter_context(server_process(f"{app} (granian)", command, cwd=workdir,
-                                              env=venv.env(BENCH_PROFILE=str(profile)),
-                                              base_url=f"http://127.0.0.1:{port}"))
+    command = [
+        venv.bin("granian"),
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--http",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--working-dir",
+        str(HERE),
+        f"asgi_apps:{app}_app",
+    ]
+    return stack.enter_context(
+        server_process(
+            f"{app} (granian)",
+            command,
+            cwd=workdir,
+            env=venv.env(BENCH_PROFILE=str(profile)),
+            base_url=f"http://127.0.0.1:{port}",
+        )
+    )
 
 
-def start_targets(stack: contextlib.ExitStack, venv: Venv, profile: Path, workdir: Path, args: argparse.Namespace,
-                  results: dict[str, Any], say: Callable[[str], None]) -> list[Target]:
+def start_targets(
+    stack: contextlib.ExitStack,
+    venv: Venv,
+    profile: Path,
+    workdir: Path,
+    args: argparse.Namespace,
+    results: dict[str, Any],
+    say: Callable[[str], None],
+) -> list[Target]:
     """Every server of the throughput part, each its own process; Prism skipped (with the reason) if missing."""
     both, fetch_only = ("fetch", "list50"), ("fetch",)
     mock = start_mock(stack, venv, profile, workdir)
     bare = start_uvicorn_app(stack, venv, "bare", "auto", "auto", profile, workdir)
-    targets = [Target("mock", "uvicorn", mock.base_url, mock.pid, both),
-               Target("bare", "uvicorn", bare.base_url, bare.pid, fetch_only)]
+    targets = [
+        Target("mock", "uvicorn", mock.base_url, mock.pid, both),
+        Target("bare", "uvicorn", bare.base_url, bare.pid, fetch_only),
+    ]
     if args.no_prism:
         results["prism_skipped"] = "--no-prism"
     else:
@@ -276,8 +322,15 @@ class Wrk:
 
     def run(self, url: str, authorization: str, duration: float) -> LoadResult:
         command = [
-            self.binary, f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(duration))}s",
-            "--timeout", "10s", "-s", str(self._script(authorization)), url,
+            self.binary,
+            f"-t{self.threads}",
+            f"-c{self.connections}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(self._script(authorization)),
+            url,
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
         match = re.search(r"BENCH_JSON (\{.*\})", done.stdout)
@@ -286,8 +339,12 @@ class Wrk:
         data = json.loads(match.group(1))
         seconds = data["duration_us"] / 1e6
         return LoadResult(
-            requests=data["requests"], seconds=seconds, rps=data["requests"] / seconds,
-            p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000, errors=data["errors"],
+            requests=data["requests"],
+            seconds=seconds,
+            rps=data["requests"] / seconds,
+            p50_ms=data["p50_us"] / 1000,
+            p99_ms=data["p99_us"] / 1000,
+            errors=data["errors"],
         )
 
 
@@ -374,7 +431,10 @@ asyncio.run(main())
 def trivial_server() -> Iterator[str]:
     """A fixed-answer HTTP/1.1 server (asyncio protocol) in a child process, to measure a generator's ceiling."""
     process = subprocess.Popen(
-        [sys.executable, "-c", TRIVIAL_SERVER], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", TRIVIAL_SERVER],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -392,8 +452,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def throughput(generator: Any, targets: list[Target], authorization: str, sim_sid: str, args: argparse.Namespace,
-               say: Callable[[str], None]) -> dict[str, Any]:
+def throughput(
+    generator: Any,
+    targets: list[Target],
+    authorization: str,
+    sim_sid: str,
+    args: argparse.Namespace,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
     """Interleaved rounds: for each operation, every target that answers it in turn; medians per target.
 
     Interleaving makes drift in the machine's load (other work on two shared cores) hit every
@@ -415,12 +481,15 @@ def throughput(generator: Any, targets: list[Target], authorization: str, sim_si
                 row = result.as_dict()
                 row["cpu_us_per_request"] = (
                     (tree_cpu_seconds(target.pid) - cpu_before) / result.requests * 1e6
-                    if target.pid and result.requests else None
+                    if target.pid and result.requests
+                    else None
                 )
                 raw[target.name][operation].append(row)
                 cpu = f"{row['cpu_us_per_request']:5.0f} us CPU/req" if row["cpu_us_per_request"] else ""
-                say(f"  round {round_no} {operation:6} {target.name:17} {result.rps:9.0f} req/s  "
-                    f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {cpu}")
+                say(
+                    f"  round {round_no} {operation:6} {target.name:17} {result.rps:9.0f} req/s  "
+                    f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  errors {result.errors}  {cpu}"
+                )
     summary: dict[str, Any] = {}
     for target in targets:
         for operation, rounds in raw[target.name].items():
@@ -432,21 +501,40 @@ def throughput(generator: Any, targets: list[Target], authorization: str, sim_si
                 "errors": sum(r["errors"] for r in rounds),
                 "cpu_us_per_request": (
                     median([r["cpu_us_per_request"] for r in rounds])
-                    if all(r["cpu_us_per_request"] for r in rounds) else None
+                    if all(r["cpu_us_per_request"] for r in rounds)
+                    else None
                 ),
                 "rounds": rounds,
             }
     return summary
 
 
-def twilio_latency(venv: Venv, target: Target, credentials: dict[str, Any], args: argparse.Namespace,
-                   workdir: Path) -> dict[str, Any]:
+def twilio_latency(
+    venv: Venv, target: Target, credentials: dict[str, Any], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
     """``twilio_latency.py`` run by the venv's python against one target; its JSON line, or the error."""
-    command = [venv.python, str(HERE / "twilio_latency.py"), target.base_url, credentials["account_sid"],
-               credentials["auth_token"], credentials["sim_sid"], "--requests", str(args.twilio_requests),
-               "--warmup", str(args.twilio_warmup)]
-    process = subprocess.Popen(command, cwd=workdir, env=venv.env(), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    command = [
+        venv.python,
+        str(HERE / "twilio_latency.py"),
+        target.base_url,
+        credentials["account_sid"],
+        credentials["auth_token"],
+        credentials["sim_sid"],
+        "--requests",
+        str(args.twilio_requests),
+        "--warmup",
+        str(args.twilio_warmup),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=venv.env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
@@ -458,8 +546,14 @@ def twilio_latency(venv: Venv, target: Target, credentials: dict[str, Any], args
     return json.loads(out.strip().splitlines()[-1])
 
 
-def client_latency(venv: Venv, targets: list[Target], credentials: dict[str, Any], args: argparse.Namespace,
-                   workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+def client_latency(
+    venv: Venv,
+    targets: list[Target],
+    credentials: dict[str, Any],
+    args: argparse.Namespace,
+    workdir: Path,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
     """twilio-python keep-alive latency against every target that answers fetch (the servers idle meanwhile)."""
     out = {}
     for target in (t for t in targets if "fetch" in t.operations):
@@ -469,8 +563,10 @@ def client_latency(venv: Venv, targets: list[Target], credentials: dict[str, Any
             say(f"  {target.name:17} twilio-python fetch failed: {row['error']}")
         else:
             pool = row.get("pool") or {}
-            say(f"  {target.name:17} p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  "
-                f"({row['requests']} sequential fetches, {pool.get('connections', '?')} connection(s))")
+            say(
+                f"  {target.name:17} p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  "
+                f"({row['requests']} sequential fetches, {pool.get('connections', '?')} connection(s))"
+            )
     return out
 
 
@@ -495,8 +591,10 @@ def big_store(venv: Venv, args: argparse.Namespace, workdir: Path, say: Callable
         counts = client.get("/_mock/").json()["counts"]
         out["sims_in_mock"] = counts["sims"]
         out["rss_loaded_mb"] = server_rss_mb(mock.pid)
-        say(f"  loaded {counts['sims']:,} Sims in {out['load_seconds']:.2f} s "
-            f"(POST /_mock/seed, batches of {args.seed_batch:,}); VmRSS {out['rss_loaded_mb']:.0f} MB")
+        say(
+            f"  loaded {counts['sims']:,} Sims in {out['load_seconds']:.2f} s "
+            f"(POST /_mock/seed, batches of {args.seed_batch:,}); VmRSS {out['rss_loaded_mb']:.0f} MB"
+        )
 
         first_path = f"/v1/Sims?PageSize={args.page_size}"
         started = time.perf_counter()
@@ -507,7 +605,9 @@ def big_store(venv: Venv, args: argparse.Namespace, workdir: Path, say: Callable
             body = page.json()
             pages, seen, last_url, last_items = pages + 1, seen + len(body["sims"]), url, len(body["sims"])
             url = body["meta"]["next_page_url"]
-        out.update(walk_seconds=time.perf_counter() - started, pages=pages, walked_sims=seen, last_page_items=last_items)
+        out.update(
+            walk_seconds=time.perf_counter() - started, pages=pages, walked_sims=seen, last_page_items=last_items
+        )
         out["last_page_url"] = last_url.replace(mock.base_url, "")
         say(f"  walked {pages} pages ({seen:,} Sims) in {out['walk_seconds']:.2f} s; last page: {out['last_page_url']}")
         if seen != counts["sims"]:
@@ -528,8 +628,10 @@ def big_store(venv: Venv, args: argparse.Namespace, workdir: Path, say: Callable
             out[f"{name}_page_samples_ms"] = samples[name]
             out[f"{name}_page_bytes"] = sizes[name]
         out["rss_after_pages_mb"] = server_rss_mb(mock.pid)
-        say(f"  PageSize={args.page_size}: first page {out['first_page_ms']:.1f} ms, last page "
-            f"{out['last_page_ms']:.1f} ms (medians of {args.samples}); VmRSS {out['rss_after_pages_mb']:.0f} MB")
+        say(
+            f"  PageSize={args.page_size}: first page {out['first_page_ms']:.1f} ms, last page "
+            f"{out['last_page_ms']:.1f} ms (medians of {args.samples}); VmRSS {out['rss_after_pages_mb']:.0f} MB"
+        )
     return out
 
 
@@ -554,11 +656,22 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
         ratio = mock["rps"] / prism["rps"] if prism["rps"] else float("inf")
         detail = f"{mock['rps']:.0f} / {prism['rps']:.0f} req/s = {ratio:.2f}x"
         if mock["cpu_us_per_request"] and prism["cpu_us_per_request"]:
-            detail += (f" (server CPU per request {prism['cpu_us_per_request']:.0f} / "
-                       f"{mock['cpu_us_per_request']:.0f} us = {prism['cpu_us_per_request'] / mock['cpu_us_per_request']:.2f}x)")
+            detail += (
+                f" (server CPU per request {prism['cpu_us_per_request']:.0f} / "
+                f"{mock['cpu_us_per_request']:.0f} us = {prism['cpu_us_per_request'] / mock['cpu_us_per_request']:.2f}x)"
+            )
         weak = mock["generator_bound"] and ratio < PRISM_RATIO[0]
-        out.append(judge(name, ratio, PRISM_RATIO, higher_is_better=True, unit="x", detail=detail,
-                         inconclusive=f"the mock ran {bound}" if weak else None))
+        out.append(
+            judge(
+                name,
+                ratio,
+                PRISM_RATIO,
+                higher_is_better=True,
+                unit="x",
+                detail=detail,
+                inconclusive=f"the mock ran {bound}" if weak else None,
+            )
+        )
     else:
         out.append(skipped(name, PRISM_RATIO, "x", results.get("prism_skipped", "Prism not measured"), True))
 
@@ -566,17 +679,35 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
     bare = load.get("bare", {}).get("operations", {}).get("fetch")
     if mock and bare:
         share = mock["rps"] / bare["rps"] * 100
-        out.append(judge(name, share, CEILING_SHARE, higher_is_better=True, unit=" %", detail=(
-            f"{mock['rps']:.0f} / {bare['rps']:.0f} req/s = {share:.0f} %"),
-            inconclusive=f"the bare app ran {bound}" if bare["generator_bound"] else None))
+        out.append(
+            judge(
+                name,
+                share,
+                CEILING_SHARE,
+                higher_is_better=True,
+                unit=" %",
+                detail=(f"{mock['rps']:.0f} / {bare['rps']:.0f} req/s = {share:.0f} %"),
+                inconclusive=f"the bare app ran {bound}" if bare["generator_bound"] else None,
+            )
+        )
     else:
         out.append(skipped(name, CEILING_SHARE, " %", "not measured", True))
 
     name = "twilio-python keep-alive fetch p50 (mock, one Client)"
     latency = results.get("twilio_latency", {}).get("mock")
     if latency and "p50_ms" in latency:
-        out.append(judge(name, latency["p50_ms"], TWILIO_P50_MS, higher_is_better=False, unit=" ms", detail=(
-            f"p50 {latency['p50_ms']:.2f} ms, p99 {latency['p99_ms']:.2f} ms over {latency['requests']} fetches")))
+        out.append(
+            judge(
+                name,
+                latency["p50_ms"],
+                TWILIO_P50_MS,
+                higher_is_better=False,
+                unit=" ms",
+                detail=(
+                    f"p50 {latency['p50_ms']:.2f} ms, p99 {latency['p99_ms']:.2f} ms over {latency['requests']} fetches"
+                ),
+            )
+        )
     else:
         out.append(skipped(name, TWILIO_P50_MS, " ms", (latency or {}).get("error", "not measured"), False))
 
@@ -584,11 +715,27 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
     name = "last page latency over first page"
     if big:
         ratio = big["last_page_ms"] / big["first_page_ms"]
-        out.append(judge(name, ratio, PAGE_RATIO, higher_is_better=False, unit="x",
-                         detail=f"{big['last_page_ms']:.1f} / {big['first_page_ms']:.1f} ms = {ratio:.2f}x"))
+        out.append(
+            judge(
+                name,
+                ratio,
+                PAGE_RATIO,
+                higher_is_better=False,
+                unit="x",
+                detail=f"{big['last_page_ms']:.1f} / {big['first_page_ms']:.1f} ms = {ratio:.2f}x",
+            )
+        )
         rss = max(big["rss_loaded_mb"], big["rss_after_pages_mb"])
-        out.append(judge(f"mock VmRSS with {big['sims_in_mock']:,} Sims", rss, RSS_MB, higher_is_better=False,
-                         unit=" MB", detail=f"{rss:.0f} MB"))
+        out.append(
+            judge(
+                f"mock VmRSS with {big['sims_in_mock']:,} Sims",
+                rss,
+                RSS_MB,
+                higher_is_better=False,
+                unit=" MB",
+                detail=f"{rss:.0f} MB",
+            )
+        )
     else:
         out.append(skipped(name, PAGE_RATIO, "x", "not measured", False))
         out.append(skipped("mock VmRSS with the big store", RSS_MB, " MB", "not measured", False))
@@ -608,15 +755,21 @@ def print_report(results: dict[str, Any]) -> None:
     load = results.get("throughput", {})
     if load:
         settings = results["settings"]
-        print(f"\nThroughput and latency ({results['loadgen']['name']}, {settings['connections']} connections, "
-              f"{settings['rounds']} x {settings['duration']:g} s rounds, medians)")
-        print(f"{'target':17} {'operation':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}")
+        print(
+            f"\nThroughput and latency ({results['loadgen']['name']}, {settings['connections']} connections, "
+            f"{settings['rounds']} x {settings['duration']:g} s rounds, medians)"
+        )
+        print(
+            f"{'target':17} {'operation':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>11}"
+        )
         for target, data in load.items():
             for operation, row in data["operations"].items():
                 mark = " *" if row["generator_bound"] else ""
                 cpu = f"{row['cpu_us_per_request']:11.0f}" if row["cpu_us_per_request"] else f"{'-':>11}"
-                print(f"{target:17} {OPERATIONS[operation]:24} {row['rps']:9.0f} {row['p50_ms']:8.2f} "
-                      f"{row['p99_ms']:8.2f} {row['errors']:7d} {cpu}{mark}")
+                print(
+                    f"{target:17} {OPERATIONS[operation]:24} {row['rps']:9.0f} {row['p50_ms']:8.2f} "
+                    f"{row['p99_ms']:8.2f} {row['errors']:7d} {cpu}{mark}"
+                )
         ceiling = results["loadgen"]["ceiling_rps"]
         print(f"load generator ceiling (trivial server, same settings): {ceiling:.0f} req/s")
         if any(row["generator_bound"] for data in load.values() for row in data["operations"].values()):
@@ -629,49 +782,88 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"VmRSS after the load phase (process tree; mock request log full): {rss}")
     latency = results.get("twilio_latency", {})
     if latency:
-        print(f"\ntwilio-python {results['stack'].get('twilio')}, one Client, sequential "
-              f"client.supersim.v1.sims(sid).fetch() (after {results['settings']['twilio_warmup']} unmeasured)")
+        print(
+            f"\ntwilio-python {results['stack'].get('twilio')}, one Client, sequential "
+            f"client.supersim.v1.sims(sid).fetch() (after {results['settings']['twilio_warmup']} unmeasured)"
+        )
         for target, row in latency.items():
             if "error" in row:
                 print(f"  {target:17} failed: {row['error']}")
             else:
                 pool = row.get("pool") or {}
-                print(f"  {target:17} p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  mean {row['mean_ms']:6.2f} ms"
-                      f"  ({row['requests']} fetches on {pool.get('connections', '?')} connection(s))")
+                print(
+                    f"  {target:17} p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms  mean {row['mean_ms']:6.2f} ms"
+                    f"  ({row['requests']} fetches on {pool.get('connections', '?')} connection(s))"
+                )
     big = results.get("big_store")
     if big:
-        print(f"\n{big['sims_in_mock']:,} Sims: loaded in {big['load_seconds']:.2f} s; PageSize={big['page_size']}: "
-              f"first page {big['first_page_ms']:.1f} ms ({big['first_page_bytes'] / 1e3:.0f} kB), last page "
-              f"{big['last_page_ms']:.1f} ms ({big['last_page_items']} Sims); VmRSS {big['rss_empty_mb']:.0f} MB empty, "
-              f"{big['rss_loaded_mb']:.0f} MB loaded, {big['rss_after_pages_mb']:.0f} MB after paging")
+        print(
+            f"\n{big['sims_in_mock']:,} Sims: loaded in {big['load_seconds']:.2f} s; PageSize={big['page_size']}: "
+            f"first page {big['first_page_ms']:.1f} ms ({big['first_page_bytes'] / 1e3:.0f} kB), last page "
+            f"{big['last_page_ms']:.1f} ms ({big['last_page_items']} Sims); VmRSS {big['rss_empty_mb']:.0f} MB empty, "
+            f"{big['rss_loaded_mb']:.0f} MB loaded, {big['rss_after_pages_mb']:.0f} MB after paging"
+        )
     print_checks(results["checks"], "Goals and floors of the issue")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", type=Path, metavar="PATH",
-                        help="reuse this venv instead of building a temporary one (built there, and kept, if missing)")
-    parser.add_argument("--alternatives", action="store_true",
-                        help="also measure the mock and the bare app on uvicorn h11+asyncio and on granian")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        metavar="PATH",
+        help="reuse this venv instead of building a temporary one (built there, and kept, if missing)",
+    )
+    parser.add_argument(
+        "--alternatives",
+        action="store_true",
+        help="also measure the mock and the bare app on uvicorn h11+asyncio and on granian",
+    )
     parser.add_argument("--duration", type=float, default=5.0, metavar="S", help="seconds per load phase (default 5)")
     parser.add_argument("--connections", type=int, default=16, metavar="N", help="concurrent connections (default 16)")
     parser.add_argument("--rounds", type=int, default=5, metavar="R", help="interleaved rounds per target (default 5)")
     parser.add_argument("--threads", type=int, default=1, metavar="T", help="wrk threads (default 1: 2-core machine)")
-    parser.add_argument("--warmup", type=float, default=2.0, metavar="S",
-                        help="unmeasured warm-up per target and operation (default 2; Prism JIT-compiles)")
-    parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto",
-                        help="auto: wrk when installed, else the Python generator")
-    parser.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help=f"OpenAPI document for Prism (default {DEFAULT_SPEC})")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="unmeasured warm-up per target and operation (default 2; Prism JIT-compiles)",
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="auto: wrk when installed, else the Python generator",
+    )
+    parser.add_argument(
+        "--spec", type=Path, default=DEFAULT_SPEC, help=f"OpenAPI document for Prism (default {DEFAULT_SPEC})"
+    )
     parser.add_argument("--no-prism", action="store_true", help="do not start Prism")
-    parser.add_argument("--twilio-requests", type=int, default=200, metavar="N",
-                        help="measured sequential twilio-python fetches per target (default 200)")
-    parser.add_argument("--twilio-warmup", type=int, default=20, metavar="N",
-                        help="unmeasured twilio-python fetches first (default 20)")
-    parser.add_argument("--sims", type=int, default=100_000, metavar="N", help="Sims for the paging/memory part (default 100000)")
-    parser.add_argument("--seed-batch", type=int, default=25_000, metavar="N", help="Sims per POST /_mock/seed (default 25000)")
-    parser.add_argument("--page-size", type=int, default=1000, metavar="N", help="page size for first/last page (default 1000)")
-    parser.add_argument("--samples", type=int, default=25, metavar="N", help="requests per page for the medians (default 25, >= 20)")
+    parser.add_argument(
+        "--twilio-requests",
+        type=int,
+        default=200,
+        metavar="N",
+        help="measured sequential twilio-python fetches per target (default 200)",
+    )
+    parser.add_argument(
+        "--twilio-warmup", type=int, default=20, metavar="N", help="unmeasured twilio-python fetches first (default 20)"
+    )
+    parser.add_argument(
+        "--sims", type=int, default=100_000, metavar="N", help="Sims for the paging/memory part (default 100000)"
+    )
+    parser.add_argument(
+        "--seed-batch", type=int, default=25_000, metavar="N", help="Sims per POST /_mock/seed (default 25000)"
+    )
+    parser.add_argument(
+        "--page-size", type=int, default=1000, metavar="N", help="page size for first/last page (default 1000)"
+    )
+    parser.add_argument(
+        "--samples", type=int, default=25, metavar="N", help="requests per page for the medians (default 25, >= 20)"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every number to FILE")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration <= 0 or args.twilio_requests < 1 or args.sims < 1:
@@ -689,21 +881,29 @@ def choose_generator(args: argparse.Namespace, workdir: Path, say: Callable[[str
     if args.loadgen == "wrk":
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     if httpx is None:
-        raise SystemExit("wrk is not installed (apt-get install -y wrk), and the Python fallback generator needs "
-                         "httpx: install wrk, or run this script with a Python that has httpx (e.g. the venv's)")
+        raise SystemExit(
+            "wrk is not installed (apt-get install -y wrk), and the Python fallback generator needs "
+            "httpx: install wrk, or run this script with a Python that has httpx (e.g. the venv's)"
+        )
     say("wrk is not installed (apt-get install -y wrk): using the Python asyncio+httpx generator")
     return PythonLoad(args.connections)
 
 
 def ceiling_shares(load: dict[str, Any]) -> dict[str, float]:
     """Mock fetch req/s over bare fetch req/s, per stack measured."""
-    fetch = {(d["app"], d["stack"]): d["operations"]["fetch"]["rps"] for d in load.values() if "fetch" in d["operations"]}
-    return {stack: fetch[("mock", stack)] / fetch[("bare", stack)]
-            for (app, stack) in fetch if app == "mock" and fetch.get(("bare", stack))}
+    fetch = {
+        (d["app"], d["stack"]): d["operations"]["fetch"]["rps"] for d in load.values() if "fetch" in d["operations"]
+    }
+    return {
+        stack: fetch[("mock", stack)] / fetch[("bare", stack)]
+        for (app, stack) in fetch
+        if app == "mock" and fetch.get(("bare", stack))
+    }
 
 
-def measure(venv: Venv, workdir: Path, args: argparse.Namespace, results: dict[str, Any],
-            say: Callable[[str], None]) -> None:
+def measure(
+    venv: Venv, workdir: Path, args: argparse.Namespace, results: dict[str, Any], say: Callable[[str], None]
+) -> None:
     """Everything after the venv exists: stack, servers, throughput, twilio-python, big store."""
     if args.alternatives:
         install_granian(venv, results, say)
@@ -751,7 +951,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     say = lambda text: print(text, flush=True)
     started = time.monotonic()
     results: dict[str, Any] = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_at_start": os.getloadavg()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }

@@ -87,13 +87,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from benchtools import (  # noqa: E402  (the standard library only: this Python needs none of the kit's packages)
+from benchtools import (
     LoopbackClient,
     Venv,
     basic_auth,
@@ -153,9 +154,11 @@ def child_env(venv: Venv) -> dict[str, str]:
 def describe_environment(venv: Venv) -> str:
     env = child_env(venv)
     if env.get("PYTHONDONTWRITEBYTECODE"):
-        return ("PYTHONDONTWRITEBYTECODE is set: no bytecode cache is written, so every run "
-                "pytest-assertion-rewrites the suite's modules again (the installed packages were compiled by pip); "
-                "--warm-bytecode measures a warm cache")
+        return (
+            "PYTHONDONTWRITEBYTECODE is set: no bytecode cache is written, so every run "
+            "pytest-assertion-rewrites the suite's modules again (the installed packages were compiled by pip); "
+            "--warm-bytecode measures a warm cache"
+        )
     if ENV_OVERRIDES:
         return "bytecode written into the venv as on a user's machine (warmed by an untimed run of each side first)"
     return "bytecode cache as the environment has it (PYTHONDONTWRITEBYTECODE unset)"
@@ -190,8 +193,15 @@ def run_timed(command: list[str], *, venv: Venv, cwd: Path, log: Path, timeout: 
     with open(log, "w", encoding="utf-8") as out:
         cpu_before = _children_cpu()  # only this child is reaped in between (served mocks are reaped later)
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   env=child_env(venv), start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env(venv),
+            start_new_session=True,
+        )
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -203,8 +213,9 @@ def run_timed(command: list[str], *, venv: Venv, cwd: Path, log: Path, timeout: 
     return Timed(seconds, _children_cpu() - cpu_before, returncode, log.read_text(encoding="utf-8", errors="replace"))
 
 
-def run_guarded(command: list[str], *, venv: Venv, cwd: Path, stdout_log: Path, stderr_log: Path, timeout: float,
-                guard_mb: float) -> Timed:
+def run_guarded(
+    command: list[str], *, venv: Venv, cwd: Path, stdout_log: Path, stderr_log: Path, timeout: float, guard_mb: float
+) -> Timed:
     """Run ``command`` while sampling its process tree; kill it past ``timeout`` s or ``guard_mb`` MB of RSS.
 
     Unlike :func:`run_timed` a kill is a result, not an error: the huge-body run is the one
@@ -216,8 +227,15 @@ def run_guarded(command: list[str], *, venv: Venv, cwd: Path, stdout_log: Path, 
     with open(stdout_log, "w", encoding="utf-8") as out, open(stderr_log, "w", encoding="utf-8") as err:
         cpu_before = _children_cpu()
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   env=child_env(venv), start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=child_env(venv),
+            start_new_session=True,
+        )
         try:
             while process.poll() is None:
                 peak = max(peak, tree_hwm_mb(process.pid))
@@ -234,8 +252,15 @@ def run_guarded(command: list[str], *, venv: Venv, cwd: Path, stdout_log: Path, 
             stop_group(process, signal.SIGKILL if ended == "memory guard" else signal.SIGTERM, 3)
         seconds = time.perf_counter() - started
     output = stdout_log.read_text(encoding="utf-8", errors="replace")
-    return Timed(seconds, _children_cpu() - cpu_before, process.returncode if ended == "exited" else None, output,
-                 ended, peak, largest)
+    return Timed(
+        seconds,
+        _children_cpu() - cpu_before,
+        process.returncode if ended == "exited" else None,
+        output,
+        ended,
+        peak,
+        largest,
+    )
 
 
 @dataclasses.dataclass
@@ -261,10 +286,19 @@ class ServedMock:
 @contextlib.contextmanager
 def served_mock(venv: Venv, workdir: Path, name: str, profile: Profile) -> Iterator[ServedMock]:
     """``<venv>/bin/supersim-conformance serve --port 0 --async-delay 0.05 --profile FILE``; yields once it answers."""
-    command = [venv.bin("supersim-conformance"), "serve", "--port", "0", "--async-delay", ASYNC_DELAY,
-               "--profile", str(profile.path)]
-    with server_process(name, command, cwd=workdir, env=child_env(venv), url_pattern=BANNER,
-                        ready_path="/_mock/") as server:
+    command = [
+        venv.bin("supersim-conformance"),
+        "serve",
+        "--port",
+        "0",
+        "--async-delay",
+        ASYNC_DELAY,
+        "--profile",
+        str(profile.path),
+    ]
+    with server_process(
+        name, command, cwd=workdir, env=child_env(venv), url_pattern=BANNER, ready_path="/_mock/"
+    ) as server:
         mock = ServedMock(server.base_url, profile.account_sid, profile.auth_token)
         mock.clear_log()
         yield mock
@@ -304,26 +338,53 @@ def full_command(venv: Venv, report_dir: Path, max_examples: int | None) -> list
     return command + (["--max-examples", str(max_examples)] if max_examples else [])
 
 
-def ours_command(venv: Venv, mock: ServedMock, profile: Profile, report_dir: Path, max_examples: int,
-                 seed: int) -> list[str]:
-    return kit_command(venv, "run", "-k", "generated", "--target", mock.base_url, "--profile", str(profile.path),
-                       "--max-examples", str(max_examples), "--seed", str(seed), "--report-dir", str(report_dir),
-                       "--no-progress")
+def ours_command(
+    venv: Venv, mock: ServedMock, profile: Profile, report_dir: Path, max_examples: int, seed: int
+) -> list[str]:
+    return kit_command(
+        venv,
+        "run",
+        "-k",
+        "generated",
+        "--target",
+        mock.base_url,
+        "--profile",
+        str(profile.path),
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--report-dir",
+        str(report_dir),
+        "--no-progress",
+    )
 
 
-def st_command(venv: Venv, openapi: str, mock: ServedMock, max_examples: int, seed: int, *,
-               stop_on_failure: bool) -> list[str]:
+def st_command(
+    venv: Venv, openapi: str, mock: ServedMock, max_examples: int, seed: int, *, stop_on_failure: bool
+) -> list[str]:
     command = [
-        venv.bin("st"), "run", openapi,
-        "--url", mock.base_url,
-        "--auth", f"{mock.sid}:{mock.token}",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--mode", "all",
-        "--max-examples", str(max_examples),
-        "--seed", str(seed),
-        "--workers", "1",
-        "--checks", "all",
-        "--generation-database", "none",
+        venv.bin("st"),
+        "run",
+        openapi,
+        "--url",
+        mock.base_url,
+        "--auth",
+        f"{mock.sid}:{mock.token}",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--mode",
+        "all",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--checks",
+        "all",
+        "--generation-database",
+        "none",
         "--no-color",
     ]
     return command if stop_on_failure else command + ["--continue-on-failure"]
@@ -345,8 +406,12 @@ def shown(command: list[str]) -> str:
 def count_requests(entries: list[dict[str, Any]]) -> dict[str, Any]:
     by_operation = collections.Counter(e.get("operation") or f"{e.get('method')} (no operation)" for e in entries)
     server_errors = sum(1 for e in entries if isinstance(e.get("status"), int) and e["status"] >= 500)
-    return {"total": len(entries), "server_errors": server_errors, "by_operation": dict(sorted(by_operation.items())),
-            "log_full": len(entries) >= 10_000}  # the mock keeps the last 10,000 (REQUEST_LOG_SIZE)
+    return {
+        "total": len(entries),
+        "server_errors": server_errors,
+        "by_operation": dict(sorted(by_operation.items())),
+        "log_full": len(entries) >= 10_000,
+    }  # the mock keeps the last 10,000 (REQUEST_LOG_SIZE)
 
 
 def problem_with(side: str, returncode: int, requests: dict[str, Any], extra: dict[str, Any]) -> str | None:
@@ -401,21 +466,40 @@ def measure_full(round_no: int, workdir: Path, venv: Venv, args: argparse.Namesp
     """The default ``supersim-conformance run`` (embedded mock) in an empty working directory."""
     report_dir = workdir / f"full-{round_no}"
     command = full_command(venv, report_dir, args.max_examples_full)
-    timed = run_timed(command, venv=venv, cwd=fresh_dir(workdir, f"full-{round_no}-cwd"),
-                      log=workdir / f"full-{round_no}.log", timeout=args.timeout)
+    timed = run_timed(
+        command,
+        venv=venv,
+        cwd=fresh_dir(workdir, f"full-{round_no}-cwd"),
+        log=workdir / f"full-{round_no}.log",
+        timeout=args.timeout,
+    )
     extra = ours_summary(report_dir)
     problem = None
     if timed.returncode not in (0, 1):
         problem = f"exit status {timed.returncode}"
     elif not (extra.get("summary") or {}).get("total"):
         problem = "no report.json with checks (the run did not complete; exit 1 may be a crash)"
-    return {"command": shown(command), "seconds": timed.seconds, "cpu_seconds": timed.cpu_seconds,
-            "returncode": timed.returncode, "ok": problem is None, "problem": problem, "tail": _tail(timed.output),
-            **extra}
+    return {
+        "command": shown(command),
+        "seconds": timed.seconds,
+        "cpu_seconds": timed.cpu_seconds,
+        "returncode": timed.returncode,
+        "ok": problem is None,
+        "problem": problem,
+        "tail": _tail(timed.output),
+        **extra,
+    }
 
 
-def measure_generated(side: str, round_no: int, workdir: Path, venv: Venv, facts: dict[str, Any],
-                      profile: Profile, args: argparse.Namespace) -> dict[str, Any]:
+def measure_generated(
+    side: str,
+    round_no: int,
+    workdir: Path,
+    venv: Venv,
+    facts: dict[str, Any],
+    profile: Profile,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     """One generated-phase run (``ours`` or ``st``) against a freshly started mock."""
     with served_mock(venv, workdir, f"{side}-{round_no} mock", profile) as mock:
         _SECRETS.add(mock.token)
@@ -427,15 +511,24 @@ def measure_generated(side: str, round_no: int, workdir: Path, venv: Venv, facts
             timed = run_timed(command, venv=venv, cwd=cwd, log=log, timeout=args.timeout)
             extra = ours_summary(report_dir)
         else:
-            command = st_command(venv, facts["openapi"], mock, args.max_examples, args.seed,
-                                 stop_on_failure=args.st_stop_on_failure)
+            command = st_command(
+                venv, facts["openapi"], mock, args.max_examples, args.seed, stop_on_failure=args.st_stop_on_failure
+            )
             timed = run_timed(command, venv=venv, cwd=cwd, log=log, timeout=args.timeout)
             extra = st_summary(timed.output)
         requests = count_requests(mock.requests())
     problem = problem_with(side, timed.returncode, requests, extra)
-    return {"command": shown(command), "seconds": timed.seconds, "cpu_seconds": timed.cpu_seconds,
-            "returncode": timed.returncode, "ok": problem is None, "problem": problem,
-            "requests": requests, "tail": _tail(timed.output), **extra}
+    return {
+        "command": shown(command),
+        "seconds": timed.seconds,
+        "cpu_seconds": timed.cpu_seconds,
+        "returncode": timed.returncode,
+        "ok": problem is None,
+        "problem": problem,
+        "requests": requests,
+        "tail": _tail(timed.output),
+        **extra,
+    }
 
 
 def _tail(output: str, lines: int = 6) -> list[str]:
@@ -448,29 +541,55 @@ def huge_body(workdir: Path, venv: Venv, args: argparse.Namespace, say: Callable
     write_default_profile(venv, profile_path)
     report_dir = workdir / "huge-report"
     server_command = [venv.python, str(HERE / "huge_body_server.py"), "--mb", f"{args.huge_mb:g}"]
-    with server_process("huge-body server", server_command, cwd=workdir, env=venv.env(),
-                        url_pattern=r"listening on (http://\S+)") as server:
+    with server_process(
+        "huge-body server", server_command, cwd=workdir, env=venv.env(), url_pattern=r"listening on (http://\S+)"
+    ) as server:
         body_bytes = _body_bytes(server.output)  # from its first line, before anything else is printed
-        command = kit_command(venv, "run", "--target", server.base_url, "--profile", str(profile_path),
-                              "--no-progress", "--report-dir", str(report_dir))
+        command = kit_command(
+            venv,
+            "run",
+            "--target",
+            server.base_url,
+            "--profile",
+            str(profile_path),
+            "--no-progress",
+            "--report-dir",
+            str(report_dir),
+        )
         say(f"  {shown(command)}")
         maxrss_before = _children_usage().ru_maxrss
-        timed = run_guarded(command, venv=venv, cwd=fresh_dir(workdir, "huge-cwd"), stdout_log=workdir / "huge.out",
-                            stderr_log=workdir / "huge.err", timeout=args.huge_timeout, guard_mb=args.memory_guard_mb)
+        timed = run_guarded(
+            command,
+            venv=venv,
+            cwd=fresh_dir(workdir, "huge-cwd"),
+            stdout_log=workdir / "huge.out",
+            stderr_log=workdir / "huge.err",
+            timeout=args.huge_timeout,
+            guard_mb=args.memory_guard_mb,
+        )
         maxrss_after = _children_usage().ru_maxrss
     server.reader.join(5)  # it prints how many requests it answered when it stops
     answered = next((line for line in reversed(server.output) if line.startswith("answered ")), None)
     stderr = (workdir / "huge.err").read_text(encoding="utf-8", errors="replace")
     return {
-        "command": shown(command), "body_bytes": body_bytes, "seconds": timed.seconds,
-        "cpu_seconds": timed.cpu_seconds, "returncode": timed.returncode, "ended": timed.ended,
-        "peak_rss_mb": timed.peak_rss_mb, "max_current_rss_mb": timed.max_rss_mb,
+        "command": shown(command),
+        "body_bytes": body_bytes,
+        "seconds": timed.seconds,
+        "cpu_seconds": timed.cpu_seconds,
+        "returncode": timed.returncode,
+        "ended": timed.ended,
+        "peak_rss_mb": timed.peak_rss_mb,
+        "max_current_rss_mb": timed.max_rss_mb,
         # ru_maxrss of the children waited for: the run's largest single process, if it beat every earlier child
         "rusage_maxrss_mb": maxrss_after / 1024 if maxrss_after > maxrss_before else None,
         "report_json_written": (report_dir / "report.json").is_file(),
-        "traceback_in_stderr": "Traceback" in stderr, "traceback_in_stdout": "Traceback" in timed.output,
-        "server_answered": answered, "timeout": args.huge_timeout, "memory_guard_mb": args.memory_guard_mb,
-        "stdout_tail": _tail(timed.output), "stderr_tail": _tail(stderr),
+        "traceback_in_stderr": "Traceback" in stderr,
+        "traceback_in_stdout": "Traceback" in timed.output,
+        "server_answered": answered,
+        "timeout": args.huge_timeout,
+        "memory_guard_mb": args.memory_guard_mb,
+        "stdout_tail": _tail(timed.output),
+        "stderr_tail": _tail(stderr),
     }
 
 
@@ -488,8 +607,9 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def prepare(venv: Venv, workdir: Path, args: argparse.Namespace, results: dict[str, Any],
-            say: Callable[[str], None]) -> tuple[dict[str, Any], Profile]:
+def prepare(
+    venv: Venv, workdir: Path, args: argparse.Namespace, results: dict[str, Any], say: Callable[[str], None]
+) -> tuple[dict[str, Any], Profile]:
     """Stack, the venv's facts (its openapi.yaml, the kit's default --max-examples), the default profile."""
     results["stack"] = stack_info(venv)
     for line in describe_stack(results["stack"]):
@@ -509,8 +629,14 @@ def prepare(venv: Venv, workdir: Path, args: argparse.Namespace, results: dict[s
     return facts, profile
 
 
-def rounds(venv: Venv, workdir: Path, facts: dict[str, Any], profile: Profile, args: argparse.Namespace,
-           say: Callable[[str], None]) -> list[dict[str, Any]]:
+def rounds(
+    venv: Venv,
+    workdir: Path,
+    facts: dict[str, Any],
+    profile: Profile,
+    args: argparse.Namespace,
+    say: Callable[[str], None],
+) -> list[dict[str, Any]]:
     """The interleaved rounds of full, ours and st."""
     if args.warm_bytecode:
         if not args.skip_full:
@@ -519,8 +645,10 @@ def rounds(venv: Venv, workdir: Path, facts: dict[str, Any], profile: Profile, a
         for side in ("ours", "st"):
             warm = measure_generated(side, 0, workdir, venv, facts, profile, args)
             say(f"  warm-up {side}: {warm['seconds']:.2f} s (not counted)")
-    say(f"{args.rounds} round(s); generated phase at --max-examples {args.max_examples} --seed {args.seed}; "
-        f"per-child timeout {args.timeout:g} s")
+    say(
+        f"{args.rounds} round(s); generated phase at --max-examples {args.max_examples} --seed {args.seed}; "
+        f"per-child timeout {args.timeout:g} s"
+    )
     out = []
     for round_no in range(1, args.rounds + 1):
         order = ("ours", "st") if round_no % 2 else ("st", "ours")
@@ -542,7 +670,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     say = lambda text: print(text, flush=True)
     started = time.monotonic()
     results: dict[str, Any] = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average_at_start": os.getloadavg()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "rounds": [],
@@ -554,8 +682,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.huge_only:
             results["rounds"] = rounds(venv, workdir, facts, profile, args, say)
         if not args.skip_huge:
-            say(f"huge body: every answer ~{args.huge_mb:g} MB; timeout {args.huge_timeout:g} s, "
-                f"memory guard {args.memory_guard_mb:g} MB")
+            say(
+                f"huge body: every answer ~{args.huge_mb:g} MB; timeout {args.huge_timeout:g} s, "
+                f"memory guard {args.memory_guard_mb:g} MB"
+            )
             results["huge_body"] = huge_body(workdir, venv, args, say)
             _say_huge(say, results["huge_body"])
     if results["rounds"]:
@@ -577,11 +707,16 @@ def _say_run(say, round_no: int, name: str, data: dict[str, Any]) -> None:
 
 
 def _say_huge(say, huge: dict[str, Any]) -> None:
-    ended = {"exited": f"exit {huge['returncode']}", "timeout": f"KILLED after the {huge['timeout']:g} s timeout",
-             "memory guard": f"KILLED by the memory guard ({huge['memory_guard_mb']:g} MB)"}[huge["ended"]]
-    say(f"  {huge['seconds']:.1f} s, {ended}; peak RSS {huge['peak_rss_mb']:.0f} MB (process tree, VmHWM); "
+    ended = {
+        "exited": f"exit {huge['returncode']}",
+        "timeout": f"KILLED after the {huge['timeout']:g} s timeout",
+        "memory guard": f"KILLED by the memory guard ({huge['memory_guard_mb']:g} MB)",
+    }[huge["ended"]]
+    say(
+        f"  {huge['seconds']:.1f} s, {ended}; peak RSS {huge['peak_rss_mb']:.0f} MB (process tree, VmHWM); "
         f"report.json {'written' if huge['report_json_written'] else 'NOT written'}; "
-        f"Traceback on stderr: {'YES' if huge['traceback_in_stderr'] else 'no'}; server: {huge['server_answered']}")
+        f"Traceback on stderr: {'YES' if huge['traceback_in_stderr'] else 'no'}; server: {huge['server_answered']}"
+    )
     if huge["ended"] != "exited" or huge["traceback_in_stderr"]:
         for line in huge["stderr_tail"]:
             say(f"      | {line}")
@@ -596,22 +731,35 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
     paired = [r for r in rounds if "ratio_ours_st" in r]
     summary: dict[str, Any] = {
-        "ours_seconds": values("ours", "seconds"), "st_seconds": values("st", "seconds"),
-        "ours_median": median(values("ours", "seconds")), "st_median": median(values("st", "seconds")),
-        "ours_cpu_median": median(values("ours", "cpu_seconds")), "st_cpu_median": median(values("st", "cpu_seconds")),
-        "ours_requests": requests("ours"), "st_requests": requests("st"),
+        "ours_seconds": values("ours", "seconds"),
+        "st_seconds": values("st", "seconds"),
+        "ours_median": median(values("ours", "seconds")),
+        "st_median": median(values("st", "seconds")),
+        "ours_cpu_median": median(values("ours", "cpu_seconds")),
+        "st_cpu_median": median(values("st", "cpu_seconds")),
+        "ours_requests": requests("ours"),
+        "st_requests": requests("st"),
         "round_ratios": [r["ratio_ours_st"] for r in paired],
-        "round_cpu_ratios": [r["ours"]["cpu_seconds"] / r["st"]["cpu_seconds"] for r in paired if r["st"]["cpu_seconds"]],
+        "round_cpu_ratios": [
+            r["ours"]["cpu_seconds"] / r["st"]["cpu_seconds"] for r in paired if r["st"]["cpu_seconds"]
+        ],
     }
-    summary["ratio_of_medians"] = summary["ours_median"] / summary["st_median"] if summary["st_seconds"] else float("nan")
+    summary["ratio_of_medians"] = (
+        summary["ours_median"] / summary["st_median"] if summary["st_seconds"] else float("nan")
+    )
     summary["median_round_ratio"] = median(summary["round_ratios"])
     summary["median_round_cpu_ratio"] = median(summary["round_cpu_ratios"])
     ours_req, st_req = median(summary["ours_requests"]), median(summary["st_requests"])
     summary["ours_requests_median"], summary["st_requests_median"] = ours_req, st_req
-    summary["comparable"] = bool(ours_req and st_req and min(ours_req, st_req) >= COMPARABLE_SHARE * max(ours_req, st_req))
+    summary["comparable"] = bool(
+        ours_req and st_req and min(ours_req, st_req) >= COMPARABLE_SHARE * max(ours_req, st_req)
+    )
     # Wall time per request sent: the ratio that remains once the sides' request counts are evened out.
-    per_request = [(r["ours"]["seconds"] / r["ours"]["requests"]["total"]) / (r["st"]["seconds"] / r["st"]["requests"]["total"])
-                   for r in paired if r["ours"]["requests"]["total"] and r["st"]["requests"]["total"]]
+    per_request = [
+        (r["ours"]["seconds"] / r["ours"]["requests"]["total"]) / (r["st"]["seconds"] / r["st"]["requests"]["total"])
+        for r in paired
+        if r["ours"]["requests"]["total"] and r["st"]["requests"]["total"]
+    ]
     summary["median_round_ratio_per_request"] = median(per_request)
     if any("full" in r for r in rounds):
         summary["full_seconds"] = values("full", "seconds")
@@ -627,29 +775,73 @@ def checks(results: dict[str, Any], *, skip_full: bool) -> list[dict[str, Any]]:
     if summary:
         if not skip_full:
             n = len(summary["full_seconds"])
-            out.append(judge("full default run (supersim-conformance run, embedded mock)", summary["full_median"],
-                             FULL_SECONDS, higher_is_better=False, unit=" s",
-                             detail=f"median of {n}: {summary['full_median']:.2f} s "
-                                    f"({', '.join(f'{s:.2f}' for s in summary['full_seconds'])})"))
+            out.append(
+                judge(
+                    "full default run (supersim-conformance run, embedded mock)",
+                    summary["full_median"],
+                    FULL_SECONDS,
+                    higher_is_better=False,
+                    unit=" s",
+                    detail=f"median of {n}: {summary['full_median']:.2f} s "
+                    f"({', '.join(f'{s:.2f}' for s in summary['full_seconds'])})",
+                )
+            )
         ratio = summary["median_round_ratio"]
-        out.append(judge("generated phase vs plain Schemathesis", ratio, GENERATED_RATIO, higher_is_better=False,
-                         unit="x", detail=f"median of the per-round ratios ours/st {ratio:.2f}",
-                         inconclusive=None if summary["comparable"] else
-                         f"one side sent less than {COMPARABLE_SHARE:.0%} of the other's requests"))
+        out.append(
+            judge(
+                "generated phase vs plain Schemathesis",
+                ratio,
+                GENERATED_RATIO,
+                higher_is_better=False,
+                unit="x",
+                detail=f"median of the per-round ratios ours/st {ratio:.2f}",
+                inconclusive=None
+                if summary["comparable"]
+                else f"one side sent less than {COMPARABLE_SHARE:.0%} of the other's requests",
+            )
+        )
     huge = results.get("huge_body")
     if huge:
-        killed = {"timeout": f"killed after the {huge['timeout']:g} s timeout",
-                  "memory guard": f"killed by the memory guard ({huge['memory_guard_mb']:g} MB)"}.get(huge["ended"])
+        killed = {
+            "timeout": f"killed after the {huge['timeout']:g} s timeout",
+            "memory guard": f"killed by the memory guard ({huge['memory_guard_mb']:g} MB)",
+        }.get(huge["ended"])
         seconds = float("inf") if killed else huge["seconds"]  # a killed run did not end by itself
-        out.append(judge("huge body: the run ends", seconds, HUGE_SECONDS, higher_is_better=False, unit=" s",
-                         detail=f"{huge['seconds']:.1f} s, " + (killed or f"exit {huge['returncode']}")))
+        out.append(
+            judge(
+                "huge body: the run ends",
+                seconds,
+                HUGE_SECONDS,
+                higher_is_better=False,
+                unit=" s",
+                detail=f"{huge['seconds']:.1f} s, " + (killed or f"exit {huge['returncode']}"),
+            )
+        )
         peak = max(huge["peak_rss_mb"] or 0.0, huge["rusage_maxrss_mb"] or 0.0)
-        out.append(judge("huge body: peak RSS of the run and its children", peak, HUGE_RSS_MB, higher_is_better=False,
-                         unit=" MB", detail=f"{peak:.0f} MB" + (f" ({killed})" if killed else "")))
-        out.append(yes_no("huge body: report.json written", huge["report_json_written"],
-                          f"exit {huge['returncode']}" if not killed else killed))
-        out.append(yes_no("huge body: no Traceback on stderr", not huge["traceback_in_stderr"],
-                          "stderr: " + (" / ".join(huge["stderr_tail"][-2:]) or "(empty)")))
+        out.append(
+            judge(
+                "huge body: peak RSS of the run and its children",
+                peak,
+                HUGE_RSS_MB,
+                higher_is_better=False,
+                unit=" MB",
+                detail=f"{peak:.0f} MB" + (f" ({killed})" if killed else ""),
+            )
+        )
+        out.append(
+            yes_no(
+                "huge body: report.json written",
+                huge["report_json_written"],
+                f"exit {huge['returncode']}" if not killed else killed,
+            )
+        )
+        out.append(
+            yes_no(
+                "huge body: no Traceback on stderr",
+                not huge["traceback_in_stderr"],
+                "stderr: " + (" / ".join(huge["stderr_tail"][-2:]) or "(empty)"),
+            )
+        )
     return out
 
 
@@ -657,8 +849,10 @@ def print_report(results: dict[str, Any]) -> None:
     print("\nStack (read inside the venv)")
     for line in describe_stack(results["stack"]):
         print(f"  {line}")
-    print("  versions: " + ", ".join(f"{name} {results['stack'][name]}" for name in
-                                     ("schemathesis", "hypothesis", "pytest", "twilio")))
+    print(
+        "  versions: "
+        + ", ".join(f"{name} {results['stack'][name]}" for name in ("schemathesis", "hypothesis", "pytest", "twilio"))
+    )
     venv = results["venv"]
     built = f"built in {venv['build_seconds']:.1f} s" if venv["build_seconds"] is not None else "reused"
     print(f"  venv: {venv['path']} ({built})")
@@ -668,12 +862,16 @@ def print_report(results: dict[str, Any]) -> None:
     huge = results.get("huge_body")
     if huge:
         print(f"\nHuge body ({huge['body_bytes'] or 0:,} bytes per answer): {huge['command']}")
-        print(f"  {huge['seconds']:.1f} s wall, {huge['cpu_seconds']:.1f} s CPU; ended: {huge['ended']}"
-              f" (exit {huge['returncode']}); peak RSS {huge['peak_rss_mb']:.0f} MB (sampled VmHWM of the tree), "
-              f"largest current RSS {huge['max_current_rss_mb']:.0f} MB"
-              + (f", ru_maxrss {huge['rusage_maxrss_mb']:.0f} MB" if huge["rusage_maxrss_mb"] else ""))
-        print(f"  report.json written: {'yes' if huge['report_json_written'] else 'NO'}; Traceback on stderr: "
-              f"{'YES' if huge['traceback_in_stderr'] else 'no'}; the server {huge['server_answered'] or 'said nothing'}")
+        print(
+            f"  {huge['seconds']:.1f} s wall, {huge['cpu_seconds']:.1f} s CPU; ended: {huge['ended']}"
+            f" (exit {huge['returncode']}); peak RSS {huge['peak_rss_mb']:.0f} MB (sampled VmHWM of the tree), "
+            f"largest current RSS {huge['max_current_rss_mb']:.0f} MB"
+            + (f", ru_maxrss {huge['rusage_maxrss_mb']:.0f} MB" if huge["rusage_maxrss_mb"] else "")
+        )
+        print(
+            f"  report.json written: {'yes' if huge['report_json_written'] else 'NO'}; Traceback on stderr: "
+            f"{'YES' if huge['traceback_in_stderr'] else 'no'}; the server {huge['server_answered'] or 'said nothing'}"
+        )
         for name in ("stdout", "stderr"):
             for line in huge[f"{name}_tail"][-3:]:
                 print(f"  {name} | {line}")
@@ -687,64 +885,112 @@ def print_rounds(rounds: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         if name in last:
             print(f"  {name:>4}: {last[name]['command']}")
     print("\nWall seconds per round (client CPU seconds user+sys in brackets; order of the generated pair last):")
-    print(f"  {'round':>6}  {'full':>15}  {'ours':>15}  {'st':>15}  {'ours/st':>7}  {'req ours':>8}  {'req st':>6}  order")
+    print(
+        f"  {'round':>6}  {'full':>15}  {'ours':>15}  {'st':>15}  {'ours/st':>7}  {'req ours':>8}  {'req st':>6}  order"
+    )
     cell = lambda data: f"{data['seconds']:6.2f} ({data['cpu_seconds']:5.2f})" if data and data["ok"] else f"{'-':>15}"
     for r in rounds:
         ratio = f"{r['ratio_ours_st']:7.2f}" if "ratio_ours_st" in r else f"{'-':>7}"
-        print(f"  {r['round']:>6}  {cell(r.get('full'))}  {cell(r['ours'])}  {cell(r['st'])}  {ratio}  "
-              f"{r['ours']['requests']['total']:>8}  {r['st']['requests']['total']:>6}  [{', '.join(r['order'])}]")
-    med = lambda key: f"{summary[key + '_median']:6.2f} ({summary[key + '_cpu_median']:5.2f})" \
-        if key + "_median" in summary else f"{'-':>15}"
-    print(f"  {'median':>6}  {med('full')}  {med('ours')}  {med('st')}  {summary['median_round_ratio']:7.2f}  "
-          f"{summary['ours_requests_median']:>8g}  {summary['st_requests_median']:>6g}")
-    print(f"\n  generated phase ours/st: median of per-round ratios {summary['median_round_ratio']:.2f} "
-          f"(ratio of the medians {summary['ratio_of_medians']:.2f}); client CPU {summary['median_round_cpu_ratio']:.2f}; "
-          f"wall per request sent {summary['median_round_ratio_per_request']:.2f}")
+        print(
+            f"  {r['round']:>6}  {cell(r.get('full'))}  {cell(r['ours'])}  {cell(r['st'])}  {ratio}  "
+            f"{r['ours']['requests']['total']:>8}  {r['st']['requests']['total']:>6}  [{', '.join(r['order'])}]"
+        )
+    med = lambda key: (
+        f"{summary[key + '_median']:6.2f} ({summary[key + '_cpu_median']:5.2f})"
+        if key + "_median" in summary
+        else f"{'-':>15}"
+    )
+    print(
+        f"  {'median':>6}  {med('full')}  {med('ours')}  {med('st')}  {summary['median_round_ratio']:7.2f}  "
+        f"{summary['ours_requests_median']:>8g}  {summary['st_requests_median']:>6g}"
+    )
+    print(
+        f"\n  generated phase ours/st: median of per-round ratios {summary['median_round_ratio']:.2f} "
+        f"(ratio of the medians {summary['ratio_of_medians']:.2f}); client CPU {summary['median_round_cpu_ratio']:.2f}; "
+        f"wall per request sent {summary['median_round_ratio_per_request']:.2f}"
+    )
     for side in ("ours", "st"):
         print(f"  requests by operation, {side} (round {last['round']}): {last[side]['requests']['by_operation']}")
     o = last["ours"]
     if o.get("pytest_seconds") is not None:
-        print(f"  ours, round {last['round']}: {o['seconds']:.2f} s wall = {o['pytest_seconds']:.2f} s pytest session "
-              f"(of which {o['tests_seconds']:.2f} s inside the generated tests' calls) + "
-              f"{o['seconds'] - o['pytest_seconds']:.2f} s interpreter start-up, probe, reports")
+        print(
+            f"  ours, round {last['round']}: {o['seconds']:.2f} s wall = {o['pytest_seconds']:.2f} s pytest session "
+            f"(of which {o['tests_seconds']:.2f} s inside the generated tests' calls) + "
+            f"{o['seconds'] - o['pytest_seconds']:.2f} s interpreter start-up, probe, reports"
+        )
     s = last["st"]
     if "own_seconds" in s:
-        print(f"  st, round {last['round']}: {s['seconds']:.2f} s wall, {s['own_seconds']:.2f} s by its own clock, "
-              f"{s.get('cases_generated', '?')} cases; its findings: {'; '.join(s.get('failures') or ['none'])}")
+        print(
+            f"  st, round {last['round']}: {s['seconds']:.2f} s wall, {s['own_seconds']:.2f} s by its own clock, "
+            f"{s.get('cases_generated', '?')} cases; its findings: {'; '.join(s.get('failures') or ['none'])}"
+        )
     if not summary["comparable"]:
-        print(f"\n  NOT COMPARABLE: one side sent less than {COMPARABLE_SHARE:.0%} of the other's requests "
-              f"(ours {summary['ours_requests_median']:g}, st {summary['st_requests_median']:g}); the ratio is not "
-              "a like-for-like comparison.")
+        print(
+            f"\n  NOT COMPARABLE: one side sent less than {COMPARABLE_SHARE:.0%} of the other's requests "
+            f"(ours {summary['ours_requests_median']:g}, st {summary['st_requests_median']:g}); the ratio is not "
+            "a like-for-like comparison."
+        )
 
 
 # ---------------------------------------------------------------------------------------
 # command line
 # ---------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", type=Path, metavar="PATH",
-                        help="reuse this venv instead of building a temporary one (built there, and kept, if missing)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        metavar="PATH",
+        help="reuse this venv instead of building a temporary one (built there, and kept, if missing)",
+    )
     parser.add_argument("--rounds", type=int, default=3, metavar="R", help="interleaved rounds (default 3)")
-    parser.add_argument("--max-examples", type=int, default=None, metavar="N",
-                        help="examples per operation for both generated sides (default: the kit's default); "
-                             "also passed to the full run when given")
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="examples per operation for both generated sides (default: the kit's default); "
+        "also passed to the full run when given",
+    )
     parser.add_argument("--seed", type=int, default=1, metavar="N", help="seed for both generated sides (default 1)")
     parser.add_argument("--timeout", type=float, default=300.0, metavar="S", help="timeout per child run (default 300)")
     parser.add_argument("--skip-full", action="store_true", help="do not measure the default full run")
     parser.add_argument("--skip-huge", action="store_true", help="do not measure the huge-body run")
     parser.add_argument("--huge-only", action="store_true", help="measure the huge-body run only")
-    parser.add_argument("--huge-mb", type=float, default=20.0, metavar="MB",
-                        help="size of every answer of the huge-body server (default 20)")
-    parser.add_argument("--huge-timeout", type=float, default=300.0, metavar="S",
-                        help="kill the huge-body run after S seconds (default 300)")
-    parser.add_argument("--memory-guard-mb", type=float, default=2048.0, metavar="MB",
-                        help="kill the huge-body run when its process tree's RSS exceeds MB (default 2048)")
-    parser.add_argument("--st-stop-on-failure", action="store_true",
-                        help="run st without --continue-on-failure (it then stops an operation at its first failure)")
-    parser.add_argument("--warm-bytecode", action="store_true",
-                        help="children write bytecode into the venv (PYTHONDONTWRITEBYTECODE removed), warmed by one "
-                             "untimed run of each side")
+    parser.add_argument(
+        "--huge-mb",
+        type=float,
+        default=20.0,
+        metavar="MB",
+        help="size of every answer of the huge-body server (default 20)",
+    )
+    parser.add_argument(
+        "--huge-timeout",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="kill the huge-body run after S seconds (default 300)",
+    )
+    parser.add_argument(
+        "--memory-guard-mb",
+        type=float,
+        default=2048.0,
+        metavar="MB",
+        help="kill the huge-body run when its process tree's RSS exceeds MB (default 2048)",
+    )
+    parser.add_argument(
+        "--st-stop-on-failure",
+        action="store_true",
+        help="run st without --continue-on-failure (it then stops an operation at its first failure)",
+    )
+    parser.add_argument(
+        "--warm-bytecode",
+        action="store_true",
+        help="children write bytecode into the venv (PYTHONDONTWRITEBYTECODE removed), warmed by one "
+        "untimed run of each side",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every number to FILE")
     args = parser.parse_args(argv)
     if args.rounds < 1 or (args.max_examples is not None and args.max_examples < 1) or args.timeout <= 0:

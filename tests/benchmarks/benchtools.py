@@ -26,8 +26,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -65,8 +65,15 @@ class Venv:
 
     def run_python(self, code: str, *args: str, timeout: float = 120) -> str:
         """Run ``code`` with the venv's python outside the checkout (so ``conformance`` is the installed one)."""
-        done = subprocess.run([self.python, "-c", code, *args], cwd=self.path, env=self.env(), capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [self.python, "-c", code, *args],
+            cwd=self.path,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"venv python failed ({done.returncode}): {done.stderr.strip()[-1500:]}")
         return done.stdout
@@ -78,9 +85,16 @@ class Venv:
         with open(log, "a", encoding="utf-8") as out:
             out.write(f"\n$ pip install {' '.join(requirements)}\n")
             out.flush()
-            done = subprocess.run([self.python, "-m", "pip", "install", *requirements], cwd=self.path,
-                                  env=self.env(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                  timeout=timeout, check=False)
+            done = subprocess.run(
+                [self.python, "-m", "pip", "install", *requirements],
+                cwd=self.path,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
         if done.returncode != 0:
             tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-25:]
             raise RuntimeError(f"pip install {' '.join(requirements)} failed ({done.returncode}):\n" + "\n".join(tail))
@@ -175,8 +189,8 @@ def describe_stack(info: dict[str, str | None], prism: str | None = None) -> lis
     """The stack as printed lines (the same in both scripts)."""
     lines = [
         f"uvicorn {info['uvicorn']}: http={info['http']} ({info['uvicorn_auto_http_protocol']}), loop={info['loop']}",
-        "versions: " + ", ".join(f"{name} {info[name] or '-'}" for name in
-                                 ("httptools", "uvloop", "starlette", "h11", "python")),
+        "versions: "
+        + ", ".join(f"{name} {info[name] or '-'}" for name in ("httptools", "uvloop", "starlette", "h11", "python")),
         f"supersim-conformance {info['supersim-conformance']} imported from {info['conformance_from']}",
     ]
     if info.get("granian"):
@@ -318,7 +332,7 @@ class LoopbackClient:
             self._connection.close()
             self._connection = None
 
-    def __enter__(self) -> "LoopbackClient":
+    def __enter__(self) -> LoopbackClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -347,8 +361,15 @@ class Server:
 
 @contextlib.contextmanager
 def server_process(
-    name: str, command: Sequence[str], *, cwd: Path, env: dict[str, str], url_pattern: str | None = None,
-    base_url: str | None = None, ready_path: str = "/", timeout: float = 60.0,
+    name: str,
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    url_pattern: str | None = None,
+    base_url: str | None = None,
+    ready_path: str = "/",
+    timeout: float = 60.0,
 ) -> Iterator[Server]:
     """Start ``command`` in its own session; yield once it answers HTTP; stop it (and its children) after.
 
@@ -356,8 +377,16 @@ def server_process(
     as ``base_url`` for servers that are handed a port. Output is read continuously so a
     server can never block on a full pipe; its last lines are quoted if it fails to start.
     """
-    process = subprocess.Popen(list(command), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     found = threading.Event()
     urls: list[str] = [base_url] if base_url else []
@@ -449,19 +478,34 @@ def _verdict(value: float | None, limit: float, higher_is_better: bool) -> str:
     return "PASS" if (value >= limit if higher_is_better else value <= limit) else "FAIL"
 
 
-def judge(name: str, value: float | None, limits: tuple[float, float], *, higher_is_better: bool, unit: str,
-          detail: str, inconclusive: str | None = None) -> dict:
+def judge(
+    name: str,
+    value: float | None,
+    limits: tuple[float, float],
+    *,
+    higher_is_better: bool,
+    unit: str,
+    detail: str,
+    inconclusive: str | None = None,
+) -> dict:
     """One check of an issue: ``limits`` is (goal, floor); ``inconclusive`` (a reason) overrides both verdicts.
 
     The report shows both verdicts: the floor is what must hold, the goal what was asked for.
     """
     goal, floor = limits
     sign = ">=" if higher_is_better else "<="
-    check = {"check": name, "value": value, "unit": unit, "goal": goal, "floor": floor,
-             "higher_is_better": higher_is_better, "detail": detail,
-             "goal_verdict": _verdict(value, goal, higher_is_better),
-             "floor_verdict": _verdict(value, floor, higher_is_better),
-             "limits": f"goal {sign} {goal:g}{unit}" + ("" if goal == floor else f", floor {sign} {floor:g}{unit}")}
+    check = {
+        "check": name,
+        "value": value,
+        "unit": unit,
+        "goal": goal,
+        "floor": floor,
+        "higher_is_better": higher_is_better,
+        "detail": detail,
+        "goal_verdict": _verdict(value, goal, higher_is_better),
+        "floor_verdict": _verdict(value, floor, higher_is_better),
+        "limits": f"goal {sign} {goal:g}{unit}" + ("" if goal == floor else f", floor {sign} {floor:g}{unit}"),
+    }
     if inconclusive:
         check["detail"] += f"; INCONCLUSIVE: {inconclusive}"
         check["goal_verdict"] = check["floor_verdict"] = "INCONCLUSIVE"
@@ -471,12 +515,21 @@ def judge(name: str, value: float | None, limits: tuple[float, float], *, higher
 def yes_no(name: str, passed: bool | None, detail: str) -> dict:
     """A check that holds or not (goal = floor)."""
     verdict = {True: "PASS", False: "FAIL", None: "SKIP"}[passed]
-    return {"check": name, "value": passed, "unit": "", "detail": detail, "goal_verdict": verdict,
-            "floor_verdict": verdict, "limits": "must hold"}
+    return {
+        "check": name,
+        "value": passed,
+        "unit": "",
+        "detail": detail,
+        "goal_verdict": verdict,
+        "floor_verdict": verdict,
+        "limits": "must hold",
+    }
 
 
 def print_checks(checks: list[dict], title: str) -> None:
     print(f"\n{title} (a report, not a gate)")
     for check in checks:
-        print(f"  floor {check['floor_verdict']:4}  goal {check['goal_verdict']:4}  {check['check']} "
-              f"({check['limits']}): {check['detail']}")
+        print(
+            f"  floor {check['floor_verdict']:4}  goal {check['goal_verdict']:4}  {check['check']} "
+            f"({check['limits']}): {check['detail']}"
+        )

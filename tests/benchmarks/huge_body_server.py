@@ -81,8 +81,11 @@ def main() -> int:
     Handler.body = huge_document(args.mb)
     server = Server(("127.0.0.1", 0), Handler)
     signal.signal(signal.SIGTERM, _stop)
-    print(f"huge-body server listening on http://127.0.0.1:{server.server_address[1]} "
-          f"({len(Handler.body):,} bytes per answer)", flush=True)
+    print(
+        f"huge-body server listening on http://127.0.0.1:{server.server_address[1]} "
+        f"({len(Handler.body):,} bytes per answer)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -90,8 +93,11 @@ def main() -> int:
     finally:
         server.server_close()
         total = sum(Handler.served.values())
-        print(f"answered {total} requests: {json.dumps(dict(Handler.served))}; "
-              f"{Server.broken} answers cut short by the client", flush=True)
+        print(
+            f"answered {total} requests: {json.dumps(dict(Handler.served))}; "
+            f"{Server.broken} answers cut short by the client",
+            flush=True,
+        )
     return 0
 
 

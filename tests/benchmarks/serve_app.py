@@ -50,10 +50,12 @@ def main() -> int:
 
     app = FACTORIES[args.app]()
     sock = bind_loopback()
-    config = uvicorn.Config(app, http=args.http, loop=args.loop, lifespan="on", log_level="warning",
-                            access_log=False)
-    print(f"{args.app} app listening on http://127.0.0.1:{sock.getsockname()[1]} "
-          f"(uvicorn {uvicorn.__version__}, http={args.http}, loop={args.loop})", flush=True)
+    config = uvicorn.Config(app, http=args.http, loop=args.loop, lifespan="on", log_level="warning", access_log=False)
+    print(
+        f"{args.app} app listening on http://127.0.0.1:{sock.getsockname()[1]} "
+        f"(uvicorn {uvicorn.__version__}, http={args.http}, loop={args.loop})",
+        flush=True,
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:

@@ -29,8 +29,10 @@ def connections_opened(client) -> dict[str, int] | None:
     try:
         pools = [adapter.poolmanager.pools for adapter in client.http_client.session.adapters.values()]
         found = [pools_of[key] for pools_of in pools for key in pools_of.keys()]
-        return {"connections": sum(pool.num_connections for pool in found),
-                "requests": sum(pool.num_requests for pool in found)}
+        return {
+            "connections": sum(pool.num_connections for pool in found),
+            "requests": sum(pool.num_requests for pool in found),
+        }
     except Exception:
         return None
 
@@ -60,11 +62,20 @@ def main() -> int:
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]
-    json.dump({
-        "requests": len(samples), "warmup": args.warmup, "p50_ms": statistics.median(samples), "p99_ms": pick(0.99),
-        "mean_ms": statistics.fmean(samples), "min_ms": samples[0], "max_ms": samples[-1],
-        "pool": connections_opened(client), "twilio": twilio.__version__,
-    }, sys.stdout)
+    json.dump(
+        {
+            "requests": len(samples),
+            "warmup": args.warmup,
+            "p50_ms": statistics.median(samples),
+            "p99_ms": pick(0.99),
+            "mean_ms": statistics.fmean(samples),
+            "min_ms": samples[0],
+            "max_ms": samples[-1],
+            "pool": connections_opened(client),
+            "twilio": twilio.__version__,
+        },
+        sys.stdout,
+    )
     print()
     return 0
 

@@ -89,8 +89,16 @@ def sim(sid: str = SID_1, *, base: str = LIVE, drop: tuple[str, ...] = (), **ove
     return body
 
 
-def page(sims: list, query: dict | None = None, *, base: str = LIVE, page_no: int = 0, more: bool = False,
-         drop: tuple[str, ...] = (), **meta_over: Any) -> dict:
+def page(
+    sims: list,
+    query: dict | None = None,
+    *,
+    base: str = LIVE,
+    page_no: int = 0,
+    more: bool = False,
+    drop: tuple[str, ...] = (),
+    **meta_over: Any,
+) -> dict:
     """A correct list page for a GET /v1/Sims with ``query`` (filters kept in every meta URL)."""
     query = dict(query or {})
     size = int(query.pop("PageSize", 50))
@@ -117,15 +125,33 @@ def page(sims: list, query: dict | None = None, *, base: str = LIVE, page_no: in
     return {"sims": sims, "meta": meta}
 
 
-def exchange(method: str, target: str, *, status: int = 200, body: Any = None, text: str | None = None,
-             form: dict | None = None, account: str | None = ACCOUNT, content_type: str | None = JSON_TYPE,
-             base: str = LIVE, **fields: Any) -> Exchange:
+def exchange(
+    method: str,
+    target: str,
+    *,
+    status: int = 200,
+    body: Any = None,
+    text: str | None = None,
+    form: dict | None = None,
+    account: str | None = ACCOUNT,
+    content_type: str | None = JSON_TYPE,
+    base: str = LIVE,
+    **fields: Any,
+) -> Exchange:
     """One request to ``base + target`` and its answer (``body`` sent as JSON unless ``text``)."""
     if text is None:
         text = json.dumps(body) if body is not None else ""
     headers = {"content-type": content_type} if content_type else {}
-    return Exchange(method=method, url=base + target, account_sid=account, form=list((form or {}).items()),
-                    status=status, response_headers=headers, text=text, **fields)
+    return Exchange(
+        method=method,
+        url=base + target,
+        account_sid=account,
+        form=list((form or {}).items()),
+        status=status,
+        response_headers=headers,
+        text=text,
+        **fields,
+    )
 
 
 def get(target: str, body: Any = None, **kw: Any) -> Exchange:
@@ -137,8 +163,12 @@ def post(target: str, form: dict, body: Any = None, **kw: Any) -> Exchange:
 
 
 def error(code: int, status: int, message: str = "The requested resource was not found") -> dict:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 def list_of(query: dict, sims: list, **page_kw: Any) -> Exchange:
@@ -149,8 +179,14 @@ def list_of(query: dict, sims: list, **page_kw: Any) -> Exchange:
 
 
 REGISTER = {"Iccid": CARD.iccid, "RegistrationCode": CARD.registration_code}
-NEW_SIM = sim(iccid=CARD.iccid, status="new", fleet_sid=None, unique_name=None,
-              date_created="2026-02-01T10:00:00Z", date_updated="2026-02-01T10:00:00Z")
+NEW_SIM = sim(
+    iccid=CARD.iccid,
+    status="new",
+    fleet_sid=None,
+    unique_name=None,
+    date_created="2026-02-01T10:00:00Z",
+    date_updated="2026-02-01T10:00:00Z",
+)
 
 #: A profile whose fleet has a valid unique name that happens to start with "HF".
 HF_NAMED_FLEET = Fleet(sid="HF" + "4d" * 16, account=ACCOUNT, unique_name="HF-north")
@@ -158,6 +194,7 @@ HF_PROFILE = dataclasses.replace(PROFILE, fleets=PROFILE.fleets + (HF_NAMED_FLEE
 
 
 # --- the tables --------------------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -187,17 +224,25 @@ def row(check_id: str, what: str, ex: Exchange, *, also: tuple[str, ...] = (), *
 
 BREAKS: list[Row] = [
     # RESP-JSON
-    row("RESP-JSON", "html-body-on-list", get("/v1/Sims", text="<html><body>Sims</body></html>",
-                                              content_type="text/html")),
+    row(
+        "RESP-JSON",
+        "html-body-on-list",
+        get("/v1/Sims", text="<html><body>Sims</body></html>", content_type="text/html"),
+    ),
     row("RESP-JSON", "json-body-labelled-text-plain", get(f"/v1/Sims/{SID_1}", sim(), content_type="text/plain")),
     row("RESP-JSON", "json-body-without-content-type", get(f"/v1/Sims/{SID_1}", sim(), content_type=None)),
-    row("RESP-JSON", "empty-body-on-404", get(f"/v1/Sims/{SID_1}", status=404, text=""),
-        also=("RESP-ERROR-BODY",)),
-    row("RESP-JSON", "truncated-json-on-create", post("/v1/Sims", REGISTER, status=201,
-                                                      text=json.dumps(NEW_SIM)[:-20]),
-        also=("RESP-CREATE",)),
-    row("RESP-JSON", "body-past-the-read-cap", get("/v1/Sims", status=200, text='{"sims": [' + "{}, " * 1000,
-                                                   oversize=True)),
+    row("RESP-JSON", "empty-body-on-404", get(f"/v1/Sims/{SID_1}", status=404, text=""), also=("RESP-ERROR-BODY",)),
+    row(
+        "RESP-JSON",
+        "truncated-json-on-create",
+        post("/v1/Sims", REGISTER, status=201, text=json.dumps(NEW_SIM)[:-20]),
+        also=("RESP-CREATE",),
+    ),
+    row(
+        "RESP-JSON",
+        "body-past-the-read-cap",
+        get("/v1/Sims", status=200, text='{"sims": [' + "{}, " * 1000, oversize=True),
+    ),
     # RESP-SIM-SCHEMA
     row("RESP-SIM-SCHEMA", "lowercase-sid-prefix", get(f"/v1/Sims/{SID_1}", sim("hs" + SID_1[2:]))),
     row("RESP-SIM-SCHEMA", "sid-too-short", get("/v1/Sims/pump-7", sim("HS1234"))),
@@ -207,10 +252,16 @@ BREAKS: list[Row] = [
     row("RESP-SIM-SCHEMA", "account_sid-pattern", get(f"/v1/Sims/{SID_1}", sim(account_sid="AC123"))),
     row("RESP-SIM-SCHEMA", "iccid-too-short", get(f"/v1/Sims/{SID_1}", sim(iccid="8988307"))),
     row("RESP-SIM-SCHEMA", "date-not-gmt", get(f"/v1/Sims/{SID_1}", sim(date_updated="2026-01-03T05:05:06+01:00"))),
-    row("RESP-SIM-SCHEMA", "fleet_sid-pattern-on-update",
-        post(f"/v1/Sims/{SID_1}", {"Fleet": FLEET_A.unique_name}, sim(fleet_sid=FLEET_A.unique_name))),
-    row("RESP-SIM-SCHEMA", "unique_name-number-on-create",
-        post("/v1/Sims", REGISTER, {**NEW_SIM, "unique_name": 7}, status=201)),
+    row(
+        "RESP-SIM-SCHEMA",
+        "fleet_sid-pattern-on-update",
+        post(f"/v1/Sims/{SID_1}", {"Fleet": FLEET_A.unique_name}, sim(fleet_sid=FLEET_A.unique_name)),
+    ),
+    row(
+        "RESP-SIM-SCHEMA",
+        "unique_name-number-on-create",
+        post("/v1/Sims", REGISTER, {**NEW_SIM, "unique_name": 7}, status=201),
+    ),
     # RESP-PAGE-SCHEMA
     row("RESP-PAGE-SCHEMA", "meta-missing-next_page_url", list_of({}, [sim()], drop=("next_page_url",))),
     row("RESP-PAGE-SCHEMA", "meta-missing", get("/v1/Sims", {"sims": [sim()]})),
@@ -219,108 +270,245 @@ BREAKS: list[Row] = [
     row("RESP-PAGE-SCHEMA", "page_size-zero", list_of({"PageSize": 0}, [])),
     row("RESP-PAGE-SCHEMA", "negative-page", list_of({}, [], page_no=-1)),
     # RESP-ERROR-BODY
-    row("RESP-ERROR-BODY", "404-missing-code", get(f"/v1/Sims/{SID_1}", status=404,
-                                                   body={k: v for k, v in error(20404, 404).items() if k != "code"})),
-    row("RESP-ERROR-BODY", "400-body-says-404", post(f"/v1/Sims/{SID_1}", {"Status": "enabled"}, status=400,
-                                                     body=error(20001, 404, "Invalid Status"))),
-    row("RESP-ERROR-BODY", "422-problem-json", get("/v1/Sims?PageSize=0", status=422,
-                                                   content_type="application/problem+json",
-                                                   body={"type": "https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY",
-                                                         "title": "Invalid request", "status": 422,
-                                                         "detail": "PageSize must be >= 1"})),
-    row("RESP-ERROR-BODY", "401-plain-text", get("/v1/Sims", status=401, text="Unauthorized",
-                                                 content_type="text/plain", account=None), also=("RESP-JSON",)),
-    row("RESP-ERROR-BODY", "409-relative-more_info", post("/v1/Sims", REGISTER, status=409,
-                                                          body={**error(83003, 409, "Already registered"),
-                                                                "more_info": "/docs/errors/83003"})),
+    row(
+        "RESP-ERROR-BODY",
+        "404-missing-code",
+        get(f"/v1/Sims/{SID_1}", status=404, body={k: v for k, v in error(20404, 404).items() if k != "code"}),
+    ),
+    row(
+        "RESP-ERROR-BODY",
+        "400-body-says-404",
+        post(f"/v1/Sims/{SID_1}", {"Status": "enabled"}, status=400, body=error(20001, 404, "Invalid Status")),
+    ),
+    row(
+        "RESP-ERROR-BODY",
+        "422-problem-json",
+        get(
+            "/v1/Sims?PageSize=0",
+            status=422,
+            content_type="application/problem+json",
+            body={
+                "type": "https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY",
+                "title": "Invalid request",
+                "status": 422,
+                "detail": "PageSize must be >= 1",
+            },
+        ),
+    ),
+    row(
+        "RESP-ERROR-BODY",
+        "401-plain-text",
+        get("/v1/Sims", status=401, text="Unauthorized", content_type="text/plain", account=None),
+        also=("RESP-JSON",),
+    ),
+    row(
+        "RESP-ERROR-BODY",
+        "409-relative-more_info",
+        post(
+            "/v1/Sims",
+            REGISTER,
+            status=409,
+            body={**error(83003, 409, "Already registered"), "more_info": "/docs/errors/83003"},
+        ),
+    ),
     # RESP-SIM-URL
-    row("RESP-SIM-URL", "url-on-live-host-from-local-target", get(f"/v1/Sims/{SID_1}", sim(base=LIVE), base=LOCAL),
-        ctx=Ctx(LOCAL)),
+    row(
+        "RESP-SIM-URL",
+        "url-on-live-host-from-local-target",
+        get(f"/v1/Sims/{SID_1}", sim(base=LIVE), base=LOCAL),
+        ctx=Ctx(LOCAL),
+    ),
     row("RESP-SIM-URL", "url-by-unique-name", get("/v1/Sims/pump-7", sim(url=f"{LIVE}/v1/Sims/pump-7"))),
     row("RESP-SIM-URL", "url-of-another-sid", get(f"/v1/Sims/{SID_1}", sim(url=f"{LIVE}/v1/Sims/{SID_2}"))),
     row("RESP-SIM-URL", "url-without-version", get(f"/v1/Sims/{SID_1}", sim(url=f"{LIVE}/Sims/{SID_1}"))),
-    row("RESP-SIM-URL", "billing_periods-wrong-suffix",
-        get(f"/v1/Sims/{SID_1}", {**sim(), "links": {**sim()["links"],
-                                                     "billing_periods": f"{LIVE}/v1/Sims/{SID_1}/BillingPeriod"}})),
-    row("RESP-SIM-URL", "sim_ip_addresses-of-another-sim",
-        get(f"/v1/Sims/{SID_1}", {**sim(), "links": {**sim()["links"],
-                                                     "sim_ip_addresses": f"{LIVE}/v1/Sims/{SID_2}/IpAddresses"}})),
-    row("RESP-SIM-URL", "second-sim-of-page-on-other-host",
-        list_of({}, [sim(), sim(SID_2, base="https://example.com")])),
+    row(
+        "RESP-SIM-URL",
+        "billing_periods-wrong-suffix",
+        get(
+            f"/v1/Sims/{SID_1}",
+            {**sim(), "links": {**sim()["links"], "billing_periods": f"{LIVE}/v1/Sims/{SID_1}/BillingPeriod"}},
+        ),
+    ),
+    row(
+        "RESP-SIM-URL",
+        "sim_ip_addresses-of-another-sim",
+        get(
+            f"/v1/Sims/{SID_1}",
+            {**sim(), "links": {**sim()["links"], "sim_ip_addresses": f"{LIVE}/v1/Sims/{SID_2}/IpAddresses"}},
+        ),
+    ),
+    row(
+        "RESP-SIM-URL", "second-sim-of-page-on-other-host", list_of({}, [sim(), sim(SID_2, base="https://example.com")])
+    ),
     # RESP-SIM-DATES
-    row("RESP-SIM-DATES", "updated-a-second-before-created",
-        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05Z", date_updated="2026-01-02T03:04:04Z"))),
-    row("RESP-SIM-DATES", "fraction-earlier", get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05.500Z",
-                                                                            date_updated="2026-01-02T03:04:05Z"))),
+    row(
+        "RESP-SIM-DATES",
+        "updated-a-second-before-created",
+        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05Z", date_updated="2026-01-02T03:04:04Z")),
+    ),
+    row(
+        "RESP-SIM-DATES",
+        "fraction-earlier",
+        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05.500Z", date_updated="2026-01-02T03:04:05Z")),
+    ),
     row("RESP-SIM-DATES", "second-sim-of-page", list_of({}, [sim(), sim(SID_2, date_updated="2025-12-31T23:59:59Z")])),
-    row("RESP-SIM-DATES", "update-answer", post(f"/v1/Sims/{SID_1}", {"UniqueName": "pump-7"},
-                                                sim(date_updated="2026-01-01T00:00:00Z"))),
+    row(
+        "RESP-SIM-DATES",
+        "update-answer",
+        post(f"/v1/Sims/{SID_1}", {"UniqueName": "pump-7"}, sim(date_updated="2026-01-01T00:00:00Z")),
+    ),
     # RESP-FETCH-IDENTITY
     row("RESP-FETCH-IDENTITY", "fetch-by-sid-answers-other-sim", get(f"/v1/Sims/{SID_1}", sim(SID_2))),
-    row("RESP-FETCH-IDENTITY", "update-by-sid-answers-other-sim",
-        post(f"/v1/Sims/{SID_1}", {"Status": "active"}, sim(SID_2, status="scheduled"))),
+    row(
+        "RESP-FETCH-IDENTITY",
+        "update-by-sid-answers-other-sim",
+        post(f"/v1/Sims/{SID_1}", {"Status": "active"}, sim(SID_2, status="scheduled")),
+    ),
     row("RESP-FETCH-IDENTITY", "fetch-by-name-answers-other-name", get("/v1/Sims/pump-7", sim(unique_name="pump-8"))),
     row("RESP-FETCH-IDENTITY", "fetch-by-name-answers-unnamed-sim", get("/v1/Sims/pump-7", sim(unique_name=None))),
-    row("RESP-FETCH-IDENTITY", "rename-answers-third-name",
-        post("/v1/Sims/pump-7", {"UniqueName": "pump-9"}, sim(unique_name="pump-10"))),
+    row(
+        "RESP-FETCH-IDENTITY",
+        "rename-answers-third-name",
+        post("/v1/Sims/pump-7", {"UniqueName": "pump-9"}, sim(unique_name="pump-10")),
+    ),
     # RESP-ACCOUNT
     row("RESP-ACCOUNT", "subaccount-sim-in-primary-list", list_of({}, [sim(), sim(SID_2, account_sid=SUBACCOUNT)])),
-    row("RESP-ACCOUNT", "every-sim-of-another-account",
-        get("/v1/Sims", page([sim(account_sid=SUBACCOUNT)]), account=PROFILE.unrelated.sid)),
+    row(
+        "RESP-ACCOUNT",
+        "every-sim-of-another-account",
+        get("/v1/Sims", page([sim(account_sid=SUBACCOUNT)]), account=PROFILE.unrelated.sid),
+    ),
     # RESP-PAGE-META
-    row("RESP-PAGE-META", "page_size-differs-from-PageSize",
-        get("/v1/Sims?PageSize=5", page([sim()], {"PageSize": 50}))),
+    row(
+        "RESP-PAGE-META", "page_size-differs-from-PageSize", get("/v1/Sims?PageSize=5", page([sim()], {"PageSize": 50}))
+    ),
     row("RESP-PAGE-META", "default-page_size-not-50", get("/v1/Sims", page([sim()], {"PageSize": 20}))),
-    row("RESP-PAGE-META", "more-sims-than-page_size", list_of({"PageSize": 2}, [sim(), sim(SID_2), sim(SID_3)],
-                                                              more=True)),
-    row("RESP-PAGE-META", "key-names-other-array",
-        get("/v1/Sims", {"items": [sim()], "meta": {**page([])["meta"], "key": "items"}}), also=("RESP-PAGE-SCHEMA",)),
-    row("RESP-PAGE-META", "key-sims-but-body-lacks-it", get("/v1/Sims", {"meta": page([])["meta"]}),
-        also=("RESP-PAGE-SCHEMA",)),
-    row("RESP-PAGE-META", "url-drops-Status",
-        get("/v1/Sims?Status=active", page([sim()], {"Status": "active"}, url=f"{LIVE}/v1/Sims?PageSize=50&Page=0"))),
-    row("RESP-PAGE-META", "next_page_url-changes-Fleet",
-        get(f"/v1/Sims?Fleet={FLEET_A.unique_name}&PageSize=1",
-            page([sim()], {"Fleet": FLEET_A.unique_name, "PageSize": 1},
-                 next_page_url=f"{LIVE}/v1/Sims?Fleet={FLEET_B.unique_name}&PageSize=1&Page=1&PageToken=PA{SID_1}"))),
-    row("RESP-PAGE-META", "first_page_url-drops-Iccid",
-        get(f"/v1/Sims?Iccid={ICCID_1}", page([sim()], {"Iccid": ICCID_1},
-                                              first_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0"))),
-    row("RESP-PAGE-META", "previous_page_url-drops-Status-on-page-1",
-        get("/v1/Sims?Status=active&Page=1&PageToken=PAx",
-            page([sim()], {"Status": "active"}, page_no=1,
-                 previous_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0&PageToken=PBx"))),
-    row("RESP-PAGE-META", "previous_page_url-not-null-on-page-0",
-        list_of({}, [sim()], previous_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0")),
+    row(
+        "RESP-PAGE-META",
+        "more-sims-than-page_size",
+        list_of({"PageSize": 2}, [sim(), sim(SID_2), sim(SID_3)], more=True),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "key-names-other-array",
+        get("/v1/Sims", {"items": [sim()], "meta": {**page([])["meta"], "key": "items"}}),
+        also=("RESP-PAGE-SCHEMA",),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "key-sims-but-body-lacks-it",
+        get("/v1/Sims", {"meta": page([])["meta"]}),
+        also=("RESP-PAGE-SCHEMA",),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "url-drops-Status",
+        get("/v1/Sims?Status=active", page([sim()], {"Status": "active"}, url=f"{LIVE}/v1/Sims?PageSize=50&Page=0")),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "next_page_url-changes-Fleet",
+        get(
+            f"/v1/Sims?Fleet={FLEET_A.unique_name}&PageSize=1",
+            page(
+                [sim()],
+                {"Fleet": FLEET_A.unique_name, "PageSize": 1},
+                next_page_url=f"{LIVE}/v1/Sims?Fleet={FLEET_B.unique_name}&PageSize=1&Page=1&PageToken=PA{SID_1}",
+            ),
+        ),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "first_page_url-drops-Iccid",
+        get(
+            f"/v1/Sims?Iccid={ICCID_1}",
+            page([sim()], {"Iccid": ICCID_1}, first_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0"),
+        ),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "previous_page_url-drops-Status-on-page-1",
+        get(
+            "/v1/Sims?Status=active&Page=1&PageToken=PAx",
+            page(
+                [sim()],
+                {"Status": "active"},
+                page_no=1,
+                previous_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0&PageToken=PBx",
+            ),
+        ),
+    ),
+    row(
+        "RESP-PAGE-META",
+        "previous_page_url-not-null-on-page-0",
+        list_of({}, [sim()], previous_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0"),
+    ),
     # RESP-PAGE-HOST
-    row("RESP-PAGE-HOST", "next_page_url-on-random-host",
-        list_of({"PageSize": 1}, [sim(base=LOCAL)], base=LOCAL,
-                next_page_url="http://xjq.example.net/v1/Sims?PageSize=1&Page=1"), ctx=Ctx(LOCAL)),
-    row("RESP-PAGE-HOST", "live-host-from-local-target",
-        get("/v1/Sims", page([sim(base=LOCAL)], base=LIVE), base=LOCAL), ctx=Ctx(LOCAL)),
-    row("RESP-PAGE-HOST", "first_page_url-https-for-http-target",
+    row(
+        "RESP-PAGE-HOST",
+        "next_page_url-on-random-host",
+        list_of(
+            {"PageSize": 1},
+            [sim(base=LOCAL)],
+            base=LOCAL,
+            next_page_url="http://xjq.example.net/v1/Sims?PageSize=1&Page=1",
+        ),
+        ctx=Ctx(LOCAL),
+    ),
+    row(
+        "RESP-PAGE-HOST",
+        "live-host-from-local-target",
+        get("/v1/Sims", page([sim(base=LOCAL)], base=LIVE), base=LOCAL),
+        ctx=Ctx(LOCAL),
+    ),
+    row(
+        "RESP-PAGE-HOST",
+        "first_page_url-https-for-http-target",
         list_of({}, [sim(base=LOCAL)], base=LOCAL, first_page_url="https://127.0.0.1:8080/v1/Sims?PageSize=50&Page=0"),
-        ctx=Ctx(LOCAL)),
-    row("RESP-PAGE-HOST", "url-on-other-port",
+        ctx=Ctx(LOCAL),
+    ),
+    row(
+        "RESP-PAGE-HOST",
+        "url-on-other-port",
         list_of({}, [sim(base=LOCAL)], base=LOCAL, url="http://127.0.0.1:9999/v1/Sims?PageSize=50&Page=0"),
-        ctx=Ctx(LOCAL)),
-    row("RESP-PAGE-HOST", "relative-url", list_of({}, [sim()], url="/v1/Sims?PageSize=50&Page=0"),
-        also=("RESP-PAGE-SCHEMA",)),
+        ctx=Ctx(LOCAL),
+    ),
+    row(
+        "RESP-PAGE-HOST",
+        "relative-url",
+        list_of({}, [sim()], url="/v1/Sims?PageSize=50&Page=0"),
+        also=("RESP-PAGE-SCHEMA",),
+    ),
     # RESP-FILTER-ICCID
     row("RESP-FILTER-ICCID", "two-sims-for-one-iccid", list_of({"Iccid": ICCID_1}, [sim(), sim(SID_2, iccid=ICCID_2)])),
     row("RESP-FILTER-ICCID", "sim-with-other-iccid", list_of({"Iccid": ICCID_3}, [sim()])),
     # RESP-FILTER-STATUS
-    row("RESP-FILTER-STATUS", "ready-sim-in-active-list",
-        list_of({"Status": "active"}, [sim(), sim(SID_2, status="ready")])),
-    row("RESP-FILTER-STATUS", "filter-ignored", list_of({"Status": "inactive"},
-                                                        [sim(SID_1, status="new"), sim(SID_2, status="ready"), sim(SID_3)])),
+    row(
+        "RESP-FILTER-STATUS",
+        "ready-sim-in-active-list",
+        list_of({"Status": "active"}, [sim(), sim(SID_2, status="ready")]),
+    ),
+    row(
+        "RESP-FILTER-STATUS",
+        "filter-ignored",
+        list_of({"Status": "inactive"}, [sim(SID_1, status="new"), sim(SID_2, status="ready"), sim(SID_3)]),
+    ),
     # RESP-FILTER-FLEET
-    row("RESP-FILTER-FLEET", "by-sid-answers-other-fleet",
-        list_of({"Fleet": FLEET_A.sid}, [sim(), sim(SID_2, fleet_sid=FLEET_B.sid)])),
-    row("RESP-FILTER-FLEET", "by-unique-name-answers-other-fleet",
-        list_of({"Fleet": FLEET_A.unique_name}, [sim(fleet_sid=FLEET_B.sid)])),
-    row("RESP-FILTER-FLEET", "by-unique-name-answers-fleetless-sim",
-        list_of({"Fleet": FLEET_A.unique_name}, [sim(), sim(SID_2, fleet_sid=None)])),
+    row(
+        "RESP-FILTER-FLEET",
+        "by-sid-answers-other-fleet",
+        list_of({"Fleet": FLEET_A.sid}, [sim(), sim(SID_2, fleet_sid=FLEET_B.sid)]),
+    ),
+    row(
+        "RESP-FILTER-FLEET",
+        "by-unique-name-answers-other-fleet",
+        list_of({"Fleet": FLEET_A.unique_name}, [sim(fleet_sid=FLEET_B.sid)]),
+    ),
+    row(
+        "RESP-FILTER-FLEET",
+        "by-unique-name-answers-fleetless-sim",
+        list_of({"Fleet": FLEET_A.unique_name}, [sim(), sim(SID_2, fleet_sid=None)]),
+    ),
     # RESP-CREATE
     row("RESP-CREATE", "200-instead-of-201", post("/v1/Sims", REGISTER, NEW_SIM, status=200)),
     row("RESP-CREATE", "status-not-new", post("/v1/Sims", REGISTER, {**NEW_SIM, "status": "ready"}, status=201)),
@@ -332,80 +520,153 @@ PASSES: list[Row] = [
     # RESP-JSON
     row("RESP-JSON", "json-sim", get(f"/v1/Sims/{SID_1}", sim())),
     row("RESP-JSON", "json-error-on-404", get(f"/v1/Sims/{SID_1}", status=404, body=error(20404, 404))),
-    row("RESP-JSON", "5xx-html-not-judged", get("/v1/Sims", status=503, text="<html>Service Unavailable</html>",
-                                                content_type="text/html")),
-    row("RESP-JSON", "other-resource-not-judged", get("/v1/Fleets", status=200, text="<html></html>",
-                                                      content_type="text/html")),
+    row(
+        "RESP-JSON",
+        "5xx-html-not-judged",
+        get("/v1/Sims", status=503, text="<html>Service Unavailable</html>", content_type="text/html"),
+    ),
+    row(
+        "RESP-JSON",
+        "other-resource-not-judged",
+        get("/v1/Fleets", status=200, text="<html></html>", content_type="text/html"),
+    ),
     row("RESP-JSON", "no-response-not-judged", get("/v1/Sims", status=0, content_type=None, error="timed out")),
     # RESP-SIM-SCHEMA
     row("RESP-SIM-SCHEMA", "fetch-by-sid", get(f"/v1/Sims/{SID_1}", sim())),
     row("RESP-SIM-SCHEMA", "fetch-by-unique-name", get("/v1/Sims/pump-7", sim())),
-    row("RESP-SIM-SCHEMA", "unnamed-fleetless-fraction-dates",
-        get(f"/v1/Sims/{SID_1}", sim(unique_name=None, fleet_sid=None, status="new",
-                                     date_created="2026-01-02T03:04:05.123Z", date_updated="2026-01-02T03:04:05.123Z"))),
-    row("RESP-SIM-SCHEMA", "update-scheduled", post(f"/v1/Sims/{SID_1}", {"Status": "active"},
-                                                    sim(status="scheduled"))),
+    row(
+        "RESP-SIM-SCHEMA",
+        "unnamed-fleetless-fraction-dates",
+        get(
+            f"/v1/Sims/{SID_1}",
+            sim(
+                unique_name=None,
+                fleet_sid=None,
+                status="new",
+                date_created="2026-01-02T03:04:05.123Z",
+                date_updated="2026-01-02T03:04:05.123Z",
+            ),
+        ),
+    ),
+    row(
+        "RESP-SIM-SCHEMA", "update-scheduled", post(f"/v1/Sims/{SID_1}", {"Status": "active"}, sim(status="scheduled"))
+    ),
     row("RESP-SIM-SCHEMA", "create", post("/v1/Sims", REGISTER, NEW_SIM, status=201)),
     row("RESP-SIM-SCHEMA", "extra-property-tolerated", get(f"/v1/Sims/{SID_1}", {**sim(), "eid": None})),
     # RESP-PAGE-SCHEMA
-    row("RESP-PAGE-SCHEMA", "filtered-first-page",
-        list_of({"Status": "active", "Fleet": FLEET_A.sid}, [sim(), sim(SID_2, iccid=ICCID_2)])),
+    row(
+        "RESP-PAGE-SCHEMA",
+        "filtered-first-page",
+        list_of({"Status": "active", "Fleet": FLEET_A.sid}, [sim(), sim(SID_2, iccid=ICCID_2)]),
+    ),
     row("RESP-PAGE-SCHEMA", "empty-page-for-unknown-iccid", list_of({"Iccid": ICCID_3}, [])),
     row("RESP-PAGE-SCHEMA", "page-1-of-many", list_of({"PageSize": 1}, [sim(SID_2)], page_no=1, more=True)),
     # RESP-ERROR-BODY
     row("RESP-ERROR-BODY", "404-not-found", get(f"/v1/Sims/{SID_3}", status=404, body=error(20404, 404))),
-    row("RESP-ERROR-BODY", "401-authenticate", get("/v1/Sims", status=401, account=None,
-                                                   body=error(20003, 401, "Authenticate"))),
-    row("RESP-ERROR-BODY", "400-missing-registration-code",
-        post("/v1/Sims", {"Iccid": CARD.iccid}, status=400, body=error(83001, 400, "Missing RegistrationCode"))),
-    row("RESP-ERROR-BODY", "429-with-details", get("/v1/Sims", status=429,
-                                                   body={**error(20429, 429, "Too Many Requests"), "details": {}})),
+    row(
+        "RESP-ERROR-BODY",
+        "401-authenticate",
+        get("/v1/Sims", status=401, account=None, body=error(20003, 401, "Authenticate")),
+    ),
+    row(
+        "RESP-ERROR-BODY",
+        "400-missing-registration-code",
+        post("/v1/Sims", {"Iccid": CARD.iccid}, status=400, body=error(83001, 400, "Missing RegistrationCode")),
+    ),
+    row(
+        "RESP-ERROR-BODY",
+        "429-with-details",
+        get("/v1/Sims", status=429, body={**error(20429, 429, "Too Many Requests"), "details": {}}),
+    ),
     # RESP-SIM-URL
     row("RESP-SIM-URL", "live-fetch", get(f"/v1/Sims/{SID_1}", sim())),
-    row("RESP-SIM-URL", "local-target-with-trailing-slash", get(f"/v1/Sims/{SID_1}", sim(base=LOCAL), base=LOCAL),
-        ctx=Ctx(LOCAL + "/")),
+    row(
+        "RESP-SIM-URL",
+        "local-target-with-trailing-slash",
+        get(f"/v1/Sims/{SID_1}", sim(base=LOCAL), base=LOCAL),
+        ctx=Ctx(LOCAL + "/"),
+    ),
     row("RESP-SIM-URL", "fetch-by-name-answers-sid-url", get("/v1/Sims/pump-7", sim())),
-    row("RESP-SIM-URL", "page-of-local-sims",
-        list_of({}, [sim(base=LOCAL), sim(SID_2, base=LOCAL)], base=LOCAL), ctx=Ctx(LOCAL)),
+    row(
+        "RESP-SIM-URL",
+        "page-of-local-sims",
+        list_of({}, [sim(base=LOCAL), sim(SID_2, base=LOCAL)], base=LOCAL),
+        ctx=Ctx(LOCAL),
+    ),
     # RESP-SIM-DATES
     row("RESP-SIM-DATES", "equal-dates-of-new-sim", post("/v1/Sims", REGISTER, NEW_SIM, status=201)),
     row("RESP-SIM-DATES", "updated-later", get(f"/v1/Sims/{SID_1}", sim())),
-    row("RESP-SIM-DATES", "fraction-later", get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05Z",
-                                                                          date_updated="2026-01-02T03:04:05.001Z"))),
+    row(
+        "RESP-SIM-DATES",
+        "fraction-later",
+        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05Z", date_updated="2026-01-02T03:04:05.001Z")),
+    ),
     row("RESP-SIM-DATES", "page-in-order", list_of({}, [sim(), sim(SID_2, iccid=ICCID_2)])),
-    row("RESP-SIM-DATES", "one-date-without-offset-left-to-schema",
-        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05.123456")), also=("RESP-SIM-SCHEMA",)),
+    row(
+        "RESP-SIM-DATES",
+        "one-date-without-offset-left-to-schema",
+        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05.123456")),
+        also=("RESP-SIM-SCHEMA",),
+    ),
     # RESP-FETCH-IDENTITY
     row("RESP-FETCH-IDENTITY", "fetch-by-sid", get(f"/v1/Sims/{SID_1}", sim())),
     row("RESP-FETCH-IDENTITY", "fetch-by-uppercase-sid", get("/v1/Sims/HS" + SID_1[2:].upper(), sim())),
     row("RESP-FETCH-IDENTITY", "fetch-by-unique-name", get("/v1/Sims/pump-7", sim())),
     row("RESP-FETCH-IDENTITY", "fetch-by-encoded-unique-name", get("/v1/Sims/pump%207", sim(unique_name="pump 7"))),
-    row("RESP-FETCH-IDENTITY", "rename-by-unique-name",
-        post("/v1/Sims/pump-7", {"UniqueName": "pump-9"}, sim(unique_name="pump-9"))),
+    row(
+        "RESP-FETCH-IDENTITY",
+        "rename-by-unique-name",
+        post("/v1/Sims/pump-7", {"UniqueName": "pump-9"}, sim(unique_name="pump-9")),
+    ),
     row("RESP-FETCH-IDENTITY", "404-not-judged", get(f"/v1/Sims/{SID_2}", status=404, body=error(20404, 404))),
     # RESP-ACCOUNT
     row("RESP-ACCOUNT", "own-sims", list_of({}, [sim(), sim(SID_2, iccid=ICCID_2)])),
-    row("RESP-ACCOUNT", "subaccount-lists-its-own",
-        get("/v1/Sims", page([sim(account_sid=SUBACCOUNT)]), account=SUBACCOUNT)),
-    row("RESP-ACCOUNT", "401-not-judged", get("/v1/Sims", status=401, account=None,
-                                              body=error(20003, 401, "Authenticate"))),
+    row(
+        "RESP-ACCOUNT",
+        "subaccount-lists-its-own",
+        get("/v1/Sims", page([sim(account_sid=SUBACCOUNT)]), account=SUBACCOUNT),
+    ),
+    row(
+        "RESP-ACCOUNT",
+        "401-not-judged",
+        get("/v1/Sims", status=401, account=None, body=error(20003, 401, "Authenticate")),
+    ),
     # RESP-PAGE-META
     row("RESP-PAGE-META", "default-page", list_of({}, [sim()])),
     row("RESP-PAGE-META", "PageSize-kept-with-next-page", list_of({"PageSize": 2}, [sim(), sim(SID_2)], more=True)),
-    row("RESP-PAGE-META", "filters-kept", list_of({"Status": "active", "Fleet": FLEET_A.unique_name, "PageSize": 5},
-                                                  [sim()], more=True)),
+    row(
+        "RESP-PAGE-META",
+        "filters-kept",
+        list_of({"Status": "active", "Fleet": FLEET_A.unique_name, "PageSize": 5}, [sim()], more=True),
+    ),
     row("RESP-PAGE-META", "iccid-kept", list_of({"Iccid": ICCID_1}, [sim()])),
     row("RESP-PAGE-META", "page-1-has-previous", list_of({"Status": "active", "PageSize": 1}, [sim()], page_no=1)),
-    row("RESP-PAGE-META", "filter-value-encoded-differently",
-        get("/v1/Sims?Fleet=north+fleet", page([], {"Fleet": "north fleet"},
-                                               url=f"{LIVE}/v1/Sims?Fleet=north%20fleet&PageSize=50&Page=0"))),
+    row(
+        "RESP-PAGE-META",
+        "filter-value-encoded-differently",
+        get(
+            "/v1/Sims?Fleet=north+fleet",
+            page([], {"Fleet": "north fleet"}, url=f"{LIVE}/v1/Sims?Fleet=north%20fleet&PageSize=50&Page=0"),
+        ),
+    ),
     # RESP-PAGE-HOST
     row("RESP-PAGE-HOST", "live-pages", list_of({"PageSize": 1}, [sim()], more=True)),
-    row("RESP-PAGE-HOST", "local-pages", list_of({"PageSize": 1}, [sim(base=LOCAL)], base=LOCAL, page_no=1, more=True),
-        ctx=Ctx(LOCAL)),
-    row("RESP-PAGE-HOST", "host-case-insensitive",
-        get("/v1/Sims", page([sim(base="http://localhost:8080")], base="http://LocalHost:8080"),
-            base="http://localhost:8080"), ctx=Ctx("http://localhost:8080")),
+    row(
+        "RESP-PAGE-HOST",
+        "local-pages",
+        list_of({"PageSize": 1}, [sim(base=LOCAL)], base=LOCAL, page_no=1, more=True),
+        ctx=Ctx(LOCAL),
+    ),
+    row(
+        "RESP-PAGE-HOST",
+        "host-case-insensitive",
+        get(
+            "/v1/Sims",
+            page([sim(base="http://localhost:8080")], base="http://LocalHost:8080"),
+            base="http://localhost:8080",
+        ),
+        ctx=Ctx("http://localhost:8080"),
+    ),
     # RESP-FILTER-ICCID
     row("RESP-FILTER-ICCID", "one-sim-with-that-iccid", list_of({"Iccid": ICCID_1}, [sim()])),
     row("RESP-FILTER-ICCID", "no-sim-with-that-iccid", list_of({"Iccid": ICCID_3}, [])),
@@ -417,13 +678,24 @@ PASSES: list[Row] = [
     row("RESP-FILTER-FLEET", "by-sid", list_of({"Fleet": FLEET_A.sid}, [sim(), sim(SID_2, iccid=ICCID_2)])),
     row("RESP-FILTER-FLEET", "by-unique-name", list_of({"Fleet": FLEET_B.unique_name}, [sim(fleet_sid=FLEET_B.sid)])),
     row("RESP-FILTER-FLEET", "unknown-name-not-judged", list_of({"Fleet": "not-in-profile"}, [sim()])),
-    row("RESP-FILTER-FLEET", "by-unique-name-starting-with-HF",
-        list_of({"Fleet": HF_NAMED_FLEET.unique_name}, [sim(fleet_sid=HF_NAMED_FLEET.sid)]), ctx=Ctx(LIVE, HF_PROFILE)),
+    row(
+        "RESP-FILTER-FLEET",
+        "by-unique-name-starting-with-HF",
+        list_of({"Fleet": HF_NAMED_FLEET.unique_name}, [sim(fleet_sid=HF_NAMED_FLEET.sid)]),
+        ctx=Ctx(LIVE, HF_PROFILE),
+    ),
     # RESP-CREATE
     row("RESP-CREATE", "201-new-fleetless", post("/v1/Sims", REGISTER, NEW_SIM, status=201)),
-    row("RESP-CREATE", "rejected-registration-not-judged",
-        post("/v1/Sims", {"Iccid": CARD.iccid, "RegistrationCode": "WRONGCODE0"}, status=400,
-             body=error(83002, 400, "SIM card is not registrable"))),
+    row(
+        "RESP-CREATE",
+        "rejected-registration-not-judged",
+        post(
+            "/v1/Sims",
+            {"Iccid": CARD.iccid, "RegistrationCode": "WRONGCODE0"},
+            status=400,
+            body=error(83002, 400, "SIM card is not registrable"),
+        ),
+    ),
 ]
 
 
@@ -432,6 +704,7 @@ def _ids(rows: list[Row]) -> list[str]:
 
 
 # --- the tests ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", [r.param() for r in BREAKS])
 def test_breaking_exchange_raises_the_checks_violation(case: Row):

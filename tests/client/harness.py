@@ -15,8 +15,9 @@ them, so a recording never depends on timing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from conformance.cassettes import CANONICAL_BASE, make_vcr
 from conformance.mock import RunningMock, start_mock

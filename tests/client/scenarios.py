@@ -16,9 +16,10 @@ the recorded fetch already shows the final state) instead of polling.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -94,14 +95,24 @@ def scenario(family: str, summary: str, *, violations: tuple[tuple[str, str], ..
         assert name not in SCENARIOS, name
         SCENARIOS[name] = Scenario(name, family, summary, function, violations)
         return function
+
     return register
 
 
 # --- what the client parses ------------------------------------------------------------------
 
-def check_sim(ctx: Context, sim: Any, *, sid: str | None = None, unique_name: str | None = None,
-              account_sid: str | None = None, iccid: str | None = None, status: str | None = None,
-              fleet_sid: str | None = None) -> None:
+
+def check_sim(
+    ctx: Context,
+    sim: Any,
+    *,
+    sid: str | None = None,
+    unique_name: str | None = None,
+    account_sid: str | None = None,
+    iccid: str | None = None,
+    status: str | None = None,
+    fleet_sid: str | None = None,
+) -> None:
     """Every attribute of a parsed ``SimInstance``: values, types, URLs."""
     assert type(sim).__name__ == "SimInstance"
     assert SIM_SID.match(sim.sid), sim.sid
@@ -115,15 +126,21 @@ def check_sim(ctx: Context, sim: Any, *, sid: str | None = None, unique_name: st
     assert sim.status == status
     assert sim.fleet_sid == fleet_sid
     for stamp in (sim.date_created, sim.date_updated):
-        assert isinstance(stamp, datetime) and stamp.tzinfo == timezone.utc, stamp
+        assert isinstance(stamp, datetime) and stamp.tzinfo == UTC, stamp
     assert sim.date_updated >= sim.date_created
     assert sim.url == f"{ctx.base_url}/v1/Sims/{sim.sid}"
     assert sim.links == {"billing_periods": f"{sim.url}/BillingPeriods", "sim_ip_addresses": f"{sim.url}/IpAddresses"}
 
 
 def check_seed(ctx: Context, sim: Any, seed: SimSeed, **changes: Any) -> None:
-    expected = {"sid": seed.sid, "unique_name": seed.unique_name, "account_sid": seed.account, "iccid": seed.iccid,
-                "status": seed.status, "fleet_sid": seed.fleet}
+    expected = {
+        "sid": seed.sid,
+        "unique_name": seed.unique_name,
+        "account_sid": seed.account,
+        "iccid": seed.iccid,
+        "status": seed.status,
+        "fleet_sid": seed.fleet,
+    }
     expected.update(changes)
     check_sim(ctx, sim, **expected)
 
@@ -140,10 +157,13 @@ def rest_error(action: Callable[[], Any], status: int, code: int) -> TwilioRestE
 
 # --- register and fetch ----------------------------------------------------------------------
 
+
 @scenario("register", "POST /v1/Sims registers a card: 201, a new Sim without fleet or name")
 def register(ctx: Context) -> None:
     card = ctx.profile.registrable[0]
-    answer = ctx.client().supersim.v1.sims.create_with_http_info(iccid=card.iccid, registration_code=card.registration_code)
+    answer = ctx.client().supersim.v1.sims.create_with_http_info(
+        iccid=card.iccid, registration_code=card.registration_code
+    )
     assert answer.status_code == 201
     sim = answer.data
     check_sim(ctx, sim, iccid=card.iccid, status="new")
@@ -169,11 +189,12 @@ def fetch_by_name(ctx: Context) -> None:
 
 # --- filters ---------------------------------------------------------------------------------
 
+
 @scenario("filter", "Status filter: only (and every) Sim in that status")
 def filter_status(ctx: Context) -> None:
     sims = ctx.client().supersim.v1.sims.list(status="inactive")
     assert [s.sid for s in sims] == [s.sid for s in ctx.sims("inactive")]
-    for sim, seed in zip(sims, ctx.sims("inactive")):
+    for sim, seed in zip(sims, ctx.sims("inactive"), strict=False):
         check_seed(ctx, sim, seed)
 
 
@@ -192,7 +213,7 @@ def filter_fleet_by_name(ctx: Context) -> None:
     sims = ctx.client().supersim.v1.sims.list(fleet=fleet.unique_name)
     expected = [s for s in ctx.profile.sims_of(ctx.primary) if s.fleet == fleet.sid]
     assert [s.sid for s in sims] == [s.sid for s in expected] and expected
-    for sim, seed in zip(sims, expected):
+    for sim, seed in zip(sims, expected, strict=False):
         check_seed(ctx, sim, seed)
 
 
@@ -210,6 +231,7 @@ def filter_iccid_not_found(ctx: Context) -> None:
 
 
 # --- pagination ------------------------------------------------------------------------------
+
 
 @scenario("pagination", "list/stream/page across three pages, with limit and page_size")
 def pagination(ctx: Context) -> None:
@@ -236,11 +258,12 @@ def pagination(ctx: Context) -> None:
     assert third.next_page_url is None and third.next_page() is None
     back = second.previous_page()
     assert [s.sid for s in back] == everything[:50]
-    for sim, seed in zip(list(third), ctx.profile.sims_of(ctx.primary)[100:]):
+    for sim, seed in zip(list(third), ctx.profile.sims_of(ctx.primary)[100:], strict=False):
         check_seed(ctx, sim, seed)
 
 
 # --- updates ---------------------------------------------------------------------------------
+
 
 @scenario("update", "UniqueName: 200, renamed at once, fetchable by the new name")
 def update_unique_name(ctx: Context) -> None:
@@ -312,6 +335,7 @@ def update_account_move(ctx: Context) -> None:
 
 # --- errors ----------------------------------------------------------------------------------
 
+
 @scenario("error", "Unknown Sim: TwilioRestException 404 / 20404")
 def error_not_found(ctx: Context) -> None:
     error = rest_error(ctx.client().supersim.v1.sims(UNKNOWN_SID).fetch, 404, 20404)
@@ -324,8 +348,11 @@ def error_unauthorized(ctx: Context) -> None:
     rest_error(ctx.client(ctx.primary, WRONG_TOKEN).supersim.v1.sims(seed.sid).fetch, 401, 20003)
 
 
-@scenario("error", "PageSize 1001: 400 / 20001 (twilio-python raises a plain TwilioException for a list page)",
-          violations=(("out-of-range", "PageSize"),))
+@scenario(
+    "error",
+    "PageSize 1001: 400 / 20001 (twilio-python raises a plain TwilioException for a list page)",
+    violations=(("out-of-range", "PageSize"),),
+)
 def error_page_size(ctx: Context) -> None:
     with pytest.raises(TwilioException) as info:
         ctx.client().supersim.v1.sims.list(page_size=1001)

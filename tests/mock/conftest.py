@@ -9,7 +9,8 @@ against the contract (sim, sim-page or error schema) before the test sees it.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest

@@ -43,7 +43,12 @@ def test_activation_is_scheduled_then_final_with_one_post_callback(api, mock, re
     assert request.method == "POST"
     assert request.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     params = dict(parse_qsl(request.get_data(as_text=True)))
-    assert params == {"SimSid": seed.sid, "SimUniqueName": seed.unique_name, "SimStatus": "active", "AccountSid": api.sid}
+    assert params == {
+        "SimSid": seed.sid,
+        "SimUniqueName": seed.unique_name,
+        "SimStatus": "active",
+        "AccountSid": api.sid,
+    }
     assert validate("callback", params) == []
     assert RequestValidator(api.token).validate(url, params, request.headers["X-Twilio-Signature"])
     assert not RequestValidator("wrong-token").validate(url, params, request.headers["X-Twilio-Signature"])
@@ -132,7 +137,7 @@ def test_refusing_receiver_does_not_stall_or_lose_the_update(api, mock, wait_for
             assert api.update(sid, Status="active", CallbackUrl=url).status_code == 202
         assert time.monotonic() - started < 1.0
         for sid in sims:
-            wait_for(lambda: api.sim(sid)["status"] == "active")
+            wait_for(lambda sid=sid: api.sim(sid)["status"] == "active")
         assert time.monotonic() - started < CALLBACK_TIMEOUT  # nobody waited for the silent receiver
         assert api.get("/v1/Sims", params={"PageSize": 5}).status_code == 200
     wait_for(lambda: any(c["error"] for c in mock.state.callbacks))

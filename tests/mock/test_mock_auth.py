@@ -34,7 +34,11 @@ def test_missing_or_malformed_credentials_are_401_20003(mock, headers, check_con
 
 def test_wrong_token_and_unknown_account_are_401(mock, check_contract):
     primary = mock.profile.primary.sid
-    for auth in ((primary, "0" * 32), ("AC" + "f" * 32, "x"), (primary, mock.profile.token_for(mock.profile.subaccounts[0].sid))):
+    for auth in (
+        (primary, "0" * 32),
+        ("AC" + "f" * 32, "x"),
+        (primary, mock.profile.token_for(mock.profile.subaccounts[0].sid)),
+    ):
         response = _raw(mock, auth=auth)
         assert response.status_code == 401
         assert check_contract(response)["code"] == 20003

@@ -8,7 +8,9 @@ import httpx
 
 
 def _clients(mock, n):
-    return [httpx.Client(base_url=mock.base_url, auth=mock.credentials(), trust_env=False, timeout=20) for _ in range(n)]
+    return [
+        httpx.Client(base_url=mock.base_url, auth=mock.credentials(), trust_env=False, timeout=20) for _ in range(n)
+    ]
 
 
 def _parallel(calls, check_contract):
@@ -37,7 +39,10 @@ def test_32_concurrent_registrations_of_one_iccid_give_exactly_one_201(mock, che
 def test_concurrent_updates_to_one_unique_name_one_succeeds(mock, check_contract):
     sims = [s.sid for s in mock.profile.sims_by(mock.profile.primary.sid, "new", named=False)][:16]
     clients = _clients(mock, len(sims))
-    calls = [lambda c=c, sid=sid: c.post(f"/v1/Sims/{sid}", data={"UniqueName": "the-one"}) for c, sid in zip(clients, sims)]
+    calls = [
+        lambda c=c, sid=sid: c.post(f"/v1/Sims/{sid}", data={"UniqueName": "the-one"})
+        for c, sid in zip(clients, sims, strict=False)
+    ]
     responses = _parallel(calls, check_contract)
     codes = [r.status_code for r in responses]
     assert codes.count(200) == 1 and codes.count(409) == len(sims) - 1
@@ -56,7 +61,10 @@ def test_no_update_is_lost_under_concurrent_writes(mock, check_contract):
         for round_ in range(5):
             assert client.post(f"/v1/Sims/{sid}", data={"UniqueName": f"w{n}-r{round_}"}).status_code == 200
 
-    _parallel([lambda c=c, sid=sid, n=n: writer(c, sid, n) for n, (c, sid) in enumerate(zip(clients, sims))], check_contract)
+    _parallel(
+        [lambda c=c, sid=sid, n=n: writer(c, sid, n) for n, (c, sid) in enumerate(zip(clients, sims, strict=False))],
+        check_contract,
+    )
     for n, sid in enumerate(sims):
         assert clients[0].get(f"/v1/Sims/{sid}").json()["unique_name"] == f"w{n}-r4"
     for c in clients:
@@ -67,10 +75,15 @@ def test_concurrent_activation_and_registration_keep_the_store_consistent(mock, 
     clients = _clients(mock, 16)
     new = [s.sid for s in mock.profile.sims_by(mock.profile.primary.sid, "new")][:8]
     cards = mock.profile.registrable[:8]
-    calls = [lambda c=c, sid=sid: c.post(f"/v1/Sims/{sid}", data={"Status": "active"}) for c, sid in zip(clients, new)]
+    calls = [
+        lambda c=c, sid=sid: c.post(f"/v1/Sims/{sid}", data={"Status": "active"})
+        for c, sid in zip(clients, new, strict=False)
+    ]
     calls += [
-        lambda c=c, card=card: c.post("/v1/Sims", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
-        for c, card in zip(clients[8:], cards)
+        lambda c=c, card=card: c.post(
+            "/v1/Sims", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code}
+        )
+        for c, card in zip(clients[8:], cards, strict=False)
     ]
     codes = sorted(r.status_code for r in _parallel(calls, check_contract))
     assert codes == [201] * 8 + [202] * 8

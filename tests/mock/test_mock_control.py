@@ -100,10 +100,14 @@ def test_control_body_must_be_a_json_object(api):
 
 def test_seed_adds_fleets_and_sims_to_the_requesting_account(api_for, mock):
     sub = api_for("subaccount")
-    out = sub.control("POST", "seed", json={
-        "fleets": [{"unique_name": "seeded-fleet"}],
-        "sims": [{"count": 3, "status": "ready", "fleet": "seeded-fleet", "name_prefix": "seeded-"}],
-    })
+    out = sub.control(
+        "POST",
+        "seed",
+        json={
+            "fleets": [{"unique_name": "seeded-fleet"}],
+            "sims": [{"count": 3, "status": "ready", "fleet": "seeded-fleet", "name_prefix": "seeded-"}],
+        },
+    )
     assert out["fleets"][0]["account"] == sub.sid and len(out["sims"]) == 3
     listed = sub.walk({"Fleet": "seeded-fleet"})
     assert [s["sid"] for s in listed] == out["sims"]

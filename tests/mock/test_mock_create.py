@@ -45,7 +45,9 @@ def test_every_registration_gets_a_fresh_sid(api, mock):
 def test_urls_follow_host_and_forwarded_headers(api, mock):
     card = _card(mock)
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sims.example.com"}
-    sim = api.post("/v1/Sims", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code}, headers=headers).json()
+    sim = api.post(
+        "/v1/Sims", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code}, headers=headers
+    ).json()
     assert sim["url"] == f"https://sims.example.com/v1/Sims/{sim['sid']}"
     fetched = api.get(f"/v1/Sims/{sim['sid']}", headers={"Host": "proxy.local:8443"}).json()
     assert fetched["url"] == f"http://proxy.local:8443/v1/Sims/{sim['sid']}"
@@ -69,8 +71,17 @@ def test_urls_follow_host_and_forwarded_headers(api, mock):
         ({"Iccid": "{existing}", "RegistrationCode": "{code}"}, 409, 20409, "already registered"),
         ({"iccid": "{iccid}", "registrationCode": "{code}"}, 400, 20001, "Iccid"),
     ],
-    ids=["no-iccid", "no-code", "empty", "wrong-code", "malformed-code", "malformed-iccid", "unknown-iccid",
-         "pre-registered", "lowercase-names"],
+    ids=[
+        "no-iccid",
+        "no-code",
+        "empty",
+        "wrong-code",
+        "malformed-code",
+        "malformed-iccid",
+        "unknown-iccid",
+        "pre-registered",
+        "lowercase-names",
+    ],
 )
 def test_refused_registrations(api, mock, form, status, code, word):
     card = _card(mock)
@@ -110,7 +121,11 @@ def test_a_registered_card_belongs_to_the_registering_account(api_for, mock):
 
 
 def test_control_endpoint_adds_registrable_cards(api, mock):
-    out = api.control("POST", "registrable", json={"cards": [{"iccid": "89883075555555555555", "registration_code": "ZZZZZ99999"}], "count": 2})
+    out = api.control(
+        "POST",
+        "registrable",
+        json={"cards": [{"iccid": "89883075555555555555", "registration_code": "ZZZZZ99999"}], "count": 2},
+    )
     assert len(out["cards"]) == 3
     for card in out["cards"]:
         response = api.post("/v1/Sims", data={"Iccid": card["iccid"], "RegistrationCode": card["registration_code"]})

@@ -9,7 +9,7 @@ answers and leave the same log entries, with and without planted faults and stri
 from __future__ import annotations
 
 import base64
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -23,8 +23,15 @@ from conformance.mock.model import ListQuery, PageResult
 
 #: Planted faults that change what the two GETs answer (all at once: the answers only have to match).
 READ_FAULTS = [
-    "lowercase-sid-prefix", "relative-urls", "meta-key-wrong", "next-page-loops", "error-body-not-twilio",
-    "other-account-visible", "unknown-sid-returns-200-empty", "ignore-status-filter", "iccid-filter-returns-two",
+    "lowercase-sid-prefix",
+    "relative-urls",
+    "meta-key-wrong",
+    "next-page-loops",
+    "error-body-not-twilio",
+    "other-account-visible",
+    "unknown-sid-returns-200-empty",
+    "ignore-status-filter",
+    "iccid-filter-returns-two",
     "page-size-over-max-accepted",
 ]
 
@@ -137,7 +144,7 @@ def _both_ways(mock, monkeypatch) -> tuple[list, list]:
 def test_the_front_answers_gets_exactly_as_the_starlette_routes(mock, monkeypatch):
     fast, slow = _both_ways(mock, monkeypatch)
     assert len(fast) == len(slow)
-    for one, other in zip(fast, slow):
+    for one, other in zip(fast, slow, strict=False):
         assert one == other
 
 
@@ -227,8 +234,20 @@ def test_log_entries_are_formatted_as_before(mock):
     assert refused["query"] == {"PageSize": "2", "x": "\ufffd"}  # never parsed: the lenient reading
     assert refused["headers"]["x-thing"] == "caf\xe9" and "authorization" not in refused["headers"]
     assert listed["query"] == {"PageSize": "2"} and listed["account"] == sid and listed["form"] is None
-    assert list(listed) == ["time", "method", "path", "query_string", "query", "form", "headers", "status",
-                            "account", "operation", "violations", "id"]
+    assert list(listed) == [
+        "time",
+        "method",
+        "path",
+        "query_string",
+        "query",
+        "form",
+        "headers",
+        "status",
+        "account",
+        "operation",
+        "violations",
+        "id",
+    ]
     assert listed["time"].endswith("Z") and listed["id"] == refused["id"] + 1
     assert mock.state.requests == [refused, listed]
 
@@ -263,14 +282,21 @@ def test_encoded_pages_and_sims_are_the_documents_encoded(mock):
 
 
 def test_render_encode_is_what_jsonresponse_sends():
-    document = {"a": "Zürich 🚚", "b": [1, None, True], "c": {"d": "\"\\"}}
+    document = {"a": "Zürich 🚚", "b": [1, None, True], "c": {"d": '"\\'}}
     assert render.encode(document) == JSONResponse(document).body
 
 
-@pytest.mark.parametrize("status, headers", [
-    (200, None), (201, None), (202, {}), (401, {"WWW-Authenticate": 'Basic realm="Twilio API"'}),
-    (405, {"Allow": "GET, POST"}), (204, None),
-])
+@pytest.mark.parametrize(
+    "status, headers",
+    [
+        (200, None),
+        (201, None),
+        (202, {}),
+        (401, {"WWW-Authenticate": 'Basic realm="Twilio API"'}),
+        (405, {"Allow": "GET, POST"}),
+        (204, None),
+    ],
+)
 def test_encoded_json_answers_are_jsonresponses(status, headers, monkeypatch):
     monkeypatch.setattr(responses, "request_id", lambda: "RQ" + "0" * 32)  # EncodedJSON's module
     document = {"code": 1, "message": "é"}

@@ -44,7 +44,9 @@ class Ctx:
 
 def _activate_with_callback(ctx, method="POST"):
     sim = ctx.sims("new", named=True)[0]
-    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Status": "active", "CallbackUrl": ctx.cb(), "CallbackMethod": method})
+    response = ctx.http.post(
+        f"/v1/Sims/{sim.sid}", data={"Status": "active", "CallbackUrl": ctx.cb(), "CallbackMethod": method}
+    )
     assert response.status_code == 202
     return sim
 
@@ -120,7 +122,9 @@ def callback_bad_signature(ctx):
     (request,) = ctx.received()
     params = dict(parse_qsl(request.get_data(as_text=True)))
     token = ctx.profile.token_for(ctx.primary)
-    assert not RequestValidator(token).validate(ctx.receiver.url_for("/cb"), params, request.headers["X-Twilio-Signature"])
+    assert not RequestValidator(token).validate(
+        ctx.receiver.url_for("/cb"), params, request.headers["X-Twilio-Signature"]
+    )
 
 
 def callback_twice(ctx):

@@ -28,7 +28,16 @@ def test_fetch_by_name_with_spaces_and_slash(api, mock):
 
 @pytest.mark.parametrize(
     "ref",
-    ["HS" + "0" * 32, "no-such-name", "hs" + "0" * 32, "HS123", "x" * 300, "%00", "..", "HS" + "0" * 32 + "/BillingPeriods"],
+    [
+        "HS" + "0" * 32,
+        "no-such-name",
+        "hs" + "0" * 32,
+        "HS123",
+        "x" * 300,
+        "%00",
+        "..",
+        "HS" + "0" * 32 + "/BillingPeriods",
+    ],
 )
 def test_unknown_sims_are_404_20404(api, ref):
     response = api.get(f"/v1/Sims/{ref}")
@@ -114,7 +123,9 @@ def test_page_size_out_of_bounds_is_400(api, size):
     assert "PageSize" in response.json()["message"]
 
 
-@pytest.mark.parametrize("params", [{"Page": -1}, {"Page": "x"}, {"PageToken": "bogus"}, {"Status": "gone"}, {"Fleet": ""}])
+@pytest.mark.parametrize(
+    "params", [{"Page": -1}, {"Page": "x"}, {"PageToken": "bogus"}, {"Status": "gone"}, {"Fleet": ""}]
+)
 def test_other_bad_list_parameters_are_400(api, params):
     response = api.get("/v1/Sims", params=params)
     assert response.status_code == 400
@@ -167,7 +178,9 @@ def test_paging_stays_complete_while_sims_are_added(api, mock):
     first = api.get("/v1/Sims", params={"PageSize": 50}).json()
     card = mock.profile.registrable[0]
     new = api.post("/v1/Sims", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code}).json()
-    rest = api.walk({"PageSize": 50, "PageToken": parse_qs(urlsplit(first["meta"]["next_page_url"]).query)["PageToken"][0]})
+    rest = api.walk(
+        {"PageSize": 50, "PageToken": parse_qs(urlsplit(first["meta"]["next_page_url"]).query)["PageToken"][0]}
+    )
     sids = [s["sid"] for s in first["sims"] + rest]
     assert sids == [s.sid for s in mock.profile.sims_of(api.sid)] + [new["sid"]]
 

@@ -56,4 +56,3 @@ def test_the_request_log_saw_no_5xx(fuzz_mock):
     assert len(statuses) > 50
     assert all(status < 500 for status in statuses)
     assert {s for s in statuses if s >= 400} and {s for s in statuses if s < 300}
-

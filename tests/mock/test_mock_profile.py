@@ -133,7 +133,10 @@ BAD = {
     "bad iccid": (_valid().replace("89883071000000000001", "12ab"), "is not 18-22 digits"),
     "bad status": (_valid().replace('status = "active"', 'status = "scheduled"'), "status 'scheduled'"),
     "sim fleet unknown": (_valid().replace(f'fleet = "{FLEET}"', f'fleet = "HF{"7" * 32}"'), "is not a fleet"),
-    "sid-shaped name": (_valid().replace('unique_name = "s"', f'unique_name = "HS{"a" * 32}"'), "shaped like a Sim SID"),
+    "sid-shaped name": (
+        _valid().replace('unique_name = "s"', f'unique_name = "HS{"a" * 32}"'),
+        "shaped like a Sim SID",
+    ),
     "typo key": (_valid().replace('status = "active"', 'status = "active"\nstatuss = "x"'), "unknown key(s): statuss"),
     "no primary": (_valid().replace('role = "primary"', 'role = "unrelated"'), "no account has role 'primary'"),
     "duplicate iccid": (_valid().replace("89883070000000000001", "89883071000000000001"), "used twice"),

@@ -23,7 +23,7 @@ def test_violations_are_recorded(api, mock):
     api.get("/v1/Sims", params={"PageSize": 5000})
     api.post("/v1/Sims", json={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
     api.get("/v1/Sims", params={"Color": "red"})
-    api.post(f"/v1/Sims?Status=active", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
+    api.post("/v1/Sims?Status=active", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code})
     api.update(mock.profile.sims_of(api.sid)[0].sid, Status="gone")
     lowercase, camel, too_big, as_json, unknown, query_on_post, bad_enum = mock.state.requests
     assert ("parameter-casing", "iccid") in _rules(lowercase)

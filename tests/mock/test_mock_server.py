@@ -43,7 +43,9 @@ def test_serve_prints_url_writes_profile_and_stops_on_ctrl_c(tmp_path):
         assert profile.primary.sid in account_line
         loaded = load_profile(written)
         assert loaded == profile
-        response = httpx.get(url + "/v1/Sims", auth=profile.credentials(profile.primary.sid), trust_env=False, timeout=10)
+        response = httpx.get(
+            url + "/v1/Sims", auth=profile.credentials(profile.primary.sid), trust_env=False, timeout=10
+        )
         assert response.status_code == 200
         meta = response.json()["meta"]
         assert meta["next_page_url"] == meta["url"]  # the planted fault was passed through
@@ -80,22 +82,52 @@ def test_serve_raises_profile_error_before_binding(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[[accounts]]\nsid = 'nope'\nrole = 'primary'\nauth_token = 'x'\n")
     with pytest.raises(ProfileError, match="bad.toml"):
-        serve(host="127.0.0.1", port=0, profile_path=str(bad), write_profile_path=None, async_delay=0.1, strict=False, faults=())
+        serve(
+            host="127.0.0.1",
+            port=0,
+            profile_path=str(bad),
+            write_profile_path=None,
+            async_delay=0.1,
+            strict=False,
+            faults=(),
+        )
     with pytest.raises(ProfileError, match="cannot read"):
-        serve(host="127.0.0.1", port=0, profile_path=str(tmp_path / "missing.toml"), write_profile_path=None,
-              async_delay=0.1, strict=False, faults=())
+        serve(
+            host="127.0.0.1",
+            port=0,
+            profile_path=str(tmp_path / "missing.toml"),
+            write_profile_path=None,
+            async_delay=0.1,
+            strict=False,
+            faults=(),
+        )
 
 
 def test_serve_refuses_unknown_faults():
     with pytest.raises(UnknownFaultError):
-        serve(host="127.0.0.1", port=0, profile_path=None, write_profile_path=None, async_delay=0.1, strict=False,
-              faults=["nope"])
+        serve(
+            host="127.0.0.1",
+            port=0,
+            profile_path=None,
+            write_profile_path=None,
+            async_delay=0.1,
+            strict=False,
+            faults=["nope"],
+        )
 
 
 def test_serve_reports_a_busy_port(capsys):
     with start_mock() as running:
-        code = serve(host="127.0.0.1", port=running.port, profile_path=None, write_profile_path=None,
-                     async_delay=0.1, strict=False, faults=(), out=io.StringIO())
+        code = serve(
+            host="127.0.0.1",
+            port=running.port,
+            profile_path=None,
+            write_profile_path=None,
+            async_delay=0.1,
+            strict=False,
+            faults=(),
+            out=io.StringIO(),
+        )
     assert code == 1
     assert "cannot listen" in capsys.readouterr().err
 

@@ -62,8 +62,17 @@ def test_accepted_connections_have_nodelay_on_every_stack(http, loop):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed (the kit declares it: uvicorn[standard])")
     sock = _bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(PROFILE), http=http, loop=loop, lifespan="on",
-                                           log_config=None, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(PROFILE),
+            http=http,
+            loop=loop,
+            lifespan="on",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -7,10 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.request_validator import RequestValidator
 from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-
 
 
 class ContractCheckingHttpClient(TwilioHttpClient):
@@ -91,9 +90,23 @@ def test_update_with_callback_signed_for_request_validator(client, mock, httpser
     "action, status, code",
     [
         (lambda c, m: c.supersim.v1.sims("HS" + "0" * 32).fetch(), 404, 20404),
-        (lambda c, m: c.supersim.v1.sims.create(iccid="89883079999999999999", registration_code="ABCDEFGHIJ"), 404, 20404),
-        (lambda c, m: c.supersim.v1.sims.create(iccid=m.profile.sims[0].iccid, registration_code="ABCDEFGHIJ"), 409, 20409),
-        (lambda c, m: c.supersim.v1.sims(m.profile.sims_by(m.profile.primary.sid, "active")[0].sid).update(status="ready"), 400, 20001),
+        (
+            lambda c, m: c.supersim.v1.sims.create(iccid="89883079999999999999", registration_code="ABCDEFGHIJ"),
+            404,
+            20404,
+        ),
+        (
+            lambda c, m: c.supersim.v1.sims.create(iccid=m.profile.sims[0].iccid, registration_code="ABCDEFGHIJ"),
+            409,
+            20409,
+        ),
+        (
+            lambda c, m: c.supersim.v1.sims(m.profile.sims_by(m.profile.primary.sid, "active")[0].sid).update(
+                status="ready"
+            ),
+            400,
+            20001,
+        ),
     ],
     ids=["fetch-unknown", "create-unknown", "create-registered", "bad-transition"],
 )

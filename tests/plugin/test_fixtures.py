@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-USER_TESTS = r'''
+USER_TESTS = r"""
 import time
 
 import httpx
@@ -131,7 +131,7 @@ def test_validators_on_the_mocks_raw_answers(supersim_mock, assert_valid_sim, as
 
 def test_a_failing_validator_shows_requirement_path_rule_and_value(assert_valid_sim):
     assert_valid_sim({"sid": "hs42"})
-'''
+"""
 
 
 def test_every_fixture_in_a_user_project(pytester, run_subprocess):
@@ -146,7 +146,7 @@ def test_every_fixture_in_a_user_project(pytester, run_subprocess):
     assert re.search(r"test_app\.py:\d+: ContractViolation", text), text
 
 
-SERVER_ERROR = '''
+SERVER_ERROR = """
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
@@ -163,21 +163,23 @@ def test_a_bug_in_the_mock(supersim_mock, supersim_client, monkeypatch):
 
 def test_the_next_test_is_clean(supersim_mock, supersim_client):
     assert len(supersim_client.supersim.v1.sims.list(limit=1)) == 1
-'''
+"""
 
 
 def test_errors_in_the_mock_thread_fail_the_test_at_teardown(pytester, run_subprocess):
     pytester.makepyfile(test_bug=SERVER_ERROR)
     result = run_subprocess("-rE")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines([
-        "*ERROR at teardown of test_a_bug_in_the_mock*",
-        "*MockServerError: the supersim reference mock logged errors during this test:",
-        "*mock bug: RuntimeError: boom in the store on GET /v1/Sims/HS000*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_a_bug_in_the_mock*",
+            "*MockServerError: the supersim reference mock logged errors during this test:",
+            "*mock bug: RuntimeError: boom in the store on GET /v1/Sims/HS000*",
+        ]
+    )
 
 
-OPTIONS_CONFTEST = '''
+OPTIONS_CONFTEST = """
 import pytest
 from conformance.profile import default_profile, dump_profile
 
@@ -187,9 +189,9 @@ def supersim_mock_options(tmp_path_factory):
     path = tmp_path_factory.mktemp("profile") / "profile.toml"
     path.write_text(dump_profile(default_profile()).replace("reference-mock", "my-profile"))
     return {"profile": str(path), "faults": ["lowercase-sid-prefix"], "async_delay": 0.01, "strict": True}
-'''
+"""
 
-OPTIONS_TESTS = '''
+OPTIONS_TESTS = """
 import httpx
 import pytest
 from conformance.validators import ContractViolation
@@ -204,7 +206,7 @@ def test_options_reach_the_mock(supersim_mock, assert_valid_sim):
     with pytest.raises(ContractViolation) as failure:                                  # the planted fault
         assert_valid_sim(sim)
     assert failure.value.requirements == ("SIM-PROP-001",)
-'''
+"""
 
 
 def test_supersim_mock_options_can_be_overridden(pytester, run_subprocess):
@@ -232,7 +234,11 @@ def test_fixtures_are_listed_with_a_one_line_description(pytester, run_inprocess
     result = run_inprocess("--fixtures")
     lines = result.stdout.lines
     for name, scope in FIXTURES.items():
-        heading = [i for i, line in enumerate(lines) if re.match(rf"^{name}( \[{scope} scope\])? -- .*conformance/fixtures\.py", line)]
+        heading = [
+            i
+            for i, line in enumerate(lines)
+            if re.match(rf"^{name}( \[{scope} scope\])? -- .*conformance/fixtures\.py", line)
+        ]
         assert heading, f"{name} not listed by --fixtures"
         description = lines[heading[0] + 1]
         assert description.startswith("    ") and len(description.strip()) > 20, (name, description)
@@ -246,14 +252,24 @@ def test_markers_and_options_are_declared(pytester, run_inprocess):
         assert f"@pytest.mark.{name}" in markers
     help_text = run_inprocess("--help").stdout.str()
     assert "Twilio Super SIM Sim-resource conformance:" in help_text
-    for option in ("--supersim-conformance", "--supersim-target=URL", "--supersim-profile=FILE", "--supersim-suite",
-                   "--supersim-report-dir=DIR", "--supersim-max-examples=N", "--supersim-seed=N",
-                   "--supersim-expect-failures=FILE", "--supersim-callback-url-base=URL",
-                   "--supersim-callback-timeout=S", "--supersim-timeout=S", "--supersim-rate=RPS"):
+    for option in (
+        "--supersim-conformance",
+        "--supersim-target=URL",
+        "--supersim-profile=FILE",
+        "--supersim-suite",
+        "--supersim-report-dir=DIR",
+        "--supersim-max-examples=N",
+        "--supersim-seed=N",
+        "--supersim-expect-failures=FILE",
+        "--supersim-callback-url-base=URL",
+        "--supersim-callback-timeout=S",
+        "--supersim-timeout=S",
+        "--supersim-rate=RPS",
+    ):
         assert option in help_text, option
 
 
-MARKED = '''
+MARKED = """
 import pytest
 
 pytestmark = pytest.mark.supersim_requirement("SIM-ERR-002")
@@ -284,27 +300,39 @@ class TestGrouped:
 
 def test_unmarked_module_level_only():
     pass
-'''
+"""
 
-UNMARKED = '''
+UNMARKED = """
 def test_not_about_sims():
     pass
-'''
+"""
 
 
 def test_marked_tests_are_rows_of_the_report(pytester, run_inprocess, read_report):
     pytester.makepyfile(test_marked=MARKED, test_other=UNMARKED)
     result = run_inprocess("--supersim-report-dir", "out/reports")
     result.assert_outcomes(passed=4, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*- supersim-conformance -*", "5 checks: 3 passed, 1 failed, 0 errored, 1 skipped*",
-                                 "reports: */out/reports/ (report.json, junit.xml, report.md, report.html)"])
+    result.stdout.fnmatch_lines(
+        [
+            "*- supersim-conformance -*",
+            "5 checks: 3 passed, 1 failed, 0 errored, 1 skipped*",
+            "reports: */out/reports/ (report.json, junit.xml, report.md, report.html)",
+        ]
+    )
     report = read_report(pytester.path / "out" / "reports")
     rows = {row["nodeid"]: row for row in report["results"]}
-    assert set(rows) == {"test_marked.py::test_marked_and_passing", "test_marked.py::test_marked_and_failing",
-                         "test_marked.py::test_marked_and_skipped", "test_marked.py::TestGrouped::test_in_a_class",
-                         "test_marked.py::test_unmarked_module_level_only"}
-    assert rows["test_marked.py::test_marked_and_passing"]["requirements"] == ["SIM-ERR-002", "SIM-FILTER-005",
-                                                                               "SIM-FILTER-006"]
+    assert set(rows) == {
+        "test_marked.py::test_marked_and_passing",
+        "test_marked.py::test_marked_and_failing",
+        "test_marked.py::test_marked_and_skipped",
+        "test_marked.py::TestGrouped::test_in_a_class",
+        "test_marked.py::test_unmarked_module_level_only",
+    }
+    assert rows["test_marked.py::test_marked_and_passing"]["requirements"] == [
+        "SIM-ERR-002",
+        "SIM-FILTER-005",
+        "SIM-FILTER-006",
+    ]
     assert rows["test_marked.py::test_marked_and_failing"]["outcome"] == "failed"
     assert "pagination visited a Sim twice" in rows["test_marked.py::test_marked_and_failing"]["message"]
     assert rows["test_marked.py::TestGrouped::test_in_a_class"]["requirements"] == ["SIM-AUTH-003", "SIM-ERR-002"]
@@ -324,13 +352,14 @@ def test_without_report_dir_marked_tests_write_nothing(pytester, run_inprocess):
     pytester.makepyfile(test_marked=MARKED)
     result = run_inprocess()
     result.assert_outcomes(passed=3, failed=1, skipped=1)
-    assert " supersim-conformance " not in result.stdout.str()         # no summary section
+    assert " supersim-conformance " not in result.stdout.str()  # no summary section
     assert "checks:" not in result.stdout.str()
     assert sorted(p.name for p in pytester.path.iterdir()) == ["test_marked.py"]
 
 
 def test_an_unknown_requirement_id_errors_at_setup(pytester, run_inprocess):
-    pytester.makepyfile(test_typo='''
+    pytester.makepyfile(
+        test_typo="""
 import pytest
 
 @pytest.mark.supersim_requirement("SIM-PROP-001")
@@ -344,12 +373,15 @@ def test_typo():
 @pytest.mark.supersim_requirement()
 def test_empty():
     pass
-''')
+"""
+    )
     result = run_inprocess()
     result.assert_outcomes(passed=1, errors=2)
-    result.stdout.fnmatch_lines([
-        "*ERROR at setup of test_typo*",
-        "unknown requirement ID(s) 'SIM-PRP-001' in supersim_requirement (`supersim-conformance requirements`*",
-        "*ERROR at setup of test_empty*",
-        "supersim_requirement() names no requirement ID",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_typo*",
+            "unknown requirement ID(s) 'SIM-PRP-001' in supersim_requirement (`supersim-conformance requirements`*",
+            "*ERROR at setup of test_empty*",
+            "supersim_requirement() names no requirement ID",
+        ]
+    )

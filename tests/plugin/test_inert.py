@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-PLAIN_TESTS = '''
+PLAIN_TESTS = """
 import pytest
 
 
@@ -25,10 +25,10 @@ def test_skipped():
 
 def test_failing():
     assert "supersim" == "twilio"
-'''
+"""
 
 #: Records, at the very end of the session, what the kit put into this process.
-SPY_CONFTEST = '''
+SPY_CONFTEST = """
 import json, sys, threading
 from pathlib import Path
 
@@ -42,7 +42,7 @@ def pytest_unconfigure(config):
         "other_plugins": sorted(name for name, _ in config.pluginmanager.list_name_plugin()
                                 if name and name.startswith("supersim_conformance.")),
     }))
-'''
+"""
 
 #: Lines that legitimately differ between two runs: durations, and the header's plugin list.
 VOLATILE = [re.compile(r"\bin \d+\.\d+s\b"), re.compile(r"^plugins: .*$")]
@@ -74,11 +74,10 @@ def test_an_unrelated_project_runs_exactly_as_without_the_kit(pytester, run_subp
     assert with_kit.ret == without_kit.ret == 1
     assert _normalise(with_kit.outlines) == _normalise(without_kit.outlines)
     assert _normalise(with_kit.errlines) == _normalise(without_kit.errlines)
-    assert "supersim-conformance" in "\n".join(with_kit.outlines[:6])        # loaded (in the header) ...
+    assert "supersim-conformance" in "\n".join(with_kit.outlines[:6])  # loaded (in the header) ...
     # ... but nothing of it ran: only the plugin and its fixture definitions were imported,
     assert spy["conformance_modules"] == ["conformance", "conformance.fixtures", "conformance.plugin"]
     assert spy["fixture_plugin"] and spy["other_plugins"] == ["supersim_conformance.fixtures"]
     assert not spy["twilio_loaded"]
     assert not [name for name in spy["threads"] if "mock" in name or "Thread-" in name]  # no server, no thread
-    assert _files(pytester) == ["conftest.py", "spy.json", "test_plain.py"]                # no reports, no files
-
+    assert _files(pytester) == ["conftest.py", "spy.json", "test_plain.py"]  # no reports, no files

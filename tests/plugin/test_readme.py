@@ -49,7 +49,11 @@ def test_every_option_the_readme_names_exists(pytester, run_inprocess):
 
 def test_the_readme_lists_every_fixture_of_the_plugin(pytester, run_inprocess):
     listing = run_inprocess("--fixtures").stdout.lines
-    names = [m.group(1) for line in listing if (m := re.match(r"^(\w+)( \[\w+ scope\])? -- .*conformance/fixtures\.py", line))]
+    names = [
+        m.group(1)
+        for line in listing
+        if (m := re.match(r"^(\w+)( \[\w+ scope\])? -- .*conformance/fixtures\.py", line))
+    ]
     assert len(names) == 10, names
     section = plugin_section()
     for name in names:

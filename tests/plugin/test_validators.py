@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -23,21 +24,39 @@ ACCOUNT = "AC" + "b" * 32
 FLEET = "HF" + "c" * 32
 BASE = "https://supersim.twilio.com"
 SIM = {
-    "sid": SID, "unique_name": "pump-7", "account_sid": ACCOUNT, "iccid": "89883070000123456789",
-    "status": "active", "fleet_sid": FLEET,
-    "date_created": "2026-01-02T03:04:05Z", "date_updated": "2026-01-02T03:04:06Z",
+    "sid": SID,
+    "unique_name": "pump-7",
+    "account_sid": ACCOUNT,
+    "iccid": "89883070000123456789",
+    "status": "active",
+    "fleet_sid": FLEET,
+    "date_created": "2026-01-02T03:04:05Z",
+    "date_updated": "2026-01-02T03:04:06Z",
     "url": f"{BASE}/v1/Sims/{SID}",
-    "links": {"billing_periods": f"{BASE}/v1/Sims/{SID}/BillingPeriods",
-              "sim_ip_addresses": f"{BASE}/v1/Sims/{SID}/IpAddresses"},
+    "links": {
+        "billing_periods": f"{BASE}/v1/Sims/{SID}/BillingPeriods",
+        "sim_ip_addresses": f"{BASE}/v1/Sims/{SID}/IpAddresses",
+    },
 }
 PAGE = {
     "sims": [SIM],
-    "meta": {"first_page_url": f"{BASE}/v1/Sims?PageSize=50&Page=0", "key": "sims", "next_page_url": None,
-             "page": 0, "page_size": 50, "previous_page_url": None, "url": f"{BASE}/v1/Sims?PageSize=50&Page=0"},
+    "meta": {
+        "first_page_url": f"{BASE}/v1/Sims?PageSize=50&Page=0",
+        "key": "sims",
+        "next_page_url": None,
+        "page": 0,
+        "page_size": 50,
+        "previous_page_url": None,
+        "url": f"{BASE}/v1/Sims?PageSize=50&Page=0",
+    },
 }
 CALLBACK = {"SimSid": SID, "SimUniqueName": "pump-7", "SimStatus": "active", "AccountSid": ACCOUNT}
-ERROR = {"code": 20404, "message": "The requested resource was not found",
-         "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}
+ERROR = {
+    "code": 20404,
+    "message": "The requested resource was not found",
+    "more_info": "https://www.twilio.com/docs/errors/20404",
+    "status": 404,
+}
 
 
 def changed(document: dict, change: Callable[[dict], Any]) -> dict:
@@ -51,6 +70,7 @@ def delete(*path: Any) -> Callable[[dict], None]:
         for key in path[:-1]:
             doc = doc[key]
         del doc[path[-1]]
+
     return apply
 
 
@@ -59,6 +79,7 @@ def put(value: Any, *path: Any) -> Callable[[dict], None]:
         for key in path[:-1]:
             doc = doc[key]
         doc[path[-1]] = value
+
     return apply
 
 
@@ -73,37 +94,69 @@ CASES = [
     ("sim", changed(SIM, put("enabled", "status")), "SIM-PROP-008", "$.status", "enum"),
     ("sim", changed(SIM, put("hf" + "c" * 32, "fleet_sid")), "SIM-PROP-009", "$.fleet_sid", "pattern"),
     ("sim", changed(SIM, put("2026-01-02 03:04:05", "date_created")), "SIM-PROP-011", "$.date_created", "pattern"),
-    ("sim", changed(SIM, put("2026-01-02T03:04:05+01:00", "date_updated")), "SIM-PROP-012", "$.date_updated",
-     "pattern"),
-    ("sim", changed(SIM, put("2026-01-01T00:00:00Z", "date_updated")), "SIM-PROP-012", "$.date_updated",
-     "date-order"),
+    (
+        "sim",
+        changed(SIM, put("2026-01-02T03:04:05+01:00", "date_updated")),
+        "SIM-PROP-012",
+        "$.date_updated",
+        "pattern",
+    ),
+    ("sim", changed(SIM, put("2026-01-01T00:00:00Z", "date_updated")), "SIM-PROP-012", "$.date_updated", "date-order"),
     ("sim", changed(SIM, put(f"/v1/Sims/{SID}", "url")), "SIM-PROP-013", "$.url", "pattern"),
     ("sim", changed(SIM, put(f"{BASE}/v1/Sims/HS" + "d" * 32, "url")), "SIM-PROP-013", "$.url", "own-url"),
-    ("sim", changed(SIM, delete("links", "sim_ip_addresses")), "SIM-PROP-014", "$.links.sim_ip_addresses",
-     "required"),
-    ("sim", changed(SIM, put("/BillingPeriods", "links", "billing_periods")), "SIM-PROP-014",
-     "$.links.billing_periods", "pattern"),
-    ("sim", changed(SIM, put(f"{BASE}/v1/Other", "links", "billing_periods")), "SIM-PROP-014",
-     "$.links.billing_periods", "sub-resource-url"),
+    ("sim", changed(SIM, delete("links", "sim_ip_addresses")), "SIM-PROP-014", "$.links.sim_ip_addresses", "required"),
+    (
+        "sim",
+        changed(SIM, put("/BillingPeriods", "links", "billing_periods")),
+        "SIM-PROP-014",
+        "$.links.billing_periods",
+        "pattern",
+    ),
+    (
+        "sim",
+        changed(SIM, put(f"{BASE}/v1/Other", "links", "billing_periods")),
+        "SIM-PROP-014",
+        "$.links.billing_periods",
+        "sub-resource-url",
+    ),
     ("sim-page", changed(PAGE, put("items", "meta", "key")), "SIM-LIST-002", "$.meta.key", "const"),
     ("sim-page", changed(PAGE, delete("sims")), "SIM-LIST-003", "$.sims", "required"),
     ("sim-page", changed(PAGE, put({}, "sims")), "SIM-LIST-003", "$.sims", "type"),
     ("sim-page", changed(PAGE, delete("meta")), "SIM-LIST-001", "$.meta", "required"),
-    ("sim-page", changed(PAGE, delete("meta", "first_page_url")), "SIM-LIST-004", "$.meta.first_page_url",
-     "required"),
-    ("sim-page", changed(PAGE, put("/v1/Sims?Page=1", "meta", "next_page_url")), "SIM-PAGE-010",
-     "$.meta.next_page_url", "pattern"),
-    ("sim-page", changed(PAGE, put("/v1/Sims?Page=1", "meta", "next_page_url")), "SIM-LIST-005",
-     "$.meta.next_page_url", "pattern"),
-    ("sim-page", changed(PAGE, put(f"{BASE}/v1/Sims?Page=0", "meta", "previous_page_url")), "SIM-PAGE-009",
-     "$.meta.previous_page_url", "first-page"),
+    ("sim-page", changed(PAGE, delete("meta", "first_page_url")), "SIM-LIST-004", "$.meta.first_page_url", "required"),
+    (
+        "sim-page",
+        changed(PAGE, put("/v1/Sims?Page=1", "meta", "next_page_url")),
+        "SIM-PAGE-010",
+        "$.meta.next_page_url",
+        "pattern",
+    ),
+    (
+        "sim-page",
+        changed(PAGE, put("/v1/Sims?Page=1", "meta", "next_page_url")),
+        "SIM-LIST-005",
+        "$.meta.next_page_url",
+        "pattern",
+    ),
+    (
+        "sim-page",
+        changed(PAGE, put(f"{BASE}/v1/Sims?Page=0", "meta", "previous_page_url")),
+        "SIM-PAGE-009",
+        "$.meta.previous_page_url",
+        "first-page",
+    ),
     ("sim-page", changed(PAGE, delete("meta", "url")), "SIM-LIST-007", "$.meta.url", "required"),
     ("sim-page", changed(PAGE, put("0", "meta", "page")), "SIM-LIST-008", "$.meta.page", "type"),
     ("sim-page", changed(PAGE, put(-1, "meta", "page")), "SIM-PAGE-004", "$.meta.page", "minimum"),
     ("sim-page", changed(PAGE, put(1001, "meta", "page_size")), "SIM-PAGE-003", "$.meta.page_size", "maximum"),
     ("sim-page", changed(PAGE, put(0, "meta", "page_size")), "SIM-LIST-009", "$.meta.page_size", "minimum"),
-    ("sim-page", changed(changed(PAGE, put([SIM, SIM], "sims")), put(1, "meta", "page_size")), "SIM-PAGE-002",
-     "$.sims", "page-size"),
+    (
+        "sim-page",
+        changed(changed(PAGE, put([SIM, SIM], "sims")), put(1, "meta", "page_size")),
+        "SIM-PAGE-002",
+        "$.sims",
+        "page-size",
+    ),
     ("sim-page", changed(PAGE, put("enabled", "sims", 0, "status")), "SIM-PROP-008", "$.sims[0].status", "enum"),
     ("sim-page", changed(PAGE, delete("sims", 0, "iccid")), "SIM-PROP-006", "$.sims[0].iccid", "required"),
     ("sim-page", changed(PAGE, put("x", "sims", 0)), "SIM-LIST-003", "$.sims[0]", "type"),
@@ -116,11 +169,16 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "document", "requirement", "path", "rule"), CASES,
-                         ids=[f"{c[0]}-{c[2]}-{c[3]}-{c[4]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("kind", "document", "requirement", "path", "rule"), CASES, ids=[f"{c[0]}-{c[2]}-{c[3]}-{c[4]}" for c in CASES]
+)
 def test_each_broken_rule_names_requirement_path_and_rule(kind, document, requirement, path, rule):
-    assert_function = {"sim": assert_valid_sim, "sim-page": assert_valid_sim_page,
-                       "callback": assert_valid_callback, "error": assert_valid_error}[kind]
+    assert_function = {
+        "sim": assert_valid_sim,
+        "sim-page": assert_valid_sim_page,
+        "callback": assert_valid_callback,
+        "error": assert_valid_error,
+    }[kind]
     with pytest.raises(ContractViolation) as failure:
         assert_function(document)
     matching = [p for p in failure.value.problems if p.path == path and p.rule == rule]
@@ -139,13 +197,18 @@ def test_the_message_shows_the_offending_value():
     assert str(failure.value).startswith("invalid Sim: breaks SIM-PROP-001 (2 problems)")
 
 
-@pytest.mark.parametrize("as_input", [
-    pytest.param(lambda doc: doc, id="dict"),
-    pytest.param(json.dumps, id="str"),
-    pytest.param(lambda doc: json.dumps(doc).encode(), id="bytes"),
-    pytest.param(lambda doc: type("Response", (), {"text": json.dumps(doc), "status_code": doc.get("status", 200)})(),
-                 id="response"),
-])
+@pytest.mark.parametrize(
+    "as_input",
+    [
+        pytest.param(lambda doc: doc, id="dict"),
+        pytest.param(json.dumps, id="str"),
+        pytest.param(lambda doc: json.dumps(doc).encode(), id="bytes"),
+        pytest.param(
+            lambda doc: type("Response", (), {"text": json.dumps(doc), "status_code": doc.get("status", 200)})(),
+            id="response",
+        ),
+    ],
+)
 def test_valid_documents_pass_in_every_accepted_form(as_input):
     assert assert_valid_sim(as_input(SIM)) == SIM
     assert assert_valid_sim_page(as_input(PAGE)) == PAGE
@@ -154,7 +217,7 @@ def test_valid_documents_pass_in_every_accepted_form(as_input):
 
 
 def test_callbacks_as_form_or_query_string_or_received_callback():
-    form = "SimSid=%s&SimStatus=active&AccountSid=%s" % (SID, ACCOUNT)
+    form = f"SimSid={SID}&SimStatus=active&AccountSid={ACCOUNT}"
     expected = {"SimSid": SID, "SimStatus": "active", "AccountSid": ACCOUNT}
     assert assert_valid_callback(form) == expected
     assert assert_valid_callback("?" + form) == expected
@@ -195,8 +258,12 @@ def test_problems_returns_the_list_without_raising():
 def test_every_mapped_requirement_is_in_the_catalog():
     known = contract.requirement_ids()
     mapped = set(validators.SIM_WHOLE) | set(validators.NOT_JSON)
-    for table in (validators.SIM_PROPERTIES, validators.META_PROPERTIES, validators.CALLBACK_PARAMETERS,
-                  validators.META_RULE_EXTRAS):
+    for table in (
+        validators.SIM_PROPERTIES,
+        validators.META_PROPERTIES,
+        validators.CALLBACK_PARAMETERS,
+        validators.META_RULE_EXTRAS,
+    ):
         for ids in table.values():
             mapped |= set(ids)
     assert mapped and mapped <= known, mapped - known

@@ -33,8 +33,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 __all__ = ["PrismUnavailable", "find_prism", "prism_version", "start_prism"]
 
