@@ -108,12 +108,20 @@ def _add_serve(commands: _Commands) -> None:
         default=[],
         help="plant a named fault (for testing checkers); repeatable; see docs/mock.md",
     )
+    serve.add_argument(
+        "--variation",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="add a benign variation (a correct server's harmless difference); repeatable; see docs/mock.md",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from conformance.mock.faults import UnknownFaultError
     from conformance.mock.server import serve
+    from conformance.mock.variations import UnknownVariationError
     from conformance.profile import ProfileError
 
     try:
@@ -125,8 +133,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             async_delay=args.async_delay,
             strict=args.strict,
             faults=args.fault,
+            variations=args.variation,
         )
-    except (ProfileError, UnknownFaultError) as error:
+    except (ProfileError, UnknownFaultError, UnknownVariationError) as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None

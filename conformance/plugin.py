@@ -219,6 +219,13 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
         repeat=True,
         help="plant a fault in the embedded mock (to see a check fail); repeatable",
     ),
+    RunOption(
+        "variations",
+        cli="--variation",
+        metavar="NAME",
+        repeat=True,
+        help="add a benign variation to the embedded mock (the suite must still pass); repeatable",
+    ),
     RunOption("no_progress", cli="--no-progress", flag=True, help="no progress lines"),
 )
 
@@ -245,6 +252,7 @@ class RunConfig:
     callback_timeout: float | None = None
     rate: float | None = None
     faults: list[str] = field(default_factory=list)
+    variations: list[str] = field(default_factory=list)
     no_progress: bool = False
     async_delay: float = EMBEDDED_ASYNC_DELAY
     """Seconds the embedded mock keeps an asynchronous update scheduled (not a flag)."""

@@ -144,6 +144,7 @@ def create_app(
     strict: bool = False,
     faults: Iterable[str] = (),
     clock: Clock | None = None,
+    variations: Iterable[str] = (),
 ) -> Starlette:
     """The reference mock as a Starlette app (``app.state.mock`` is its :class:`MockState`).
 
@@ -151,7 +152,9 @@ def create_app(
     example under a bare ASGI test transport) queued updates still complete, lazily, on the
     next request.
     """
-    state = MockState(profile, async_delay=async_delay, strict=strict, faults=faults, clock=clock)
+    state = MockState(
+        profile, async_delay=async_delay, strict=strict, faults=faults, clock=clock, variations=variations
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -87,20 +87,36 @@ def sim_json(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> d
     """One Sim instance, in the documentation's property order."""
     url = sim_url(base, sim.sid, faults)
     sid = "hs" + sim.sid[2:] if "lowercase-sid-prefix" in faults else sim.sid
-    return {
+    stamp = iso_zero_offset if "dates-zero-offset" in faults else iso  # a benign variation
+    document = {
         "sid": sid,
         "account_sid": sim.account_sid,
         "unique_name": sim.unique_name,
         "status": sim.status,
         "fleet_sid": sim.fleet_sid,
         "iccid": sim.iccid,
-        "date_created": iso(sim.date_created),
-        "date_updated": iso(sim.date_created - timedelta(days=1))
+        "date_created": stamp(sim.date_created),
+        "date_updated": stamp(sim.date_created - timedelta(days=1))
         if "date-updated-before-created" in faults
-        else iso(sim.date_updated),
+        else stamp(sim.date_updated),
         "url": url,
         "links": {"billing_periods": url + "/BillingPeriods", "sim_ip_addresses": url + "/IpAddresses"},
     }
+    return _benign(document, faults, {"eid": None, "data_usage_hint": "not part of the contract"})
+
+
+def iso_zero_offset(moment: datetime) -> str:
+    """:func:`iso` with the zero offset written ``+00:00`` (the ``dates-zero-offset`` variation)."""
+    return iso(moment).removesuffix("Z") + "+00:00"
+
+
+def _benign(document: dict[str, Any], faults: frozenset[str], extra: dict[str, Any]) -> dict[str, Any]:
+    """The benign variations that change an object's shape: extra properties, reversed key order."""
+    if "extra-properties" in faults:
+        document = {**document, **extra}
+    if "reordered-keys" in faults:
+        document = dict(reversed(list(document.items())))
+    return document
 
 
 @lru_cache(maxsize=URL_CACHE_SIZE)
@@ -134,16 +150,20 @@ def sim_bytes(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> 
 
 def page_json(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A list page with the meta block exactly as the documentation shows it."""
-    return {
+    page = {
         "meta": page_meta(result, query, base, faults),
         "sims": [sim_json(sim, base, faults) for sim in result.sims],
     }
+    return dict(reversed(list(page.items()))) if "reordered-keys" in faults else page
 
 
 def page_bytes(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> bytes:
     """``encode(page_json(...))``, byte for byte, from the memoised encodings of its Sims."""
     sims = b",".join([sim_bytes(sim, base, faults) for sim in result.sims])
-    return b'{"meta":' + encode(page_meta(result, query, base, faults)) + b',"sims":[' + sims + b"]}"
+    meta = encode(page_meta(result, query, base, faults))
+    if "reordered-keys" in faults:  # a benign variation
+        return b'{"sims":[' + sims + b'],"meta":' + meta + b"}"
+    return b'{"meta":' + meta + b',"sims":[' + sims + b"]}"
 
 
 def page_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -159,7 +179,7 @@ def page_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset
     previous_url = None
     if result.previous_token:
         previous_url = list_url(base, query, max(query.page - 1, 0), result.previous_token, faults)
-    return {
+    meta = {
         "first_page_url": list_url(base, query, 0, None, faults),
         "key": "items" if "meta-key-wrong" in faults else "sims",
         "next_page_url": next_url,
@@ -168,3 +188,4 @@ def page_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset
         "previous_page_url": previous_url,
         "url": here,
     }
+    return _benign(meta, faults, {"total_hint": None})

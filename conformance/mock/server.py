@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from conformance.mock.app import create_app
 from conformance.mock.faults import validate_faults
 from conformance.mock.state import MockState
+from conformance.mock.variations import validate_variations
 from conformance.profile import Profile, default_profile, dump_profile, load_profile
 
 BANNER = "supersim-conformance mock listening on {url}"
@@ -111,9 +112,14 @@ def start_mock(
     async_delay: float = 0.2,
     strict: bool = False,
     faults: Iterable[str] = (),
+    variations: Iterable[str] = (),
 ) -> RunningMock:
-    """Start the reference mock in a background thread; return once it answers HTTP."""
-    app = create_app(profile, async_delay=async_delay, strict=strict, faults=faults)
+    """Start the reference mock in a background thread; return once it answers HTTP.
+
+    ``faults`` plant defects (a check must catch each); ``variations`` add benign differences
+    (the suite must still pass): see ``conformance.mock.faults`` and ``conformance.mock.variations``.
+    """
+    app = create_app(profile, async_delay=async_delay, strict=strict, faults=faults, variations=variations)
     sock = _bind(host, port)
     config = uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False)
     server = uvicorn.Server(config)
@@ -145,17 +151,19 @@ def serve(
     strict: bool = False,
     faults: Iterable[str] = (),
     out: TextIO | None = None,
+    variations: Iterable[str] = (),
 ) -> int:
     """Serve in the foreground until Ctrl-C (exit 0); 1 if the address cannot be bound.
 
     Raises :class:`conformance.profile.ProfileError` for a bad profile and
-    :class:`conformance.mock.faults.UnknownFaultError` (a ValueError) for an unknown fault,
-    before anything is bound.
+    :class:`conformance.mock.faults.UnknownFaultError` (a ValueError) for an unknown fault
+    (``UnknownVariationError`` for an unknown variation), before anything is bound.
     """
     out = out or sys.stdout
     profile = load_profile(profile_path) if profile_path else default_profile()
     chosen = validate_faults(faults)
-    app = create_app(profile, async_delay=async_delay, strict=strict, faults=chosen)  # resolves every token
+    benign = validate_variations(variations)
+    app = create_app(profile, async_delay=async_delay, strict=strict, faults=chosen, variations=benign)
     if write_profile_path:
         Path(write_profile_path).write_text(dump_profile(profile), encoding="utf-8")
     try:
@@ -175,6 +183,8 @@ def serve(
             print(f"primary account {primary.sid} ({token_note})", file=out, flush=True)
             if chosen:
                 print(f"planted faults: {', '.join(sorted(chosen))}", file=out, flush=True)
+            if benign:
+                print(f"benign variations: {', '.join(sorted(benign))}", file=out, flush=True)
             server.run(sockets=[sock])
     except KeyboardInterrupt:  # belt and braces: a Ctrl-C re-raised by anything after the shutdown
         pass

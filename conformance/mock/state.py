@@ -20,6 +20,7 @@ from conformance.mock.callbacks import Dispatcher
 from conformance.mock.clock import Clock, iso
 from conformance.mock.faults import validate_faults
 from conformance.mock.store import Store
+from conformance.mock.variations import validate_variations
 from conformance.profile import Fleet, Profile, RegistrableCard, default_profile
 
 log = logging.getLogger("conformance.mock")
@@ -113,12 +114,16 @@ class MockState:
         async_delay: float = 0.2,
         strict: bool = False,
         faults: Iterable[str] = (),
+        variations: Iterable[str] = (),
         clock: Clock | None = None,
     ):
         if async_delay < 0:
             raise ValueError("async_delay must be >= 0")
         self.profile = profile or default_profile()
-        self.faults = validate_faults(faults)
+        self.planted_faults = validate_faults(faults)
+        self.variations = validate_variations(variations)
+        # One behaviour set: the code of a fault or a benign variation tests for its name here.
+        self.faults = self.planted_faults | self.variations
         self.strict = strict
         self.async_delay = async_delay
         self.clock = clock or Clock()

@@ -17,12 +17,14 @@ gives generated cases the same cap:
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 from conformance.contract.exchange import KEPT_BODY_CHARS, MAX_BODY_BYTES
+from conformance.run.target import retry_after_seconds
 
 #: Attribute set on a ``requests.PreparedRequest`` whose answer was cut at the cap: the
 #: Content-Length the target declared (None when it declared none).
@@ -34,18 +36,31 @@ _CONSUMED = "_content_consumed"
 
 
 class BoundedTransport(RequestsTransport):
-    """``RequestsTransport`` that never reads more than ``limit`` bytes of a body."""
+    """``RequestsTransport`` that never reads more than ``limit`` bytes of a body, and waits out a 429.
 
-    def __init__(self, limit: int = MAX_BODY_BYTES) -> None:
+    A 429 with ``Retry-After`` is retried up to ``max_retries_429`` times, waiting what it asks
+    (at most ``max_retry_after`` seconds), as the hand-written client does: a target that
+    rate-limits a share of requests, as Twilio does, is correct, and every generated request
+    (every phase, the state machine too) goes through here.
+    """
+
+    def __init__(self, limit: int = MAX_BODY_BYTES, *, max_retries_429: int = 3, max_retry_after: float = 10.0) -> None:
         super().__init__()
         self._copy_serializers_from(REQUESTS_TRANSPORT)
         self.limit = limit
+        self.max_retries_429 = max_retries_429
+        self.max_retry_after = max_retry_after
 
     def send(self, case: Any, *, session: requests.Session | None = None, **kwargs: Any) -> Any:
         hooks = dict(kwargs.pop("hooks", None) or {})
         response_hooks = hooks.get("response") or []
         hooks["response"] = [*(response_hooks if isinstance(response_hooks, list) else [response_hooks]), self.cap]
-        return super().send(case, session=session, hooks=hooks, **kwargs)
+        for attempt in range(self.max_retries_429 + 1):
+            response = super().send(case, session=session, hooks=hooks, **kwargs)
+            if response.status_code != 429 or attempt == self.max_retries_429:
+                return response
+            time.sleep(retry_after_seconds(_first(response.headers.get("retry-after")), self.max_retry_after))
+        return response
 
     def cap(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         """A ``requests`` response hook: read the streamed body up to the limit, no further."""
@@ -75,6 +90,13 @@ def body_overflow(request: Any) -> tuple[bool, int | None]:
     if value is _NO_OVERFLOW:
         return False, None
     return True, value if isinstance(value, int) else None
+
+
+def _first(value: Any) -> str | None:
+    """One header value from Schemathesis' response headers (a list per name)."""
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
 
 
 def _declared_length(response: requests.Response) -> int | None:

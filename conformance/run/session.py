@@ -95,12 +95,16 @@ def validate(config: RunConfig, side: str = "cli") -> None:
         raise RunError(f"{f('max_examples')} must be at least 1")
     if config.faults and config.target:
         raise RunError(f"{f('faults')} plants a fault in the embedded mock; it cannot be combined with {f('target')}")
-    if config.faults:
+    if config.variations and config.target:
+        raise RunError(f"{f('variations')} varies the embedded mock; it cannot be combined with {f('target')}")
+    if config.faults or config.variations:
         from conformance.mock.faults import UnknownFaultError, validate_faults
+        from conformance.mock.variations import UnknownVariationError, validate_variations
 
         try:
             validate_faults(config.faults)
-        except UnknownFaultError as error:
+            validate_variations(config.variations)
+        except (UnknownFaultError, UnknownVariationError) as error:
             raise RunError(str(error)) from None
     try:
         load_expected_failures(config.expect_failures)  # fail early on a bad file
@@ -163,11 +167,14 @@ def _embedded_mock(config: RunConfig, stack: ExitStack) -> PreparedRun:
     from conformance.mock.server import start_mock
 
     profile = load_profile(config.profile) if config.profile else None
-    mock = stack.enter_context(start_mock(profile, async_delay=config.async_delay, faults=config.faults))
+    mock = stack.enter_context(
+        start_mock(profile, async_delay=config.async_delay, faults=config.faults, variations=config.variations)
+    )
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="supersim-run-")))
     profile_path = workdir / "profile.toml"
     profile_path.write_text(dump_profile(mock.profile), encoding="utf-8")
     kind = "reference-mock" + (f" with planted faults: {', '.join(config.faults)}" if config.faults else "")
+    kind += f" with benign variations: {', '.join(config.variations)}" if config.variations else ""
     return PreparedRun(mock.base_url, str(profile_path), mock.profile, kind, _suite(config, "reference-mock"))
 
 

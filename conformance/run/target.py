@@ -202,7 +202,7 @@ class TargetClient:
             exchange.text = body.decode("utf-8", errors="replace")
             if response.status_code != 429 or attempt == self.target.max_retries_429:
                 return
-            time.sleep(_retry_after(response.headers.get("retry-after"), self.target.max_retry_after))
+            time.sleep(retry_after_seconds(response.headers.get("retry-after"), self.target.max_retry_after))
 
 
 def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
@@ -238,7 +238,8 @@ def _mark_oversize(exchange: Exchange, start: bytes, limit: int) -> None:
     exchange.error = f"body of {exchange.size_note()} is larger than the {limit:,} bytes the kit reads"
 
 
-def _retry_after(value: str | None, cap: float) -> float:
+def retry_after_seconds(value: str | None, cap: float) -> float:
+    """How long to wait before retrying a 429: its Retry-After in seconds, at most ``cap`` (1 s if absent or unreadable)."""
     try:
         return max(0.0, min(float(value), cap)) if value is not None else 1.0
     except ValueError:

@@ -254,6 +254,11 @@ BREAKS: list[Row] = [
     row("RESP-SIM-SCHEMA", "date-not-gmt", get(f"/v1/Sims/{SID_1}", sim(date_updated="2026-01-03T05:05:06+01:00"))),
     row(
         "RESP-SIM-SCHEMA",
+        "date-unknown-local-offset",
+        get(f"/v1/Sims/{SID_1}", sim(date_updated="2026-01-03T05:05:06-00:00")),
+    ),
+    row(
+        "RESP-SIM-SCHEMA",
         "fleet_sid-pattern-on-update",
         post(f"/v1/Sims/{SID_1}", {"Fleet": FLEET_A.unique_name}, sim(fleet_sid=FLEET_A.unique_name)),
     ),
@@ -553,6 +558,19 @@ PASSES: list[Row] = [
     ),
     row("RESP-SIM-SCHEMA", "create", post("/v1/Sims", REGISTER, NEW_SIM, status=201)),
     row("RESP-SIM-SCHEMA", "extra-property-tolerated", get(f"/v1/Sims/{SID_1}", {**sim(), "eid": None})),
+    row(
+        "RESP-SIM-SCHEMA",
+        "dates-with-zero-offset-not-Z",  # GMT written +00:00: correct, though Twilio writes Z
+        get(
+            f"/v1/Sims/{SID_1}",
+            sim(date_created="2026-01-02T03:04:05+00:00", date_updated="2026-01-02T03:04:06.5+00:00"),
+        ),
+    ),
+    row(
+        "RESP-SIM-DATES",
+        "mixed-Z-and-zero-offset-in-order",
+        get(f"/v1/Sims/{SID_1}", sim(date_created="2026-01-02T03:04:05Z", date_updated="2026-01-02T03:04:05+00:00")),
+    ),
     # RESP-PAGE-SCHEMA
     row(
         "RESP-PAGE-SCHEMA",
