@@ -15,6 +15,8 @@ EXIT_USAGE = 2
 """A usage or configuration error (one line, never a traceback)."""
 EXIT_UNREACHABLE = 3
 """The target is unreachable or rejected the profile's credentials."""
+EXIT_KIT_ERROR = 4
+"""No check failed, but some could not be judged: an error of the kit itself (reported as errored)."""
 
 #: The host of Twilio's live Super SIM API.
 LIVE_HOST = "supersim.twilio.com"

@@ -149,7 +149,7 @@ def _add_run(commands: _Commands) -> None:
         help="run the conformance suite (default: against the embedded reference mock)",
         description="Run every check of the Sim contract against a target and write reports. "
         "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable or credentials "
-        "rejected.",
+        "rejected, 4 no check failed but some could not be judged (an error of the kit itself).",
     )
     for option in RUN_OPTIONS:  # the plugin's table: the same options as --supersim-… in a pytest session
         if option.cli:

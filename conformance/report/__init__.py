@@ -75,6 +75,7 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
     """Per requirement: its checks and a verdict.
 
     failed (a check that guards it failed), passed (at least one passed, none failed),
+    not-judged (its checks stopped on an error of the kit itself: nothing was judged),
     blocked (its checks stopped on another requirement's failure before reaching it),
     expected-failure, skipped (every check was skipped), not-covered (testable, but no check
     ran), not-testable.
@@ -92,12 +93,15 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
             continue
         runs = by_requirement.get(entry["id"], [])
         failing = [r for r in runs if r.outcome in FAILING]
-        broken = [r for r in failing if entry["id"] in (r.failed_requirements or r.requirements)]
+        # only a failed check breaks a requirement; an errored one (the kit's error) judged nothing
+        broken = [r for r in runs if r.outcome == "failed" and entry["id"] in (r.failed_requirements or r.requirements)]
         outcomes = {r.outcome for r in runs}
         if broken:
             verdict = "failed"
         elif "passed" in outcomes or "fixed" in outcomes:
             verdict = "passed"
+        elif "errored" in outcomes and all(r.outcome in ("errored", "skipped") for r in runs):
+            verdict = "not-judged"  # its checks stopped on an error of the kit, not of the target
         elif failing:
             verdict = "blocked"
         elif "xfailed" in outcomes:
@@ -288,6 +292,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
     rank = {
         "failed": 0,
+        "not-judged": 1,
         "blocked": 1,
         "not-covered": 2,
         "skipped": 3,
@@ -314,7 +319,7 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}table{border-collapse:collapse;width:100%;margin:1em 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-.failed,.errored{background:#fde8e8}.blocked{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered,.not-run{background:#fff6dd}
+.failed,.errored{background:#fde8e8}.blocked,.not-judged{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered,.not-run{background:#fff6dd}
 .xfailed,.expected-failure{background:#eef}.fixed{background:#e0f0ff}.not-testable{color:#777}
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
@@ -343,6 +348,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts.append("<h2>Requirements (failures first)</h2>")
     rank = {
         "failed": 0,
+        "not-judged": 1,
         "blocked": 1,
         "not-covered": 2,
         "skipped": 3,
@@ -414,6 +420,7 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
         ("passed", None),
         ("failed", "## What it gets wrong (requirements whose guarding check failed; the failing checks named)"),
         ("blocked", "## Not reached (its checks stopped on another failure first)"),
+        ("not-judged", "## Not judged (its checks stopped on an error of the kit itself, not of the target)"),
         ("skipped", "## Not exercised (the profile or target lacked what the checks need)"),
         ("not-run", "## Not run (its checks were left out of this selection)"),
         ("not-covered", "## Not covered (no check of the kit guards it)"),

@@ -49,6 +49,18 @@ def _failure_message(report: pytest.TestReport, info: dict[str, Any]) -> str:
     return text[-2000:]
 
 
+KIT_ERROR_HINT = (
+    "this is an error of the kit (or of Schemathesis/Hypothesis under it), not a failure of the target: "
+    "the check's requirements are not judged; rerun to see whether it recurs, and report it with this message"
+)
+
+
+def _kit_error_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    cause = crash.message if crash is not None else (report.longreprtext or "")[-1000:]
+    return f"kit error: {cause}\nhint: {KIT_ERROR_HINT}"
+
+
 class Collector:
     """A pytest plugin object: collects Results and prints progress to ``stream``."""
 
@@ -95,8 +107,10 @@ class Collector:
                 result = self._result(info, nodeid, "xfailed", str(report.wasxfail), report)
             elif hasattr(report, "wasxfail") and report.passed:
                 result = self._result(info, nodeid, "fixed", str(report.wasxfail), report)
-            elif report.failed:
+            elif report.failed and (info.get("violation") or info.get("not_recorded") or not info.get("suite")):
                 result = self._result(info, nodeid, "failed", _failure_message(report, info), report)
+            elif report.failed:  # a suite check raised no Violation: the kit's own error, nothing judged
+                result = self._result(info, nodeid, "errored", _kit_error_message(report), report)
             elif report.skipped:
                 result = self._result(info, nodeid, "skipped", _skip_reason(report), report)
             else:
@@ -120,9 +134,10 @@ class Collector:
             nodeid=nodeid,
             duration=round(getattr(report, "duration", 0.0), 3),
             violation=violation if outcome in ("failed", "xfailed") else None,
+            # what the target broke; an errored check judged nothing, so it names none
             failed_requirements=sorted({r for v in [violation, *violation.get("also", [])] for r in v["requirements"]})
             if violation and outcome == "failed"
-            else (list(info.get("requirements", [])) if outcome in ("failed", "errored") else []),
+            else (list(info.get("requirements", [])) if outcome == "failed" else []),
         )
 
     def _tick(self, result: Result | None) -> None:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 import pytest
 
-from conformance import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
+from conformance import EXIT_FAILED, EXIT_KIT_ERROR, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from conformance import report as reports
 from conformance.plugin import SUITE_DIR, RunConfig
 from conformance.profile import iter_tokens
@@ -164,7 +164,16 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         if not summary["failed"] and not summary["errored"]:
             print(f"supersim-conformance run: pytest stopped early ({getattr(code, 'name', code)})", file=sys.stderr)
             return EXIT_USAGE
-    return EXIT_FAILED if summary["failed"] or summary["errored"] else EXIT_OK
+    if summary["failed"]:
+        return EXIT_FAILED
+    if summary["errored"]:
+        print(
+            f"supersim-conformance run: {summary['errored']} check(s) could not be judged because of an error of the "
+            "kit itself (not of the target); see 'errored' in the reports",
+            file=sys.stderr,
+        )
+        return EXIT_KIT_ERROR
+    return EXIT_OK
 
 
 def _print_summary(results, summary, written, out) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,6 +215,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid}: unknown check ID {marker.args[0]!r}")
 
 
+def _in_suite_dir(item: pytest.Item) -> bool:
+    try:
+        return Path(item.path).resolve().is_relative_to(Path(__file__).resolve().parent)
+    except (OSError, ValueError):
+        return False
+
+
 def describe_item(item: pytest.Item) -> dict[str, Any]:
     """Check ID, title and requirements a test stands for (from its markers)."""
     marker = item.get_closest_marker("supersim_check")
@@ -226,6 +234,8 @@ def describe_item(item: pytest.Item) -> dict[str, Any]:
             "id": check.id,
             "title": check.title,
             "requirements": sorted(set(check.requirements) | set(requirements)),
+            # a check of the shipped suite: an exception in it that is no Violation is the kit's error
+            "suite": _in_suite_dir(item),
         }
     return {"id": item.nodeid.split("::")[-1], "title": item.name, "requirements": sorted(set(requirements))}
 
@@ -267,6 +277,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         info["violation"] = violation.to_dict()
         info["requirements"] = sorted(set(info["requirements"]) | set(violation.all_requirements()))
         info["failed_check"] = violation.check_id
+    elif call.excinfo is not None and _not_recorded(call.excinfo.value):
+        # a replay whose recording lacks a request: the recording's gap, reported as a failure (not a kit error)
+        info["not_recorded"] = True
     expected = _expected_reason(item, info, violation)
     if expected and report.when == "call":
         if report.failed:
@@ -275,6 +288,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         elif report.passed:
             report.wasxfail = f"expected to fail ({expected}) but passed: fixed"
     report.user_properties.append((PROPERTY, json.dumps(info)))
+
+
+def _not_recorded(error: BaseException) -> bool:
+    from conformance.cassettes.replay import NotRecorded
+
+    return isinstance(error, NotRecorded) or isinstance(getattr(error, "__cause__", None), NotRecorded)
 
 
 def first_violation(error: BaseException | None, _depth: int = 0) -> Violation | None:
