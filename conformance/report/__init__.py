@@ -71,6 +71,24 @@ def summarize(results: Iterable[Result]) -> dict[str, int]:
     return {"total": total, **counts}
 
 
+#: How the reports order requirement verdicts: what needs attention first.
+VERDICT_RANK = {
+    "failed": 0,
+    "not-judged": 1,
+    "blocked": 1,
+    "not-covered": 2,
+    "skipped": 3,
+    "not-run": 4,
+    "expected-failure": 5,
+    "passed": 6,
+    "not-testable": 7,
+}
+
+
+def _worst_first(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(cards, key=lambda c: (VERDICT_RANK.get(c["verdict"], 9), c["id"]))
+
+
 def scorecard(results: list[Result]) -> list[dict[str, Any]]:
     """Per requirement: its checks and a verdict.
 
@@ -290,18 +308,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 out.append(f"- request: `{request}`")
             out.append("")
     out += ["", "## Requirements", "", "| requirement | level | verdict | checks | title |", "|---|---|---|---|---|"]
-    rank = {
-        "failed": 0,
-        "not-judged": 1,
-        "blocked": 1,
-        "not-covered": 2,
-        "skipped": 3,
-        "not-run": 4,
-        "expected-failure": 5,
-        "passed": 6,
-        "not-testable": 7,
-    }
-    for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
+    for card in _worst_first(report["scorecard"]):
         title = card["title"].replace("|", "\\|")
         extra = f" ({card['reason']})" if card.get("reason") else ""
         out.append(
@@ -346,18 +353,7 @@ def render_html(report: dict[str, Any]) -> str:
     for note in report["notes"]:
         parts.append(f"<p><i>{e(note)}</i></p>")
     parts.append("<h2>Requirements (failures first)</h2>")
-    rank = {
-        "failed": 0,
-        "not-judged": 1,
-        "blocked": 1,
-        "not-covered": 2,
-        "skipped": 3,
-        "not-run": 4,
-        "expected-failure": 5,
-        "passed": 6,
-        "not-testable": 7,
-    }
-    for card in sorted(report["scorecard"], key=lambda c: (rank.get(c["verdict"], 9), c["id"])):
+    for card in _worst_first(report["scorecard"]):
         verdict = card["verdict"]
         parts.append(f"<details class='{e(verdict)}'{' open' if verdict == 'failed' else ''}>")
         parts.append(f"<summary>{e(card['id'])} [{e(card['level'])}] — {e(verdict)} — {e(card['title'])}</summary>")
