@@ -22,6 +22,7 @@ from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, document
     __version__,
     contract,
 )
+from conformance.plugin import non_negative_float
 
 EXIT_VIOLATION = EXIT_FAILED  # the name this module used first
 
@@ -67,12 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_float(text: str) -> float:
-    from conformance.plugin import non_negative_float
-
-    return non_negative_float(text)
-
-
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -96,7 +91,7 @@ def _add_serve(commands: _Commands) -> None:
     serve.add_argument(
         "--async-delay",
         metavar="S",
-        type=_positive_float,
+        type=non_negative_float,
         default=0.2,
         help="seconds an asynchronous update stays scheduled (default 0.2)",
     )
@@ -193,9 +188,11 @@ def _add_record(commands: _Commands) -> None:
         "--report-dir", metavar="DIR", help="where to write the run's reports (default reports/<timestamp>)"
     )
     record.add_argument(
-        "--timeout", metavar="S", type=_positive_float, help="per-request timeout in seconds (default 10)"
+        "--timeout", metavar="S", type=non_negative_float, help="per-request timeout in seconds (default 10)"
     )
-    record.add_argument("--rate", metavar="RPS", type=_positive_float, help="max requests per second (live default 5)")
+    record.add_argument(
+        "--rate", metavar="RPS", type=non_negative_float, help="max requests per second (live default 5)"
+    )
     record.add_argument("--no-progress", action="store_true", help="no progress lines")
     record.set_defaults(handler=_cmd_record)
 

@@ -311,12 +311,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option in RUN_OPTIONS:
         if option.pytest is None or option.ini is None:
             continue
-        kwargs: dict[str, Any] = {"dest": option.ini, "default": None, "help": option.help, "metavar": option.metavar}
-        if option.type is not None:
-            kwargs["type"] = option.type
-        if option.choices:
-            kwargs.update(choices=list(option.choices), metavar=None)
-        group.addoption(option.pytest, **kwargs)
+        group.addoption(option.pytest, dest=option.ini, default=None, **option.argparse_kwargs())
         parser.addini(option.ini, f"default of {option.pytest}: {option.help}", default=None)
 
 

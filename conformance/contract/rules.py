@@ -64,7 +64,8 @@ def own_url(sim: Any, prefix: str = "$", base_url: str | None = None) -> list[Br
     if base_url is not None:
         expected = f"{base_url.rstrip('/')}/v1/Sims/{sid}"
         return [] if url == expected else [Broken(f"{prefix}.url", "own-url", expected, url)]
-    if not urlsplit(url).scheme or urlsplit(url).path.rstrip("/") == f"/v1/Sims/{sid}":
+    parts = urlsplit(url)
+    if not parts.scheme or parts.path.rstrip("/") == f"/v1/Sims/{sid}":
         return []
     return [Broken(f"{prefix}.url", "own-url", f"an absolute URL with path /v1/Sims/{sid}", url)]
 

@@ -19,7 +19,7 @@ catch it (the zoo). Adding a fault is one entry here, the behaviour, and an effe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,12 +330,15 @@ class UnknownFaultError(ValueError):
 
 def validate_faults(names: Iterable[str]) -> frozenset[str]:
     """Return the names as a frozenset, or raise :class:`UnknownFaultError` naming the bad one(s)."""
+    return known_names(names, FAULTS, "fault", UnknownFaultError)
+
+
+def known_names(names: Iterable[str], known: Mapping[str, str], kind: str, error: type[ValueError]) -> frozenset[str]:
+    """``names`` as a frozenset, or ``error`` naming the unknown ones and every known ``kind``."""
     chosen = frozenset(names)
-    unknown = sorted(chosen - FAULTS.keys())
+    unknown = sorted(chosen - known.keys())
     if unknown:
-        raise UnknownFaultError(
-            f"unknown fault(s) {', '.join(map(repr, unknown))}; known faults: {', '.join(sorted(FAULTS))}"
-        )
+        raise error(f"unknown {kind}(s) {', '.join(map(repr, unknown))}; known {kind}s: {', '.join(sorted(known))}")
     return chosen
 
 

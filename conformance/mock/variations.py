@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from conformance.mock.faults import known_names
+
 
 @dataclass(frozen=True)
 class Variation:
@@ -53,10 +55,4 @@ class UnknownVariationError(ValueError):
 
 def validate_variations(names: Iterable[str]) -> frozenset[str]:
     """The given names as a set; :class:`UnknownVariationError` naming the known ones for any other."""
-    chosen = frozenset(names)
-    unknown = sorted(chosen - VARIATIONS.keys())
-    if unknown:
-        raise UnknownVariationError(
-            f"unknown variation {', '.join(map(repr, unknown))}; known variations: {', '.join(sorted(VARIATIONS))}"
-        )
-    return chosen
+    return known_names(names, VARIATIONS, "variation", UnknownVariationError)

@@ -42,11 +42,13 @@ def _failure_message(report: pytest.TestReport, info: dict[str, Any]) -> str:
         for other in violation.get("also", []):
             lines.append(f"also [{other['check']}] {other['message']}")
         return "\n".join(lines)
+    return _crash(report, 2000)
+
+
+def _crash(report: pytest.TestReport, limit: int) -> str:
+    """What a failed test raised: pytest's one-line crash message, else the end of its report."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        return crash.message
-    text = report.longreprtext or ""
-    return text[-2000:]
+    return crash.message if crash is not None else (report.longreprtext or "")[-limit:]
 
 
 KIT_ERROR_HINT = (
@@ -56,9 +58,7 @@ KIT_ERROR_HINT = (
 
 
 def _kit_error_message(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    cause = crash.message if crash is not None else (report.longreprtext or "")[-1000:]
-    return f"kit error: {cause}\nhint: {KIT_ERROR_HINT}"
+    return f"kit error: {_crash(report, 1000)}\nhint: {KIT_ERROR_HINT}"
 
 
 class Collector:

@@ -215,9 +215,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid}: unknown check ID {marker.args[0]!r}")
 
 
+_SUITE_DIR = Path(__file__).resolve().parent
+
+
 def _in_suite_dir(item: pytest.Item) -> bool:
     try:
-        return Path(item.path).resolve().is_relative_to(Path(__file__).resolve().parent)
+        return Path(item.path).resolve().is_relative_to(_SUITE_DIR)
     except (OSError, ValueError):
         return False
 
