@@ -137,7 +137,11 @@ class SupersimMock:
         name_prefix: str | None = None,
         account: str = "primary",
     ) -> list[str]:
-        """Add ``count`` Sims (no registration needed); names are ``{name_prefix}{n}``; return their SIDs."""
+        """Add ``count`` Sims (no registration needed); names are ``{name_prefix}{n}``; return their SIDs.
+
+        A ready or active Sim without ``fleet`` joins the account's first fleet: Twilio keeps no
+        activated Sim outside a Fleet (errors 83007, 83008).
+        """
         return self.state.seed_sims(
             self.account_sid_of(account), count, status=status, fleet=fleet, name_prefix=name_prefix
         )

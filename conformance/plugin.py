@@ -226,6 +226,13 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
         repeat=True,
         help="add a benign variation to the embedded mock (the suite must still pass); repeatable",
     ),
+    RunOption(
+        "strict",
+        cli="--strict",
+        pytest="--supersim-strict",
+        flag=True,
+        help="fail the run on SHOULD and MAY violations too (default: they are warnings; MUST violations fail)",
+    ),
     RunOption("no_progress", cli="--no-progress", flag=True, help="no progress lines"),
 )
 
@@ -253,6 +260,7 @@ class RunConfig:
     rate: float | None = None
     faults: list[str] = field(default_factory=list)
     variations: list[str] = field(default_factory=list)
+    strict: bool = False
     no_progress: bool = False
     async_delay: float = EMBEDDED_ASYNC_DELAY
     """Seconds the embedded mock keeps an asynchronous update scheduled (not a flag)."""
@@ -284,7 +292,7 @@ class RunConfig:
             value = getattr(self, option.name)
             if option.pytest is None or value is None or value == [] or value is False:
                 continue
-            args += [option.pytest, str(value)]
+            args += [option.pytest] if option.flag else [option.pytest, str(value)]
         return args
 
 
@@ -295,7 +303,9 @@ def option_value(config: pytest.Config, option: RunOption) -> Any:
     value = config.getoption(option.ini, default=None)
     if value is None:
         raw = config.getini(option.ini)
-        if raw:
+        if option.flag:
+            value = str(raw).strip().lower() in ("1", "true", "yes", "on") if raw else None
+        elif raw:
             value = option.type(raw) if option.type else raw
     return value
 

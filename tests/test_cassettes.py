@@ -50,12 +50,14 @@ FAMILIES = {
     "update_status_deactivate",
     "update_status_reactivate",
     "update_fleet_async",
+    "update_activate_with_fleet",
     "update_account_move",
     "error_not_found",
     "error_unauthorized",
     "error_page_size",
     "error_unique_name_clash",
     "error_bad_registration_code",
+    "error_activate_without_fleet",
 }
 
 

@@ -148,7 +148,7 @@ BROKEN_ENTRIES = {
     "testable given a reason": dict(_GOOD_DOC_ENTRY, untestable_reason="why?"),
     "testable not a boolean": dict(_GOOD_DOC_ENTRY, testable="yes"),
     "retired without reason": dict(_GOOD_DOC_ENTRY, retired=True),
-    "unknown property": dict(_GOOD_DOC_ENTRY, note="free text"),
+    "unknown property": dict(_GOOD_DOC_ENTRY, remark="free text"),
     "missing title": _without(_GOOD_DOC_ENTRY, "title"),
     "missing section": _without(_GOOD_DOC_ENTRY, "section"),
     "multi-line quote": dict(_GOOD_DOC_ENTRY, quote="line one\nline two"),

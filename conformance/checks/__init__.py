@@ -9,7 +9,9 @@ a plain mapping (``CHECKS``). Two kinds exist:
   multi-request rule breaks (pagination walks, transitions, callbacks).
 
 A failure is a ``Violation``: an ``AssertionError`` naming the check, its requirements, what
-was expected, what came back and a curl command that reproduces the request.
+was expected, what came back and a curl command that reproduces the request. Its ``level`` is
+the strongest level (MUST, SHOULD, MAY) of the requirements it breaks: only a MUST violation
+fails a run; a SHOULD or MAY one is a warning (``--strict`` makes it fail too).
 """
 
 from __future__ import annotations
@@ -21,6 +23,26 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from conformance.contract.exchange import Exchange
+
+#: Requirement levels, strongest first.
+LEVELS = ("MUST", "SHOULD", "MAY")
+_levels: dict[str, str] | None = None
+
+
+def requirement_level(requirement: str) -> str:
+    """A catalogued requirement's level; MUST for an ID the catalog does not hold (never weaker)."""
+    global _levels
+    if _levels is None:
+        from conformance.contract import load_catalog
+
+        _levels = {entry["id"]: entry["level"] for entry in load_catalog()}
+    return _levels.get(requirement, "MUST")
+
+
+def strongest(requirements: Iterable[str]) -> str:
+    """The strongest level among ``requirements`` (MUST when there are none: an uncatalogued rule)."""
+    levels = {requirement_level(r) for r in requirements}
+    return next((level for level in LEVELS if level in levels), "MUST")
 
 
 class Violation(AssertionError):
@@ -34,10 +56,19 @@ class Violation(AssertionError):
         expected: Any = None,
         received: Any = None,
         exchange: Exchange | None = None,
+        requirements: Iterable[str] | None = None,
     ) -> None:
         self.check_id = check_id
         self.check = CHECKS.get(check_id)
-        self.requirements: tuple[str, ...] = self.check.requirements if self.check else ()
+        guarded: tuple[str, ...] = self.check.requirements if self.check else ()
+        if requirements is not None:
+            # the one (or few) of the check's requirements this failure breaks, not all it guards
+            narrowed = tuple(dict.fromkeys(requirements))
+            stray = [r for r in narrowed if r not in guarded]
+            if stray or not narrowed:
+                raise ValueError(f"check {check_id} does not guard {stray or 'an empty list'}")
+            guarded = narrowed
+        self.requirements: tuple[str, ...] = guarded
         self.message = message
         self.expected = expected
         self.received = received
@@ -62,6 +93,11 @@ class Violation(AssertionError):
         )
         return "\n".join(lines)
 
+    @property
+    def level(self) -> str:
+        """MUST, SHOULD or MAY: the strongest level of the requirements this violation breaks."""
+        return strongest(self.requirements)
+
     def all_requirements(self) -> list[str]:
         """The requirements this violation and those seen with it break."""
         found = set(self.requirements)
@@ -73,8 +109,10 @@ class Violation(AssertionError):
         return {
             "check": self.check_id,
             "requirements": list(self.requirements),
+            "level": self.level,
             "also": [
-                {"check": o.check_id, "requirements": list(o.requirements), "message": o.message} for o in self.also
+                {"check": o.check_id, "requirements": list(o.requirements), "level": o.level, "message": o.message}
+                for o in self.also
             ],
             "message": self.message,
             "expected": shorten(self.expected) if self.expected is not None else None,
@@ -119,6 +157,11 @@ class Check:
     func: Callable[..., None] | None = None
     """Set for response checks; scenario checks are raised by the scenarios themselves."""
     family: str = field(default="")
+
+    @property
+    def level(self) -> str:
+        """The strongest level of the requirements it guards."""
+        return strongest(self.requirements)
 
 
 #: Every check of the kit, by ID. A duplicate ID is an error at import time.
@@ -174,6 +217,20 @@ def expect(condition: bool, check_id: str, message: str, **details: Any) -> None
     """``fail`` unless ``condition`` holds."""
     if not condition:
         fail(check_id, message, **details)
+
+
+def expect_soft(condition: bool, check_id: str, message: str, **details: Any) -> bool:
+    """``expect``, but the scenario goes on: the violation is reported when the scenario ends.
+
+    For a SHOULD rule in the middle of a scenario (a walk that must still judge its MUST rules
+    on every page). Outside a scenario (no collector) it raises like ``expect``.
+    """
+    if condition:
+        return True
+    if check_id not in CHECKS:
+        raise KeyError(f"unknown check ID {check_id!r}")
+    report_response_violations([Violation(check_id, message, **details)])
+    return False
 
 
 def response_checks() -> list[Check]:

@@ -218,9 +218,45 @@ _BUILTIN: dict[str, tuple[str, list[str], str]] = {
     ),
 }
 _BUILTIN_OTHER: tuple[str, list[str], str] = ("GEN-ST-OTHER", [], "Any other Schemathesis check passes")
+#: negative_data_rejection on a list whose only fault is an out-of-range PageSize or Page: the
+#: page states the range but not the answer outside it, so a 200 clamped into range is a SHOULD.
+_NEGATIVE_RANGE: tuple[str, list[str], str] = (
+    "GEN-ST-NEGATIVE-RANGE",
+    ["SIM-ERR-003"],
+    "An out-of-range PageSize or Page (the request's only fault) is refused with 400, not clamped",
+)
 
-for _check_id, _requirements, _title in (*_BUILTIN.values(), _BUILTIN_OTHER):
+for _check_id, _requirements, _title in (*_BUILTIN.values(), _BUILTIN_OTHER, _NEGATIVE_RANGE):
     scenario_check(_check_id, requirements=_requirements, title=_title)
+
+#: The documented range of each paging parameter (Sim page: "Minimum: 1Maximum: 1000", "Minimum: 0").
+_PAGING_RANGES = {"PageSize": (1, 1000), "Page": (0, None)}
+_LIST_STATUSES = ("new", "ready", "active", "inactive", "scheduled")
+
+
+def only_paging_out_of_range(exchange: Exchange | None) -> bool:
+    """True when a list request's one fault is an integer PageSize or Page outside its range.
+
+    Every other parameter of the list is valid as sent (Status in its enum, no parameter twice;
+    Fleet, Iccid and PageToken are free strings), so a 200 for it is leniency, not acceptance
+    of invalid data.
+    """
+    if exchange is None or exchange.method != "GET" or not urlsplit(exchange.url).path.rstrip("/").endswith("/v1/Sims"):
+        return False
+    pairs = parse_qsl(urlsplit(exchange.url).query, keep_blank_values=True)
+    query = dict(pairs)
+    if len(query) != len(pairs) or ("Status" in query and query["Status"] not in _LIST_STATUSES):
+        return False
+    out_of_range = False
+    for name, (low, high) in _PAGING_RANGES.items():
+        if name not in query:
+            continue
+        text = query[name].strip()
+        if not text.lstrip("+-").isdigit():
+            return False  # not an integer at all: the documented type is broken
+        value = int(text)
+        out_of_range |= value < low or (high is not None and value > high)
+    return out_of_range
 
 
 def builtin_check_id(name: str) -> str:
@@ -234,7 +270,10 @@ def violation_of(name: str, failure: Failure, exchange: Exchange | None) -> Viol
         return failure
     text = " ".join(part.strip() for part in (failure.message or "").splitlines() if part.strip())
     message = f"Schemathesis {failure.code} {failure.title} (check {name}, {failure.operation})"
-    return Violation(builtin_check_id(name), f"{message}: {text}" if text else message, exchange=exchange)
+    check_id = builtin_check_id(name)
+    if name == "negative_data_rejection" and only_paging_out_of_range(exchange):
+        check_id = _NEGATIVE_RANGE[0]
+    return Violation(check_id, f"{message}: {text}" if text else message, exchange=exchange)
 
 
 # --- which target the checks compare with ------------------------------------------------------
@@ -345,6 +384,7 @@ class DomainFailure(Violation, _AsFailure):
             expected=violation.expected,
             received=violation.received,
             exchange=violation.exchange,
+            requirements=violation.requirements,
         )
         self.summary = violation.message
         self.operation = operation

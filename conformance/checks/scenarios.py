@@ -153,6 +153,26 @@ ASYNC_FLEET = _c(
     requirements=["SIM-ASYNC-004", "SIM-ASYNC-005", "SIM-ASYNC-009", "SIM-ASYNC-010"],
     title="A fleet change of an active Sim is scheduled with the existing fleet_sid, then shows the new one",
 )
+ACTIVATE_NEEDS_FLEET = _c(
+    "SCN-ACTIVATE-NEEDS-FLEET",
+    requirements=["SIM-STATUS-001"],
+    title="Activating a Sim that has no Fleet, and gets none in the request, is refused and changes nothing",
+)
+ACTIVATE_WITH_FLEET = _c(
+    "SCN-ACTIVATE-WITH-FLEET",
+    requirements=["SIM-STATUS-001", "SIM-ASYNC-004", "SIM-ASYNC-005", "SIM-ASYNC-006", "SIM-UPDATE-004"],
+    title="Status and Fleet in one request: scheduled with the existing fleet_sid, then active in the new fleet",
+)
+FLEET_REQUIRED = _c(
+    "SCN-FLEET-REQUIRED",
+    requirements=["SIM-TRANS-007"],
+    title="A ready or active Sim cannot lose its Fleet, unless it is deactivated in the same request",
+)
+ERROR_CODE = _c(
+    "SCN-ERROR-CODE",
+    requirements=[f"SIM-ERR-{n:03d}" for n in range(8, 16)],
+    title="Refusals carry the Super SIM error code Twilio's error dictionary gives for them",
+)
 AUTO_ACTIVE = _c(
     "SCN-AUTO-ACTIVE",
     requirements=["SIM-TRANS-003", "SIM-TRANS-004", "SIM-TRANS-005"],
@@ -200,6 +220,11 @@ MOVE_RULES = _c(
     "SCN-MOVE-RULES",
     requirements=["SIM-MOVE-006", "SIM-MOVE-007"],
     title="Moves to an unrelated account, or of a Sim that is not new, are refused",
+)
+MOVE_INACTIVE = _c(
+    "SCN-MOVE-INACTIVE",
+    requirements=["SIM-MOVE-010"],
+    title="Moving an inactive Sim is refused or, with the private beta, done (both are right)",
 )
 MOVE_FLEET = _c(
     "SCN-MOVE-FLEET",

@@ -2,7 +2,11 @@
 
 Only a card the mock knows can be registered, once, with its code: the profile's
 ``registrable`` list plus whatever ``/_mock/registrable`` added. An ICCID is unique across
-cards and Sims of every account, so "already registered" is a 409 whoever holds it.
+cards and Sims of every account. Twilio's error dictionary names the refusals: a card the
+requesting account already holds is 83003 (https://www.twilio.com/docs/api/errors/83003);
+anything else that is not a registrable card - an unknown ICCID, a wrong code, a card another
+account holds - is 83002 (https://www.twilio.com/docs/api/errors/83002), which tells a caller
+nothing about other accounts' cards.
 
 Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds the lock.
 """
@@ -13,7 +17,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 
-from conformance.mock.errors import bad_request, conflict, not_found
+from conformance.mock.errors import bad_request, conflict, twilio_error
 from conformance.mock.model import SimView
 from conformance.mock.records import SimRecord
 from conformance.mock.tables import Tables
@@ -25,13 +29,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 def register(t: Tables, account: str, iccid: str, code: str) -> SimView:
     """Claim a registrable card for ``account``: a new Sim with status new and no fleet."""
-    if iccid in t.by_iccid:
-        raise conflict(f"Iccid {iccid} is already registered to a Sim")
-    card = t.cards.get(iccid)
-    if card is None:
-        raise not_found(f"No registrable SIM card has Iccid {iccid}")
-    if not hmac.compare_digest(card.registration_code, code):
-        raise bad_request(f"RegistrationCode does not match the SIM card with Iccid {iccid}")
+    holder_sid = t.by_iccid.get(iccid)
+    if holder_sid is not None and t.sims[holder_sid].account == account:
+        raise twilio_error(83003, f"The Super SIM with Iccid {iccid} already belongs to this Account: {holder_sid}")
+    card = t.cards.get(iccid) if holder_sid is None else None
+    if card is None or not hmac.compare_digest(card.registration_code, code):
+        raise twilio_error(83002, f"Iccid {iccid} and this RegistrationCode do not belong to a registrable Super SIM")
     del t.cards[iccid]
     now = t.clock.now()
     sim = SimRecord(
@@ -56,7 +59,7 @@ def add_cards(t: Tables, cards: Iterable[RegistrableCard]) -> list[RegistrableCa
     for card in cards:
         if not ICCID.match(card.iccid) or not REGISTRATION_CODE.match(card.registration_code):
             raise bad_request(
-                f"card {card.iccid!r}: iccid must be 18-22 digits and registration_code 10 letters or digits"
+                f"card {card.iccid!r}: iccid must be letters and digits and registration_code 10 letters or digits"
             )
         if card.iccid in t.by_iccid or card.iccid in t.cards or card.iccid in seen:
             raise conflict(f"Iccid {card.iccid} is already known to the mock")

@@ -38,6 +38,9 @@ class Fault:
     """Check IDs; a run of the suite against a mock with this fault must fail on at least one."""
     selection: str
     """The ``pytest -k`` expression that selects the suite's tests able to catch it (what the zoo runs)."""
+    level: str = "MUST"
+    """The level of what it breaks: a MUST fault fails the run; a SHOULD fault is reported as a
+    warning and the run still passes (the zoo checks both)."""
 
 
 #: Every planted fault, in the order docs/mock.md lists them.
@@ -90,6 +93,28 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-ASYNC-FLEET",),
         selection="test_fleet_change_of_activated_sim",
+    ),
+    Fault(
+        "activate-without-fleet",
+        "a Sim without a Fleet is activated (Twilio refuses: error 83007, the Fleet resource page)",
+        acts_in=("updates",),
+        caught_by=("SCN-ACTIVATE-NEEDS-FLEET",),
+        selection="test_activation_without_fleet_is_refused",
+    ),
+    Fault(
+        "remove-fleet-while-active",
+        "the Fleet of a ready or active Sim can be removed without deactivating it (Twilio error 83008)",
+        acts_in=("updates",),
+        caught_by=("SCN-FLEET-REQUIRED",),
+        selection="test_activated_sim_keeps_its_fleet",
+    ),
+    Fault(
+        "generic-error-codes",
+        "Super SIM refusals carry generic codes (20001, 20404, 20409) instead of Twilio's 830xx",
+        acts_in=("responses",),
+        caught_by=("SCN-ERROR-CODE",),
+        selection="test_registration_errors or test_unique_name_is_set_and_unique or test_activation_without_fleet",
+        level="SHOULD",
     ),
     Fault(
         "callback-as-json",
@@ -366,7 +391,7 @@ def markdown_table() -> str:
             code([fault.name]),
             fault.description,
             code(fault.acts_in),
-            code(fault.caught_by),
+            code(fault.caught_by) + (f" (a {fault.level}: a warning)" if fault.level != "MUST" else ""),
             code([fault.selection]),
         ]
         rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
@@ -382,10 +407,14 @@ def with_table(document: str) -> str:
 
 
 def write_docs(path: str | Path) -> bool:
-    """Regenerate the fault table in the Markdown file at ``path``; True if the file changed."""
+    """Regenerate the fault table (and the error-code table) in the Markdown file at ``path``; True if it changed."""
+    from conformance.mock import errors
+
     path = Path(path)
     old = path.read_text(encoding="utf-8")
     new = with_table(old)
+    if errors.DOCS_START in new:
+        new = errors.with_table(new)
     if new != old:
         path.write_text(new, encoding="utf-8")
     return new != old

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from conformance.mock import render
-from conformance.mock.errors import ApiError
+from conformance.mock.errors import ApiError, more_info
 
 _REQUEST_IDS = random.Random()  # seeded from os.urandom once
 
@@ -59,7 +59,11 @@ def error_response(error: ApiError, faults: frozenset[str] = frozenset()) -> Res
     """Twilio's error body (or, for the planted fault, a foreign one for 404s)."""
     if error.status == 404 and "error-body-not-twilio" in faults:
         return json_response(404, {"error": "not found"}, error.headers)
-    return json_response(error.status, error.body(), error.headers)
+    body = error.body()
+    if "generic-error-codes" in faults and 83000 <= error.code < 84000:
+        body["code"] = {404: 20404, 409: 20409}.get(error.status, 20001)
+        body["more_info"] = more_info(body["code"])
+    return json_response(error.status, body, error.headers)
 
 
 def last_resort_response() -> Response:

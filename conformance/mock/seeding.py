@@ -77,8 +77,10 @@ def seed_sims(
 ) -> list[str]:
     """Add ``count`` Sims to an account directly (no registration); return their SIDs.
 
-    Names are ``{name_prefix}{n}``; ICCIDs are fresh unless given. Everything is checked
-    before the first Sim is added (all or none). Keys are appended, never re-sorted.
+    Names are ``{name_prefix}{n}``; ICCIDs are fresh unless given. A ready or active Sim seeded
+    without ``fleet`` joins the account's first fleet (Twilio allows no activated Sim without
+    one). Everything is checked before the first Sim is added (all or none). Keys are appended,
+    never re-sorted.
     """
     if status not in SIM_STATUSES:
         raise bad_request(f"status {status!r} is not one of new, ready, active, inactive")
@@ -87,6 +89,14 @@ def seed_sims(
         fleet_sid = access.fleet_sid(t, account, fleet)
         if fleet_sid is None:
             raise not_found(f"Fleet {fleet} was not found")
+    elif status in ("ready", "active"):
+        # Twilio keeps every ready or active Sim in a Fleet (errors 83007, 83008): without one
+        # given, a seeded activated Sim joins the account's first fleet
+        fleet_sid = next((f.sid for f in t.fleets.values() if f.account == account), None)
+        if fleet_sid is None:
+            raise bad_request(
+                f"a {status} Sim must belong to a Fleet (Twilio error 83007): give fleet=, or seed a fleet first"
+            )
     given = list(iccids) if iccids is not None else None
     if given is not None and len(given) != count:
         raise bad_request("iccids must list exactly count ICCIDs")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from conformance.mock import access, scheduled
 from conformance.mock.activation import maybe_auto_activate
-from conformance.mock.errors import bad_request, conflict, not_found
+from conformance.mock.errors import ApiError, bad_request, conflict, twilio_error
 from conformance.mock.model import UNSET, Completion, SimView, UpdateRequest
 from conformance.mock.records import SimRecord
 from conformance.mock.tables import Tables
@@ -41,6 +41,12 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
     fleet = check_fleet(t, request, target_account, moving)
     name = check_name(t, sim, request, target_account)
     status = request.status
+    kind: str | None = None
+    final_status = sim.status
+    if isinstance(status, str) and status != sim.status:
+        kind = transition(t.faults, sim.status, status)
+        final_status = status
+    check_fleet_rules(t, sim, fleet, kind, final_status)
 
     sync: dict[str, object] = {}
     later_status: str | None = None
@@ -49,16 +55,18 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
         sync["account"] = target_account
     if name is not UNSET and name != sim.unique_name:
         sync["unique_name"] = name
-    if status is not UNSET and status != sim.status:
-        kind = transition(t.faults, sim.status, status)
-        if kind == "async":
-            later_status = status
-        else:
-            sync["status"] = status
-            if status == "ready":
-                sync["ready_since"] = t.clock.now()
+    if kind == "async":
+        later_status = final_status
+    elif kind == "sync":
+        sync["status"] = final_status
+        if final_status == "ready":
+            sync["ready_since"] = t.clock.now()
     if fleet is not UNSET and fleet != sim.fleet:
-        if sim.status in ("ready", "active"):
+        # "If a Sim resource's Fleet is changed as part of an asynchronous update, the existing
+        # value of the fleet_sid property will be returned when the update request is accepted":
+        # the fleet rides with an asynchronous status change, and is itself asynchronous for an
+        # activated (ready or active) Sim.
+        if later_status is not None or sim.status in ("ready", "active"):
             later_fleet = fleet
         else:
             sync["fleet"] = fleet
@@ -95,6 +103,32 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
     return sim.view(), 202, []
 
 
+def check_fleet_rules(t: Tables, sim: SimRecord, fleet: object, kind: str | None, final_status: str) -> None:
+    """A ready or active Sim always has a Fleet (Twilio errors 83007 and 83008).
+
+    Activating (to ready or active) a Sim that has no Fleet and gets none in the request is
+    83007; removing the Fleet of a Sim that stays ready or active is 83008 (deactivating it in
+    the same request is the documented way). Sources: the Fleet resource page ("A Sim resource
+    must be assigned to a Fleet resource ... before it can activated"),
+    https://www.twilio.com/docs/api/errors/83007 and https://www.twilio.com/docs/api/errors/83008.
+    """
+    final_fleet = sim.fleet if fleet is UNSET else fleet
+    if final_status not in ("ready", "active") or final_fleet is not None:
+        return
+    if kind is not None and "activate-without-fleet" not in t.faults:
+        raise twilio_error(
+            83007,
+            f"Unable to activate Sim {sim.sid}: it does not belong to a Fleet; "
+            "provide a Fleet in the activation request or assign it to a Fleet first",
+        )
+    if kind is None and fleet is None and "remove-fleet-while-active" not in t.faults:
+        raise twilio_error(
+            83008,
+            f"Sim {sim.sid} is {sim.status} and must belong to a Fleet: give another Fleet, "
+            "or set Status=inactive in the same request",
+        )
+
+
 def check_move(t: Tables, account: str, sim: SimRecord, request: UpdateRequest) -> str:
     """The account the Sim belongs to after the update; 400 for a move the rules refuse."""
     target = request.account_sid
@@ -124,8 +158,8 @@ def check_fleet(t: Tables, request: UpdateRequest, target_account: str, moving: 
     fleet_sid = access.fleet_sid(t, target_account, request.fleet)
     if fleet_sid is None:
         if moving:
-            raise bad_request(f"Fleet {request.fleet} is not a Fleet of account {target_account}")
-        raise not_found(f"Fleet {request.fleet} was not found")
+            raise ApiError(400, 83006, f"Fleet {request.fleet} is not a Fleet of account {target_account}")
+        raise twilio_error(83006, f"The target Fleet {request.fleet} was not found")
     return fleet_sid
 
 
@@ -136,7 +170,9 @@ def check_name(t: Tables, sim: SimRecord, request: UpdateRequest, target_account
     if effective is not None and "duplicate-unique-name-allowed" not in t.faults:
         holders = t.names.get((target_account, effective), set()) - {sim.sid}
         if holders:
-            raise conflict(f"UniqueName {effective!r} is already used by another Sim of account {target_account}")
+            raise twilio_error(
+                83011, f"UniqueName {effective!r} is already used by another Sim of account {target_account}"
+            )
     return name
 
 
@@ -145,7 +181,7 @@ def transition(faults: frozenset[str], current: str, target: str) -> str:
     if target == "new":
         if "allow-return-to-new" in faults:
             return "sync"
-        raise bad_request("Status cannot be set back to new")
+        raise twilio_error(83010, "Status cannot be set back to new", parameter="Status")
     if (current, target) in ASYNC_TRANSITIONS:
         return "async"
     if (current, target) == ("ready", "active"):
@@ -153,5 +189,7 @@ def transition(faults: frozenset[str], current: str, target: str) -> str:
     if (current, target) == ("active", "ready") and "allow-ready-from-active" in faults:
         return "sync"
     if target == "ready":
-        raise bad_request(f"Status can only be set to ready while the Sim is new (it is {current})")
-    raise bad_request(f"Status cannot change from {current} to {target}")
+        raise twilio_error(
+            83010, f"Status can only be set to ready while the Sim is new (it is {current})", parameter="Status"
+        )
+    raise twilio_error(83010, f"Status cannot change from {current} to {target}", parameter="Status")

@@ -23,7 +23,7 @@ Format (every table is an array of tables except ``[target]``)::
     account = "AC..."
 
     [[registrable]]               # cards not yet registered to any account
-    iccid = "8988307..."          # 18-22 digits
+    iccid = "8988307..."          # letters and digits (no length is imposed)
     registration_code = "ABCDE12345"   # exactly 10 letters or digits
     account = "AC..."             # optional hint: the account meant to register it
 

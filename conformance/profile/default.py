@@ -27,7 +27,9 @@ def default_profile() -> Profile:
 
     One primary account with two subaccounts and one unrelated account; fleets for each;
     24 registrable cards; 140 Sims for the primary (more than two pages of 50, every status,
-    some named, some in fleets), five per subaccount and four for the unrelated account.
+    some named, some in fleets), five per subaccount and four for the unrelated account. Every
+    ready and active Sim has a fleet, as Twilio requires (errors 83007 and 83008); some new and
+    inactive Sims have none.
     """
     primary = Account(sid="AC" + _hex("account:primary"), role="primary", auth_token=_hex("token:primary"))
     sub1 = Account(
@@ -74,8 +76,12 @@ def default_profile() -> Profile:
         status = plan[i]
         if status == "new":
             fleet_sid = primary_fleets[i % 3] if i % 2 == 0 else None
+        elif status == "inactive":
+            # an inactive Sim may have lost its fleet (Twilio error 83008 names deactivation as the
+            # way to remove one); a ready or active Sim always has one (83007, 83008)
+            fleet_sid = None if i % 3 == 0 else primary_fleets[i % 3]
         else:
-            fleet_sid = None if i % 5 == 0 else primary_fleets[i % 3]
+            fleet_sid = primary_fleets[i % 3]
         name = f"primary-sim-{position:03d}" if position % 3 == 0 else None
         add(primary, f"primary:{position}", status, name=name, fleet_sid=fleet_sid)
 

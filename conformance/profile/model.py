@@ -12,10 +12,14 @@ SIM_STATUSES = ("new", "ready", "active", "inactive")
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 FLEET_SID = re.compile(r"^HF[0-9a-fA-F]{32}$")
 SIM_SID = re.compile(r"^HS[0-9a-fA-F]{32}$")
-ICCID = re.compile(r"^[0-9]{18,22}$")
+#: An ICCID as a profile may hold one: letters and digits. The Sim page states no format or
+#: length (real ICCIDs are 19-20 digits, some tools append a hex check character), so the
+#: profile refuses only what cannot be an identifier at all.
+ICCID = re.compile(r"^[0-9A-Za-z]+$")
 REGISTRATION_CODE = re.compile(r"^[0-9A-Za-z]{10}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: Longest unique name the mock accepts (profile and API alike).
+#: Longest unique name the reference mock's API accepts (its own choice: the page states no
+#: limit, so a target profile may hold longer names, and the suite never assumes one).
 MAX_UNIQUE_NAME = 64
 
 

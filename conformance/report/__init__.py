@@ -20,7 +20,7 @@ from typing import Any
 
 from conformance import __version__, contract
 
-OUTCOMES = ("passed", "failed", "errored", "skipped", "xfailed", "fixed")
+OUTCOMES = ("passed", "failed", "errored", "warned", "skipped", "xfailed", "fixed")
 #: Outcomes that make a run fail (exit code 1).
 FAILING = ("failed", "errored")
 
@@ -39,8 +39,12 @@ class Result:
     violation: dict[str, Any] | None = None
     """The structured failure (check, expected, received, exchange with a curl command)."""
     failed_requirements: list[str] = field(default_factory=list)
-    """For a failure: the requirements the failing check guards (those of the violation, when a
+    """For a failure: the MUST requirements the violations broke (those of the violation, when a
     response check tripped inside a scenario); the scenario's other requirements were not reached."""
+    level: str = "MUST"
+    """The level of what it found (a failure or warning), else of its check: MUST, SHOULD or MAY."""
+    warned_requirements: list[str] = field(default_factory=list)
+    """The SHOULD or MAY requirements its violations broke (a warning: the run does not fail on it)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +60,8 @@ class RunInfo:
     profile: str | None = None
     seed: int | None = None
     notes: list[str] = field(default_factory=list)
+    strict: bool = False
+    """SHOULD and MAY violations failed the run too (``--strict``)."""
 
 
 def now_iso() -> str:
@@ -74,6 +80,7 @@ def summarize(results: Iterable[Result]) -> dict[str, int]:
 #: How the reports order requirement verdicts: what needs attention first.
 VERDICT_RANK = {
     "failed": 0,
+    "warned": 1,
     "not-judged": 1,
     "blocked": 1,
     "not-covered": 2,
@@ -112,10 +119,14 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
         runs = by_requirement.get(entry["id"], [])
         failing = [r for r in runs if r.outcome in FAILING]
         # only a failed check breaks a requirement; an errored one (the kit's error) judged nothing
-        broken = [r for r in runs if r.outcome == "failed" and entry["id"] in (r.failed_requirements or r.requirements)]
-        outcomes = {r.outcome for r in runs}
+        broken = [r for r in runs if r.outcome == "failed" and entry["id"] in r.failed_requirements]
+        warned = [r for r in runs if r.outcome in ("warned", "failed") and entry["id"] in r.warned_requirements]
+        # a warned check judged everything else it guards, and that held: a pass for those
+        outcomes = {"passed" if r.outcome == "warned" and r not in warned else r.outcome for r in runs}
         if broken:
             verdict = "failed"
+        elif warned:
+            verdict = "warned"  # a SHOULD or MAY requirement broken: reported, the run does not fail
         elif "passed" in outcomes or "fixed" in outcomes:
             verdict = "passed"
         elif "errored" in outcomes and all(r.outcome in ("errored", "skipped") for r in runs):
@@ -139,7 +150,9 @@ def scorecard(results: list[Result]) -> list[dict[str, Any]]:
                 "title": entry["title"],
                 "verdict": verdict,
                 "checks": sorted({r.id for r in runs}),
-                "failed_checks": sorted({check for r in broken for check in _checks_breaking(r, entry["id"])}),
+                "failed_checks": sorted(
+                    {check for r in (broken or warned) for check in _checks_breaking(r, entry["id"])}
+                ),
                 "reason": entry.get("untestable_reason") if verdict == "not-testable" else None,
             }
         )
@@ -172,6 +185,8 @@ def build_report(info: RunInfo, results: list[Result]) -> dict[str, Any]:
         "start_time": info.started_at,
         "duration": round(info.duration, 3),
         "summary": summarize(results),
+        "warnings": sum(1 for r in results if r.outcome == "warned"),
+        "strict": info.strict,
         "requirements_summary": verdicts,
         "notes": info.notes,
         "results": [r.to_dict() for r in _ordered(results)],
@@ -181,7 +196,7 @@ def build_report(info: RunInfo, results: list[Result]) -> dict[str, Any]:
 
 def _ordered(results: Iterable[Result]) -> list[Result]:
     """Failures first, then the rest, each group by check ID."""
-    rank = {"failed": 0, "errored": 0, "fixed": 1, "xfailed": 2, "skipped": 3, "passed": 4}
+    rank = {"failed": 0, "errored": 0, "warned": 1, "fixed": 1, "xfailed": 2, "skipped": 3, "passed": 4}
     return sorted(results, key=lambda r: (rank.get(r.outcome, 5), r.id, r.nodeid))
 
 
@@ -258,6 +273,7 @@ def render_junit(report: dict[str, Any]) -> str:
         properties = ET.SubElement(case, "properties")
         ET.SubElement(properties, "property", {"name": "requirements", "value": " ".join(result["requirements"])})
         ET.SubElement(properties, "property", {"name": "nodeid", "value": result["nodeid"]})
+        ET.SubElement(properties, "property", {"name": "level", "value": result.get("level", "MUST")})
         outcome = result["outcome"]
         if outcome in ("failed", "errored"):
             tag = "failure" if outcome == "failed" else "error"
@@ -265,6 +281,8 @@ def render_junit(report: dict[str, Any]) -> str:
             element.text = result["message"]
         elif outcome in ("skipped", "xfailed"):
             ET.SubElement(case, "skipped", {"message": result["message"][:500]})
+        elif outcome == "warned":  # a passed test case that carries its warning
+            ET.SubElement(case, "system-out").text = f"warning ({result.get('level', 'SHOULD')}): {result['message']}"
     ET.indent(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
@@ -286,18 +304,25 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- target: `{report['target']}` ({report['target_kind']})",
         f"- suite: {report['suite']}; started {report['start_time']}; {report['duration']:.1f} s",
         f"- checks: {s['total']} — {s['passed']} passed, {s['failed']} failed, {s['errored']} errored, "
-        f"{s['skipped']} skipped, {s['xfailed']} expected failures, {s['fixed']} fixed",
+        f"{s.get('warned', 0)} warned, {s['skipped']} skipped, {s['xfailed']} expected failures, {s['fixed']} fixed",
         "- requirements: " + ", ".join(f"{n} {k}" for k, n in sorted(report["requirements_summary"].items())),
         "",
     ]
     for note in report["notes"]:
         out.append(f"> {note}")
     failures = [r for r in report["results"] if r["outcome"] in FAILING]
-    if failures:
-        out += ["", "## Failures", ""]
-        for result in failures:
+    warnings = [r for r in report["results"] if r["outcome"] == "warned"]
+    for heading, rows in (
+        ("## Failures", failures),
+        ("## Warnings (SHOULD or MAY requirements broken; the run does not fail on them)", warnings),
+    ):
+        if not rows:
+            continue
+        out += ["", heading, ""]
+        for result in rows:
+            broken = result.get("failed_requirements") or result.get("warned_requirements") or result["requirements"]
             out.append(f"### {result['id']} — {result['title']}")
-            out.append(f"Requirements: {', '.join(result['requirements']) or '—'}  ")
+            out.append(f"Requirements broken: {', '.join(broken) or '—'} ({result.get('level', 'MUST')})  ")
             out.append(f"Test: `{result['nodeid']}`")
             out.append("")
             out.append("```")
@@ -326,7 +351,7 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}table{border-collapse:collapse;width:100%;margin:1em 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-.failed,.errored{background:#fde8e8}.blocked,.not-judged{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered,.not-run{background:#fff6dd}
+.failed,.errored{background:#fde8e8}.warned{background:#fff0d6}.blocked,.not-judged{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered,.not-run{background:#fff6dd}
 .xfailed,.expected-failure{background:#eef}.fixed{background:#e0f0ff}.not-testable{color:#777}
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
 details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
@@ -348,14 +373,15 @@ def render_html(report: dict[str, Any]) -> str:
         f"<p>Target <code>{e(report['target'])}</code> ({e(report['target_kind'])}), suite {e(report['suite'])}, "
         f"started {e(report['start_time'])}, {report['duration']:.1f} s.</p>",
         f"<p><b>{s['total']}</b> checks: {s['passed']} passed, <b>{s['failed']}</b> failed, {s['errored']} errored, "
-        f"{s['skipped']} skipped, {s['xfailed']} expected failures, {s['fixed']} fixed.</p>",
+        f"<b>{s.get('warned', 0)}</b> warned, {s['skipped']} skipped, {s['xfailed']} expected failures, "
+        f"{s['fixed']} fixed.</p>",
     ]
     for note in report["notes"]:
         parts.append(f"<p><i>{e(note)}</i></p>")
     parts.append("<h2>Requirements (failures first)</h2>")
     for card in _worst_first(report["scorecard"]):
         verdict = card["verdict"]
-        parts.append(f"<details class='{e(verdict)}'{' open' if verdict == 'failed' else ''}>")
+        parts.append(f"<details class='{e(verdict)}'{' open' if verdict in ('failed', 'warned') else ''}>")
         parts.append(f"<summary>{e(card['id'])} [{e(card['level'])}] — {e(verdict)} — {e(card['title'])}</summary>")
         if card.get("reason"):
             parts.append(f"<p>Not testable: {e(card['reason'])}</p>")
@@ -395,7 +421,7 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
     for result in report["results"]:
         row = rows.setdefault(result["id"], {"title": result["title"], "outcomes": {}, "caught_by": set()})
         row["outcomes"][result["outcome"]] = row["outcomes"].get(result["outcome"], 0) + 1
-        if result["outcome"] in FAILING and result.get("violation"):
+        if result["outcome"] in (*FAILING, "warned") and result.get("violation"):
             row["caught_by"].add(result["violation"]["check"])
         elif result["outcome"] in FAILING:
             row["caught_by"].add(result["id"])
@@ -415,6 +441,7 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
     for verdict, heading in (
         ("passed", None),
         ("failed", "## What it gets wrong (requirements whose guarding check failed; the failing checks named)"),
+        ("warned", "## Warnings (SHOULD or MAY requirements broken; the checks named)"),
         ("blocked", "## Not reached (its checks stopped on another failure first)"),
         ("not-judged", "## Not judged (its checks stopped on an error of the kit itself, not of the target)"),
         ("skipped", "## Not exercised (the profile or target lacked what the checks need)"),
@@ -426,7 +453,7 @@ def render_comparison(report: dict[str, Any], title: str) -> str:
         chosen = [c for c in cards if c["verdict"] == verdict]
         out += [
             f"- {c['id']} [{c['level']}] {c['title']} — "
-            f"{', '.join(c['failed_checks'] if verdict == 'failed' else c['checks'])}"
+            f"{', '.join(c['failed_checks'] if verdict in ('failed', 'warned') else c['checks'])}"
             for c in chosen
         ] or ["- (none)"]
     out += ["", "## Checks", "", "| check | outcomes | failed on |", "|---|---|---|"]

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 import pytest
 
-from conformance.checks import detail_lines
+from conformance.checks import CHECKS, detail_lines
 from conformance.report import Result
 
 PROPERTY = "supersim"
@@ -24,6 +24,11 @@ def _info(report: pytest.TestReport) -> dict[str, Any]:
             info: dict[str, Any] = json.loads(str(value))
             return info
     return {"id": report.nodeid.split("::")[-1], "title": "", "requirements": []}
+
+
+def _notes(report: pytest.TestReport) -> list[str]:
+    """What a passing check noted (``sc_note``): which of the right answers it observed."""
+    return [str(value) for name, value in report.user_properties if name == "supersim_note"]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -49,6 +54,12 @@ def _crash(report: pytest.TestReport, limit: int) -> str:
     """What a failed test raised: pytest's one-line crash message, else the end of its report."""
     crash = getattr(report.longrepr, "reprcrash", None)
     return crash.message if crash is not None else (report.longreprtext or "")[-limit:]
+
+
+def check_level(check_id: str) -> str:
+    """A check's level (the strongest of its requirements); MUST for a test that names no check."""
+    check = CHECKS.get(check_id)
+    return check.level if check is not None else "MUST"
 
 
 KIT_ERROR_HINT = (
@@ -113,8 +124,10 @@ class Collector:
                 result = self._result(info, nodeid, "errored", _kit_error_message(report), report)
             elif report.skipped:
                 result = self._result(info, nodeid, "skipped", _skip_reason(report), report)
+            elif info.get("warned"):  # only SHOULD/MAY requirements broken: a warning, not a failure
+                result = self._result(info, nodeid, "warned", _failure_message(report, info), report)
             else:
-                result = self._result(info, nodeid, "passed", "", report)
+                result = self._result(info, nodeid, "passed", "\n".join(_notes(report)), report)
         elif report.when == "teardown":
             if report.failed and result is not None and result.outcome in ("passed", "skipped"):
                 result = self._result(info, nodeid, "errored", _failure_message(report, info), report)
@@ -125,6 +138,17 @@ class Collector:
     def _result(self, info, nodeid, outcome, message, report) -> Result:
         violation = info.get("violation")
         ident = info["id"]
+        broken = (
+            sorted({r for v in [violation, *violation.get("also", [])] for r in v["requirements"]}) if violation else []
+        )
+        failed: list[str] = []
+        warned: list[str] = []
+        if outcome == "failed":
+            # what the target broke (MUST); an errored check judged nothing, so it names none
+            failed = info.get("must_requirements", broken) if violation else list(info.get("requirements", []))
+            warned = info.get("warned_requirements", [])
+        elif outcome == "warned":
+            warned = info.get("warned_requirements", broken)
         return Result(
             id=ident,
             title=info.get("title", ""),
@@ -133,11 +157,10 @@ class Collector:
             message=message,
             nodeid=nodeid,
             duration=round(getattr(report, "duration", 0.0), 3),
-            violation=violation if outcome in ("failed", "xfailed") else None,
-            # what the target broke; an errored check judged nothing, so it names none
-            failed_requirements=sorted({r for v in [violation, *violation.get("also", [])] for r in v["requirements"]})
-            if violation and outcome == "failed"
-            else (list(info.get("requirements", [])) if outcome == "failed" else []),
+            violation=violation if outcome in ("failed", "xfailed", "warned") else None,
+            failed_requirements=failed,
+            level=info.get("level") or check_level(ident),
+            warned_requirements=warned,
         )
 
     def _tick(self, result: Result | None) -> None:

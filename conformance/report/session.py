@@ -88,6 +88,7 @@ class SessionReport:
                 started_at=self.started_at or reports.now_iso(),
                 profile=(profile.name or profile.source) if profile else None,
                 seed=self.config.getoption("supersim_seed"),
+                strict=bool(self.config.getoption("supersim_strict", default=False)),
             )
         else:
             info = reports.RunInfo(
@@ -111,10 +112,9 @@ class SessionReport:
             return
         s = self.summary
         terminalreporter.write_sep("-", "supersim-conformance")
-        terminalreporter.write_line(
-            f"{s['total']} checks: {s['passed']} passed, {s['failed']} failed, {s['errored']} errored, "
-            f"{s['skipped']} skipped, {s['xfailed']} xfailed, {s['fixed']} fixed"
-        )
+        from conformance.run.session import summary_line
+
+        terminalreporter.write_line(summary_line(s))
         terminalreporter.write_line(
             f"reports: {self.written['html'].parent}/ (report.json, junit.xml, report.md, report.html)"
         )

@@ -138,6 +138,7 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         started_at=reports.now_iso(),
         profile=profile.name or profile.source,
         seed=config.seed,
+        strict=bool(config.strict),
     )
     collector = Collector(progress=config.progress)
     print(
@@ -180,6 +181,13 @@ def _print_summary(results, summary, written, out) -> None:
     failures = [r for r in results if r.outcome in reports.FAILING]
     for result in sorted(failures, key=lambda r: r.id):
         first = result.message.splitlines()[0] if result.message else ""
-        print(f"FAILED {result.id} ({', '.join(result.requirements)}) {result.nodeid}\n    {first}", file=out)
+        broken = result.failed_requirements or result.requirements
+        print(f"FAILED {result.id} ({', '.join(broken)}) {result.nodeid}\n    {first}", file=out)
+    for result in sorted((r for r in results if r.outcome == "warned"), key=lambda r: r.id):
+        first = result.message.splitlines()[0] if result.message else ""
+        print(
+            f"WARNING {result.id} ({', '.join(result.warned_requirements)}, {result.level}) {result.nodeid}\n    {first}",
+            file=out,
+        )
     print(summary_line(summary), file=out)
     print(f"reports: {written['html'].parent}/ (report.json, junit.xml, report.md, report.html)", file=out)

@@ -194,6 +194,6 @@ def summary_line(summary: dict[str, int]) -> str:
     """The counts of a run, as both the CLI and the plugin print them."""
     return (
         f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored, "
-        f"{summary['skipped']} skipped, {summary['xfailed']} xfailed, {summary['fixed']} fixed "
+        f"{summary.get('warned', 0)} warned, {summary['skipped']} skipped, {summary['xfailed']} xfailed, {summary['fixed']} fixed "
         f"({summary['total']} checks)"
     )

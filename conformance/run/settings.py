@@ -27,6 +27,8 @@ class Settings:
     callback_url_base: str | None = None
     callback_timeout: float = 10.0
     expected_failures: dict[str, str] = field(default_factory=dict)
+    strict: bool = False
+    """SHOULD and MAY violations fail the run too (default: warnings)."""
 
     @property
     def is_live(self) -> bool:
@@ -99,4 +101,5 @@ def settings_from_options(get) -> Settings:
         callback_url_base=get("supersim_callback_url_base"),
         callback_timeout=get("supersim_callback_timeout") or 10.0,
         expected_failures=load_expected_failures(get("supersim_expect_failures")),
+        strict=bool(get("supersim_strict")),
     )

@@ -18,6 +18,7 @@ import pytest
 from conformance import is_cassette_target
 from conformance.checks import (
     CHECKS,
+    LEVELS,
     Violation,
     deferring_response_violations,
     load_all,
@@ -199,6 +200,20 @@ def _write_restore_notes(config: pytest.Config, notes: list[str]) -> None:
 # --- reporting hooks ------------------------------------------------------------------------
 
 
+#: The user-property name under which a check adds a line to its report row (``sc_note``).
+NOTE_PROPERTY = "supersim_note"
+
+
+@pytest.fixture
+def sc_note(request: pytest.FixtureRequest):
+    """``note(text)``: a line in this check's report row, e.g. which of two right answers it saw."""
+
+    def note(text: str) -> None:
+        request.node.user_properties.append((NOTE_PROPERTY, text))
+
+    return note
+
+
 def pytest_configure(config: pytest.Config) -> None:
     load_all()
     if is_cassette_target(config.getoption("supersim_target", default=None)):
@@ -248,26 +263,53 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Let a scenario run past response-check violations to judge its own rule, then report all.
 
     The scenario's own violation comes first; response violations it went past are attached
-    (``also``). If the scenario passed, or broke down on a malformed answer, the first response
-    violation is the failure.
+    (``also``). If the scenario passed, or broke down on a malformed answer, the gravest
+    response violation (MUST before SHOULD) is the failure and the others are attached.
     """
     with deferring_response_violations() as collected:
         try:
             result = yield
-        except Violation as own:
-            own.also.extend(v for v in collected if v.check_id != own.check_id)
-            raise
         except Exception as error:
+            own = first_violation(error)
+            if own is not None:
+                own.also.extend(v for v in collected if v.check_id != own.check_id)
+                raise
             if collected:
-                first = collected[0]
-                first.also.extend(collected[1:])
-                raise first from error
+                raise _gravest_first(collected) from error
             raise
     if collected:
-        first = collected[0]
-        first.also.extend(collected[1:])
-        raise first
+        raise _gravest_first(collected)
     return result
+
+
+def _gravest_first(collected: list[Violation]) -> Violation:
+    ordered = sorted(collected, key=lambda v: LEVELS.index(v.level))
+    first = ordered[0]
+    first.also.extend(ordered[1:])
+    return first
+
+
+def all_violations(error: BaseException | None) -> list[Violation]:
+    """Every Violation a failed test raised: its first, those seen with it, the rest of a group."""
+    found: list[Violation] = []
+
+    def visit(exc: BaseException | None, depth: int) -> None:
+        if exc is None or depth > 5:
+            return
+        if isinstance(exc, Violation):
+            for v in (exc, *exc.also):
+                if all(v is not seen for seen in found):
+                    found.append(v)
+            return
+        for inner in getattr(exc, "exceptions", ()) or ():
+            visit(inner, depth + 1)
+        wrapped = getattr(exc, "exception", None)
+        if isinstance(wrapped, BaseException):
+            visit(wrapped, depth + 1)
+        visit(exc.__cause__, depth + 1)
+
+    visit(error, 0)
+    return found
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -290,7 +332,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.wasxfail = f"expected failure: {expected}"
         elif report.passed:
             report.wasxfail = f"expected to fail ({expected}) but passed: fixed"
+    elif violation is not None and report.when == "call" and report.failed:
+        found = all_violations(call.excinfo.value if call.excinfo is not None else None)
+        info["level"] = min((v.level for v in found), key=LEVELS.index, default="MUST")
+        strict = _strict(item)
+        # under --strict every violation fails the run, so every broken requirement is failed
+        info["must_requirements"] = sorted({r for v in found if strict or v.level == "MUST" for r in v.requirements})
+        info["warned_requirements"] = sorted(
+            {r for v in found if not strict and v.level != "MUST" for r in v.requirements}
+        )
+        if info["level"] != "MUST" and not strict:
+            # only SHOULD/MAY requirements broken: a warning, which does not fail the run
+            report.outcome = "passed"
+            info["warned"] = True
     report.user_properties.append((PROPERTY, json.dumps(info)))
+
+
+def _strict(item: pytest.Item) -> bool:
+    """``--strict`` / ``--supersim-strict``: SHOULD and MAY violations fail like MUST ones."""
+    settings = _settings(item)
+    return bool(settings and settings.strict)
 
 
 def _not_recorded(error: BaseException) -> bool:
@@ -326,13 +387,9 @@ def _expected_reason(item: pytest.Item, info: dict[str, Any], violation: Violati
     when *every* violation it found is listed (by check ID or by one of the check's
     requirements): an expected gap never hides a different, unexpected failure.
     """
-    sc_settings = item.config.stash.get(_SETTINGS_KEY, None)
+    sc_settings = _settings(item)
     if sc_settings is None:
-        try:
-            sc_settings = settings_from_options(item.config.getoption)
-        except ProfileError:
-            return None
-        item.config.stash[_SETTINGS_KEY] = sc_settings
+        return None
     expected = sc_settings.expected_failures
     if not expected:
         return None
@@ -354,3 +411,15 @@ def _expected_reason(item: pytest.Item, info: dict[str, Any], violation: Violati
 
 
 _SETTINGS_KEY = pytest.StashKey[Settings]()
+
+
+def _settings(item: pytest.Item) -> Settings | None:
+    """The run's settings (read once per session), or None where the options give none."""
+    sc_settings = item.config.stash.get(_SETTINGS_KEY, None)
+    if sc_settings is None:
+        try:
+            sc_settings = settings_from_options(item.config.getoption)
+        except ProfileError:
+            return None
+        item.config.stash[_SETTINGS_KEY] = sc_settings
+    return sc_settings

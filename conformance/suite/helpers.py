@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from conformance.checks import expect, fail
-from conformance.checks.scenarios import PAGE_WALK
+from conformance.checks.scenarios import ERROR_CODE, PAGE_WALK
 from conformance.contract.exchange import Exchange
 from conformance.run.target import TargetClient
 
@@ -21,6 +21,37 @@ def body(exchange: Exchange) -> Any:
 def error_code(exchange: Exchange) -> Any:
     data = body(exchange)
     return data.get("code") if isinstance(data, dict) else None
+
+
+#: Twilio's Super SIM error code for each refusal, with the catalog entry that cites its page.
+ERROR_CODES = {
+    83001: "SIM-ERR-008",
+    83002: "SIM-ERR-009",
+    83003: "SIM-ERR-010",
+    83006: "SIM-ERR-011",
+    83007: "SIM-ERR-012",
+    83008: "SIM-ERR-013",
+    83010: "SIM-ERR-014",
+    83011: "SIM-ERR-015",
+}
+
+
+def expect_error_code(exchange: Exchange, code: int, what: str) -> None:
+    """SHOULD: the refusal carries Twilio's documented Super SIM code (a warning otherwise).
+
+    Call it last in a scenario, after the MUST part (the refusal itself, nothing changed):
+    a missing code is worth saying, never worth hiding a broken MUST behind.
+    """
+    got = error_code(exchange)
+    expect(
+        got == code,
+        ERROR_CODE,
+        f"{what} was refused with error code {got!r}, not Twilio's {code}",
+        expected=f"code {code} (https://www.twilio.com/docs/api/errors/{code})",
+        received=got,
+        exchange=exchange,
+        requirements=[ERROR_CODES[code]],
+    )
 
 
 def walk(client: TargetClient, params: dict[str, Any] | None = None, *, max_pages: int = MAX_PAGES) -> list[Exchange]:

@@ -8,12 +8,14 @@ import pytest
 
 from conformance.checks import expect
 from conformance.checks.scenarios import CREATE, CREATE_ERRORS, CREATE_FORM_ONLY
-from conformance.suite.helpers import body
+from conformance.suite.helpers import body, expect_error_code
 
 check = pytest.mark.supersim_check
+requirement = pytest.mark.supersim_requirement
 pytestmark = pytest.mark.usefixtures("sc_full_suite")
 
 
+@requirement("SIM-ERR-010")  # its last step: the error code (a SHOULD)
 @check(CREATE)
 def test_register_card(sc_primary, sc_pool):
     card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
@@ -62,8 +64,10 @@ def test_register_card(sc_primary, sc_pool):
         received=again.status,
         exchange=again,
     )
+    expect_error_code(again, 83003, "registering a card the account already holds")
 
 
+@requirement("SIM-ERR-008", "SIM-ERR-009")  # its last step: the error code (a SHOULD)
 @check(CREATE_ERRORS)
 @pytest.mark.parametrize("case", ["missing Iccid", "missing RegistrationCode", "wrong code", "unknown ICCID"])
 def test_registration_errors(sc_primary, sc_pool, case):
@@ -94,6 +98,7 @@ def test_registration_errors(sc_primary, sc_pool, case):
             received=[s["sid"] for s in body(listed)["sims"]],
             exchange=listed,
         )
+    expect_error_code(exchange, 83001 if case.startswith("missing") else 83002, f"a registration with {case}")
 
 
 @check(CREATE_FORM_ONLY)

@@ -16,6 +16,8 @@ from twilio.request_validator import RequestValidator
 from conformance import contract
 from conformance.checks import expect, fail
 from conformance.checks.scenarios import (
+    ACTIVATE_NEEDS_FLEET,
+    ACTIVATE_WITH_FLEET,
     ASYNC_ACTIVATE,
     ASYNC_DEACTIVATE,
     ASYNC_FLEET,
@@ -24,16 +26,22 @@ from conformance.checks.scenarios import (
     CALLBACK_GET,
     CALLBACK_POST,
     CALLBACK_SIGNATURE,
+    FLEET_REQUIRED,
     NO_RETURN_TO_NEW,
     READY_ONLY_FROM_NEW,
     UNIQUE_NAME,
     UPDATE_FLEET_SYNC,
     UPDATE_INVALID,
 )
-from conformance.suite.helpers import body, wait_until
+from conformance.suite.helpers import body, expect_error_code, wait_until
 
 check = pytest.mark.supersim_check
+requirement = pytest.mark.supersim_requirement
 pytestmark = pytest.mark.usefixtures("sc_full_suite")
+
+
+#: Why an activation scenario takes a Sim that has a fleet (the skip reason when none is left).
+NEEDS_FLEET = "Twilio activates only a Sim assigned to a Fleet (error 83007)"
 
 
 def _name(label: str) -> str:
@@ -43,6 +51,7 @@ def _name(label: str) -> str:
 # --- unique names and fleets ----------------------------------------------------------------
 
 
+@requirement("SIM-ERR-015")  # its last step: the error code (a SHOULD)
 @check(UNIQUE_NAME)
 def test_unique_name_is_set_and_unique(sc_primary, sc_pool):
     first = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
@@ -83,6 +92,7 @@ def test_unique_name_is_set_and_unique(sc_primary, sc_pool):
         expected=first["sid"],
         received=after["sid"],
     )
+    expect_error_code(clash, 83011, "a UniqueName already in use")
 
 
 @check(UPDATE_FLEET_SYNC)
@@ -121,6 +131,7 @@ def test_fleet_of_new_sim_by_sid_and_by_name(sc_primary, sc_pool):
         )
 
 
+@requirement("SIM-ERR-011")  # its last step: the error code (a SHOULD)
 @check(UPDATE_INVALID)
 @pytest.mark.parametrize(
     "form",
@@ -146,11 +157,14 @@ def test_invalid_update_values_are_refused(sc_primary, sc_pool, form):
         received=exchange.status,
         exchange=exchange,
     )
+    if "Fleet" in form:
+        expect_error_code(exchange, 83006, "a Fleet the account does not have")
 
 
 # --- transitions ----------------------------------------------------------------------------
 
 
+@requirement("SIM-ERR-014")  # its last step: the error code (a SHOULD)
 @check(READY_ONLY_FROM_NEW)
 @pytest.mark.parametrize("status", ["active", "inactive"])
 def test_ready_only_from_new(sc_primary, sc_pool, status):
@@ -172,6 +186,7 @@ def test_ready_only_from_new(sc_primary, sc_pool, status):
         expected=status,
         received=now["status"],
     )
+    expect_error_code(exchange, 83010, f"Status=ready for an {status} Sim")
 
 
 @check(NO_RETURN_TO_NEW)
@@ -200,8 +215,13 @@ def test_never_back_to_new(sc_primary, sc_pool, status):
 # --- asynchronous updates and callbacks -----------------------------------------------------
 
 
-def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=None):
-    """Send an asynchronous update; check scheduled first (with the old fleet), then the final state."""
+def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=None, fleet_check=ASYNC_FLEET):
+    """Send an asynchronous update; check scheduled first (with the old fleet), then the final state.
+
+    ``fleet_check`` is the check a fleet_sid shown too early breaks (SIM-ASYNC-004 is among its
+    requirements): the fleet-change scenario's own, or the one of a scenario that sends Status
+    and Fleet together.
+    """
     exchange = client.post(f"/v1/Sims/{sim['sid']}", form=form)
     expect(
         exchange.status in (200, 202),
@@ -223,20 +243,22 @@ def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=No
     if fleet_before is not None or "Fleet" in form:
         expect(
             accepted["fleet_sid"] == sim["fleet_sid"],
-            ASYNC_FLEET,
+            fleet_check,
             "the accepted fleet change already shows another fleet_sid",
             expected=sim["fleet_sid"],
             received=accepted["fleet_sid"],
             exchange=exchange,
+            requirements=["SIM-ASYNC-004"],
         )
         pending = body(client.get(f"/v1/Sims/{sim['sid']}"))
         if pending["status"] == "scheduled":
             expect(
                 pending["fleet_sid"] == sim["fleet_sid"],
-                ASYNC_FLEET,
+                fleet_check,
                 "fleet_sid changed while the update was still scheduled",
                 expected=sim["fleet_sid"],
                 received=pending["fleet_sid"],
+                requirements=["SIM-ASYNC-004"],
             )
     done = wait_until(client, sim["sid"], lambda s: s["status"] != "scheduled")
     expect(
@@ -335,7 +357,7 @@ def _check_callback(sc_callbacks, url, sim_after, token, method, check_id):
 @check(ASYNC_ACTIVATE)
 @pytest.mark.parametrize("final", ["ready", "active"])
 def test_activation_is_asynchronous(sc_primary, sc_pool, final):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True, why=NEEDS_FLEET)
     _scheduled_then_final(sc_primary, ASYNC_ACTIVATE, sim, {"Status": final}, final)
 
 
@@ -347,7 +369,7 @@ def test_deactivation_is_asynchronous(sc_primary, sc_pool):
 
 @check(ASYNC_REACTIVATE)
 def test_reactivation_is_asynchronous(sc_primary, sc_pool):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive")
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive", with_fleet=True, why=NEEDS_FLEET)
     _scheduled_then_final(sc_primary, ASYNC_REACTIVATE, sim, {"Status": "active"}, "active")
 
 
@@ -381,7 +403,7 @@ def test_post_callback(sc_primary, sc_pool, sc_callbacks, method):
 
 @check(CALLBACK_GET)
 def test_get_callback(sc_primary, sc_pool, sc_callbacks):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive")
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive", with_fleet=True, why=NEEDS_FLEET)
     url = sc_callbacks.url_for("get")
     form = {"Status": "active", "CallbackUrl": url, "CallbackMethod": "GET"}
     _, done = _scheduled_then_final(sc_primary, CALLBACK_GET, sim, form, "active")
@@ -390,7 +412,7 @@ def test_get_callback(sc_primary, sc_pool, sc_callbacks):
 
 @check(CALLBACK_POST)
 def test_callback_names_the_unique_name(sc_primary, sc_pool, sc_callbacks):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True, why=NEEDS_FLEET)
     name = _name("cb")
     named = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": name})
     sim = body(named)
@@ -401,12 +423,109 @@ def test_callback_names_the_unique_name(sc_primary, sc_pool, sc_callbacks):
 
 @check(CALLBACK_SIGNATURE)
 def test_callback_signature(sc_primary, sc_pool, sc_callbacks):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True, why=NEEDS_FLEET)
     url = sc_callbacks.url_for("signed") + "?ref=conformance"
     _, done = _scheduled_then_final(
         sc_primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready"
     )
     _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_SIGNATURE)
+
+
+# --- activation needs a fleet (SIM-STATUS-001, SIM-TRANS-007) -------------------------------
+
+
+@requirement("SIM-ERR-012")  # its last step: the error code (a SHOULD)
+@check(ACTIVATE_NEEDS_FLEET)
+@pytest.mark.parametrize(("status", "final"), [("new", "active"), ("new", "ready"), ("inactive", "active")])
+def test_activation_without_fleet_is_refused(sc_primary, sc_pool, status, final):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=False)
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": final})
+    expect(
+        400 <= exchange.status < 500,
+        ACTIVATE_NEEDS_FLEET,
+        f"a {status} Sim without a Fleet was accepted for activation to {final}",
+        expected="a 4xx (a Sim must be assigned to a Fleet before it can be activated)",
+        received=f"{exchange.status} {exchange.excerpt()}",
+        exchange=exchange,
+    )
+    now = wait_until(sc_primary, sim["sid"], lambda s: s["status"] != "scheduled", timeout=2)
+    expect(
+        (now["status"], now["fleet_sid"]) == (status, None),
+        ACTIVATE_NEEDS_FLEET,
+        "the refused activation changed the Sim anyway",
+        expected={"status": status, "fleet_sid": None},
+        received={"status": now["status"], "fleet_sid": now["fleet_sid"]},
+    )
+    expect_error_code(exchange, 83007, "an activation without a Fleet")
+
+
+@check(ACTIVATE_WITH_FLEET)
+def test_activation_with_fleet_in_the_same_request(sc_primary, sc_pool, sc_callbacks):
+    fleet = sc_pool.need_fleets(sc_primary.account_sid, 1)[0]
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
+    url = sc_callbacks.url_for("activate-with-fleet")
+    accepted, done = _scheduled_then_final(
+        sc_primary,
+        ACTIVATE_WITH_FLEET,
+        sim,
+        {"Status": "active", "Fleet": fleet.sid, "CallbackUrl": url},
+        "active",
+        fleet_before=sim["fleet_sid"],
+        fleet_check=ACTIVATE_WITH_FLEET,
+    )
+    expect(
+        done["fleet_sid"] == fleet.sid,
+        ACTIVATE_WITH_FLEET,
+        "after the activation completed, fleet_sid is not the Fleet given with it",
+        expected=fleet.sid,
+        received=done["fleet_sid"],
+    )
+    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_POST)
+
+
+@requirement("SIM-ERR-013")  # its last step: the error code (a SHOULD)
+@check(FLEET_REQUIRED)
+@pytest.mark.parametrize("status", ["active", "ready"])
+def test_activated_sim_keeps_its_fleet(sc_primary, sc_pool, status):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=True)
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Fleet": ""})
+    expect(
+        400 <= exchange.status < 500,
+        FLEET_REQUIRED,
+        f"the Fleet of a {status} Sim was removed",
+        expected="a 4xx (a ready or active Sim must belong to a Fleet)",
+        received=f"{exchange.status} {exchange.excerpt()}",
+        exchange=exchange,
+    )
+    now = wait_until(sc_primary, sim["sid"], lambda s: s["status"] != "scheduled", timeout=2)
+    expect(
+        (now["status"], now["fleet_sid"]) == (status, sim["fleet_sid"]),
+        FLEET_REQUIRED,
+        "the refused fleet removal changed the Sim anyway",
+        expected={"status": status, "fleet_sid": sim["fleet_sid"]},
+        received={"status": now["status"], "fleet_sid": now["fleet_sid"]},
+    )
+    expect_error_code(exchange, 83008, f"removing the Fleet of a {status} Sim")
+
+
+@check(FLEET_REQUIRED)
+def test_deactivation_may_remove_the_fleet(sc_primary, sc_pool):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", with_fleet=True)
+    _, done = _scheduled_then_final(
+        sc_primary,
+        FLEET_REQUIRED,
+        sim,
+        {"Status": "inactive", "Fleet": ""},
+        "inactive",
+        fleet_before=sim["fleet_sid"],
+    )
+    expect(
+        done["fleet_sid"] is None,
+        FLEET_REQUIRED,
+        "deactivating and removing the Fleet in one request left the Fleet in place",
+        expected=None,
+        received=done["fleet_sid"],
+    )
 
 
 # --- automatic ready -> active (needs the mock's control endpoints) -------------------------

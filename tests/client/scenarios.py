@@ -307,7 +307,7 @@ def update_status_deactivate(ctx: Context) -> None:
 
 @scenario("async-update", "Reactivation inactive -> active: 202 scheduled, then active")
 def update_status_reactivate(ctx: Context) -> None:
-    _async_status(ctx, ctx.sims("inactive")[0], "active")
+    _async_status(ctx, ctx.sims("inactive", with_fleet=True)[0], "active")  # Twilio activates only in a Fleet
 
 
 @scenario("async-update", "Fleet change of an active Sim: 202 scheduled keeping the old fleet, then the new one")
@@ -320,6 +320,18 @@ def update_fleet_async(ctx: Context) -> None:
     check_seed(ctx, answer.data, seed, status="scheduled")  # fleet_sid is still the old one
     ctx.settle()
     check_seed(ctx, client.supersim.v1.sims(seed.sid).fetch(), seed, fleet_sid=other.sid)
+
+
+@scenario("async-update", "Activation with a Fleet in the same request: 202 keeping fleet_sid null, then active in it")
+def update_activate_with_fleet(ctx: Context) -> None:
+    seed = ctx.sims("new", with_fleet=False, named=False)[4]
+    fleet = ctx.fleet(1)
+    client = ctx.client()
+    answer = client.supersim.v1.sims(seed.sid).update_with_http_info(status="active", fleet=fleet.unique_name)
+    assert answer.status_code == 202
+    check_seed(ctx, answer.data, seed, status="scheduled")  # "the existing value of the fleet_sid property"
+    ctx.settle()
+    check_seed(ctx, client.supersim.v1.sims(seed.sid).fetch(), seed, status="active", fleet_sid=fleet.sid)
 
 
 @scenario("update", "AccountSid moves a new Sim to a subaccount: 200; the subaccount sees it, the parent no longer")
@@ -365,17 +377,25 @@ def error_page_size(ctx: Context) -> None:
     assert body["code"] == 20001 and body["status"] == 400 and "PageSize" in body["message"]
 
 
-@scenario("error", "UniqueName already used by another Sim of the account: TwilioRestException 409 / 20409")
+@scenario("error", "UniqueName already used by another Sim of the account: TwilioRestException 409 / 83011")
 def error_unique_name_clash(ctx: Context) -> None:
     taken = ctx.sims("ready", named=True)[0].unique_name
     seed = ctx.sims("new", with_fleet=False, named=False)[3]
     client = ctx.client()
-    rest_error(lambda: client.supersim.v1.sims(seed.sid).update(unique_name=taken), 409, 20409)
+    rest_error(lambda: client.supersim.v1.sims(seed.sid).update(unique_name=taken), 409, 83011)
     check_seed(ctx, client.supersim.v1.sims(seed.sid).fetch(), seed)  # nothing changed
 
 
-@scenario("error", "Registration with a wrong RegistrationCode: TwilioRestException 400 / 20001")
+@scenario("error", "Activation of a Sim without a Fleet: TwilioRestException 400 / 83007, nothing changed")
+def error_activate_without_fleet(ctx: Context) -> None:
+    seed = ctx.sims("new", with_fleet=False, named=False)[5]
+    client = ctx.client()
+    rest_error(lambda: client.supersim.v1.sims(seed.sid).update(status="active"), 400, 83007)
+    check_seed(ctx, client.supersim.v1.sims(seed.sid).fetch(), seed)
+
+
+@scenario("error", "Registration with a wrong RegistrationCode: TwilioRestException 400 / 83002")
 def error_bad_registration_code(ctx: Context) -> None:
     card = ctx.profile.registrable[1]
     wrong = "WRONGCODE0" if card.registration_code != "WRONGCODE0" else "WRONGCODE1"
-    rest_error(lambda: ctx.client().supersim.v1.sims.create(iccid=card.iccid, registration_code=wrong), 400, 20001)
+    rest_error(lambda: ctx.client().supersim.v1.sims.create(iccid=card.iccid, registration_code=wrong), 400, 83002)

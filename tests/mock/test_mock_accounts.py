@@ -72,8 +72,10 @@ def test_no_move_to_an_unrelated_or_unknown_account(api_for, mock, accounts):
 def test_only_new_sims_move(api_for, mock, accounts, status):
     primary, sub1, _, _ = accounts
     api = api_for("primary")
-    sim = next(s for s in mock.profile.sims_by(primary, status) if s.fleet is None)
-    response = api.update(sim.sid, AccountSid=sub1)
+    sim = mock.profile.sims_by(primary, status)[0]
+    # with a fleet of the subaccount (an activated Sim has one), so the status is the only reason left
+    extra = {"Fleet": mock.profile.fleets_of(sub1)[0].sid} if sim.fleet else {}
+    response = api.update(sim.sid, AccountSid=sub1, **extra)
     assert response.status_code == 400
     assert "new" in response.json()["message"] and "AccountSid" in response.json()["message"]
     assert api.sim(sim.sid)["account_sid"] == primary
@@ -117,7 +119,7 @@ def test_a_move_keeps_unique_names_unique(api_for, mock, accounts):
     sim = _new_sim(mock, primary)
     assert api.update(sim.sid, UniqueName=taken.unique_name).status_code == 200
     clash = api.update(sim.sid, AccountSid=sub1)
-    assert clash.status_code == 409 and clash.json()["code"] == 20409
+    assert clash.status_code == 409 and clash.json()["code"] == 83011
     assert sub.sim(taken.unique_name)["sid"] == taken.sid
 
 
@@ -126,5 +128,6 @@ def test_moved_sim_is_activated_by_its_new_account(api_for, mock, accounts, wait
     sim = _new_sim(mock, primary)
     api_for("primary").update(sim.sid, AccountSid=sub1)
     sub = api_for("subaccount", 0)
-    assert sub.update(sim.sid, Status="active").status_code == 202
+    assert sub.update(sim.sid, Status="active").json()["code"] == 83007  # it came without a fleet
+    assert sub.update(sim.sid, Status="active", Fleet=mock.profile.fleets_of(sub1)[0].sid).status_code == 202
     wait_for(lambda: sub.sim(sim.sid)["status"] == "active")

@@ -94,16 +94,20 @@ def test_fleet_change_of_a_ready_sim_is_asynchronous_too(api, mock, wait_for):
 
 
 def test_reactivation_and_fleet_together(api, mock, wait_for):
-    seed = mock.profile.sims_by(api.sid, "inactive")[0]
+    seed = next(s for s in mock.profile.sims_by(api.sid, "inactive") if s.fleet)
     target = next(f for f in mock.profile.fleets_of(api.sid) if f.sid != seed.fleet)
     response = api.update(seed.sid, Status="active", Fleet=target.sid)
     assert response.status_code == 202
-    assert response.json()["fleet_sid"] == target.sid  # an inactive Sim's fleet changes synchronously
+    # "If a Sim resource's Fleet is changed as part of an asynchronous update, the existing value
+    # of the fleet_sid property will be returned when the update request is accepted."
+    assert response.json()["fleet_sid"] == seed.fleet
+    assert api.sim(seed.sid)["fleet_sid"] == seed.fleet
     wait_for(lambda: api.sim(seed.sid)["status"] == "active")
+    assert api.sim(seed.sid)["fleet_sid"] == target.sid
 
 
 def test_update_while_scheduled_is_409(api, mock, wait_for, slow_async):
-    sid = mock.profile.sims_by(api.sid, "new")[0].sid
+    sid = mock.profile.sims_by(api.sid, "new", with_fleet=True)[0].sid
     assert api.update(sid, Status="ready").status_code == 202
     for form in ({"Status": "active"}, {"UniqueName": "while-scheduled"}, {}):
         response = api.update(sid, **form)
@@ -114,7 +118,7 @@ def test_update_while_scheduled_is_409(api, mock, wait_for, slow_async):
 
 
 def test_scheduled_sims_are_listed_under_status_scheduled(api, mock, wait_for, slow_async):
-    sids = [s.sid for s in mock.profile.sims_by(api.sid, "new")[:3]]
+    sids = [s.sid for s in mock.profile.sims_by(api.sid, "new", with_fleet=True)[:3]]
     for sid in sids:
         api.update(sid, Status="active")
     listed = api.get("/v1/Sims", params={"Status": "scheduled"}).json()["sims"]
@@ -130,7 +134,7 @@ def test_refusing_receiver_does_not_stall_or_lose_the_update(api, mock, wait_for
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}/cb"
-        sims = [s.sid for s in mock.profile.sims_by(api.sid, "new")[:4]]
+        sims = [s.sid for s in mock.profile.sims_by(api.sid, "new", with_fleet=True)[:4]]
         started = time.monotonic()
         for n, sid in enumerate(sims):
             url = f"http://127.0.0.1:{dead_port}/cb" if n % 2 else silent_url
@@ -144,7 +148,7 @@ def test_refusing_receiver_does_not_stall_or_lose_the_update(api, mock, wait_for
 
 
 def test_no_callback_for_synchronous_updates(api, mock, receiver):
-    sid = mock.profile.sims_by(api.sid, "new")[0].sid
+    sid = mock.profile.sims_by(api.sid, "new", with_fleet=True)[0].sid
     response = api.update(sid, UniqueName="sync-only", CallbackUrl=receiver.url_for("/cb"))
     assert response.status_code == 200
     mock.state.flush()
@@ -153,7 +157,7 @@ def test_no_callback_for_synchronous_updates(api, mock, receiver):
 
 
 def test_flush_control_endpoint_finishes_scheduled_updates(api, mock, slow_async):
-    sid = mock.profile.sims_by(api.sid, "new")[0].sid
+    sid = mock.profile.sims_by(api.sid, "new", with_fleet=True)[0].sid
     assert api.update(sid, Status="ready").status_code == 202
     assert api.control("POST", "flush")["completed"] == 1
     assert api.sim(sid)["status"] == "ready"

@@ -73,7 +73,7 @@ def test_no_update_is_lost_under_concurrent_writes(mock, check_contract):
 
 def test_concurrent_activation_and_registration_keep_the_store_consistent(mock, check_contract):
     clients = _clients(mock, 16)
-    new = [s.sid for s in mock.profile.sims_by(mock.profile.primary.sid, "new")][:8]
+    new = [s.sid for s in mock.profile.sims_by(mock.profile.primary.sid, "new", with_fleet=True)][:8]
     cards = mock.profile.registrable[:8]
     calls = [
         lambda c=c, sid=sid: c.post(f"/v1/Sims/{sid}", data={"Status": "active"})

@@ -61,15 +61,16 @@ def test_urls_follow_host_and_forwarded_headers(api, mock):
 @pytest.mark.parametrize(
     "form, status, code, word",
     [
-        ({"RegistrationCode": "ABCDE12345"}, 400, 20001, "Iccid"),
-        ({"Iccid": "{iccid}"}, 400, 20001, "RegistrationCode"),
-        ({}, 400, 20001, "Iccid"),
-        ({"Iccid": "{iccid}", "RegistrationCode": "WRONGCODE1"}, 400, 20001, "RegistrationCode"),
-        ({"Iccid": "{iccid}", "RegistrationCode": "short"}, 400, 20001, "RegistrationCode"),
-        ({"Iccid": "not-an-iccid", "RegistrationCode": "{code}"}, 400, 20001, "Iccid"),
-        ({"Iccid": "89883079999999999999", "RegistrationCode": "{code}"}, 404, 20404, "Iccid"),
-        ({"Iccid": "{existing}", "RegistrationCode": "{code}"}, 409, 20409, "already registered"),
-        ({"iccid": "{iccid}", "registrationCode": "{code}"}, 400, 20001, "Iccid"),
+        ({"RegistrationCode": "ABCDE12345"}, 400, 83001, "Iccid"),
+        ({"Iccid": "{iccid}"}, 400, 83001, "RegistrationCode"),
+        ({}, 400, 83001, "Iccid"),
+        ({"Iccid": "{iccid}", "RegistrationCode": "WRONGCODE1"}, 400, 83002, "registrable"),
+        ({"Iccid": "{iccid}", "RegistrationCode": "short"}, 400, 83002, "registrable"),
+        ({"Iccid": "not-an-iccid", "RegistrationCode": "{code}"}, 400, 83002, "registrable"),
+        ({"Iccid": "89883079999999999999", "RegistrationCode": "{code}"}, 400, 83002, "registrable"),
+        ({"Iccid": "{existing}", "RegistrationCode": "{code}"}, 409, 83003, "already belongs"),
+        ({"iccid": "{iccid}", "registrationCode": "{code}"}, 400, 83001, "Iccid"),
+        ({"Iccid": "{elsewhere}", "RegistrationCode": "{code}"}, 400, 83002, "registrable"),
     ],
     ids=[
         "no-iccid",
@@ -81,26 +82,34 @@ def test_urls_follow_host_and_forwarded_headers(api, mock):
         "unknown-iccid",
         "pre-registered",
         "lowercase-names",
+        "another-accounts-sim",
     ],
 )
 def test_refused_registrations(api, mock, form, status, code, word):
     card = _card(mock)
     existing = mock.profile.sims[0].iccid
-    data = {k: v.format(iccid=card.iccid, code=card.registration_code, existing=existing) for k, v in form.items()}
+    elsewhere = next(s.iccid for s in mock.profile.sims if s.account != mock.profile.primary.sid)
+    values = {"iccid": card.iccid, "code": card.registration_code, "existing": existing, "elsewhere": elsewhere}
+    data = {k: v.format(**values) for k, v in form.items()}
     response = api.post("/v1/Sims", data=data)
     assert response.status_code == status, response.text
     body = response.json()
     assert body["code"] == code
     assert word in body["message"]
     assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    # a refused registration is just that: the card stays registrable, nothing was added
+    assert api.get("/v1/Sims", params={"Iccid": card.iccid}).json()["sims"] == []
 
 
-def test_registering_twice_is_409_and_reset_restores_the_card(api, mock):
+def test_registering_twice_is_409_and_reset_restores_the_card(api, mock, api_for):
     card = _card(mock)
     form = {"Iccid": card.iccid, "RegistrationCode": card.registration_code}
-    assert api.post("/v1/Sims", data=form).status_code == 201
+    sim = api.post("/v1/Sims", data=form).json()
     again = api.post("/v1/Sims", data=form)
-    assert again.status_code == 409 and again.json()["code"] == 20409
+    assert again.status_code == 409 and again.json()["code"] == 83003
+    assert sim["sid"] in again.json()["message"]  # "the error message contains the Super SIM SID" (83003)
+    elsewhere = api_for("subaccount").post("/v1/Sims", data=form)
+    assert elsewhere.status_code == 400 and elsewhere.json()["code"] == 83002  # nothing told about other accounts
     mock.state.reset()
     assert api.post("/v1/Sims", data=form).status_code == 201
 

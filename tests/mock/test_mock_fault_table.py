@@ -23,6 +23,19 @@ def test_docs_fault_table_is_generated_from_the_table():
     )
 
 
+def test_docs_error_code_table_is_generated_from_the_codes():
+    from conformance.mock import errors
+
+    document = (ROOT / "docs" / "mock.md").read_text(encoding="utf-8")
+    assert errors.with_table(document) == document, (
+        f"docs/mock.md's error-code table is stale; regenerate it from the repository root with: {faults.REGENERATE}"
+    )
+    # every code the mock can answer is in the table, each cites its page or says none was found
+    assert {e.code for e in errors.CODES} == set(errors.ERROR_CODES)
+    for entry in errors.CODES:
+        assert entry.source is None or entry.source.endswith(f"/errors/{entry.code}")
+
+
 def test_regenerating_writes_the_table_between_the_markers(tmp_path):
     doc = tmp_path / "mock.md"
     doc.write_text(f"# before\n\n{faults.DOCS_START}\nold rows\n{faults.DOCS_END}\n\nafter\n", encoding="utf-8")

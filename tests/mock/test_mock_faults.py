@@ -43,7 +43,7 @@ class Ctx:
 
 
 def _activate_with_callback(ctx, method="POST"):
-    sim = ctx.sims("new", named=True)[0]
+    sim = ctx.sims("new", named=True, with_fleet=True)[0]
     response = ctx.http.post(
         f"/v1/Sims/{sim.sid}", data={"Status": "active", "CallbackUrl": ctx.cb(), "CallbackMethod": method}
     )
@@ -95,6 +95,30 @@ def fleet_changes_while_scheduled(ctx):
     response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Fleet": target.sid})
     assert response.status_code == 202
     assert response.json()["status"] == "scheduled" and response.json()["fleet_sid"] == target.sid
+
+
+def activate_without_fleet(ctx):
+    sim = ctx.sims("new", with_fleet=False)[0]
+    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Status": "active"})
+    assert response.status_code == 202 and response.json()["fleet_sid"] is None
+
+
+def remove_fleet_while_active(ctx):
+    sim = next(s for s in ctx.sims("active") if s.fleet)
+    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Fleet": ""})
+    assert response.status_code == 202
+    ctx.http.post("/_mock/flush")
+    after = ctx.http.get(f"/v1/Sims/{sim.sid}").json()
+    assert (after["status"], after["fleet_sid"]) == ("active", None)
+
+
+def generic_error_codes(ctx):
+    sim = ctx.sims("new", with_fleet=False)[0]
+    refused = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Status": "active"})
+    assert refused.status_code == 400 and refused.json()["code"] == 20001
+    assert refused.json()["more_info"].endswith("/20001")
+    missing = ctx.http.post("/v1/Sims", data={"Iccid": ctx.profile.registrable[0].iccid})
+    assert missing.status_code == 400 and missing.json()["code"] == 20001
 
 
 def callback_as_json(ctx):
@@ -232,9 +256,11 @@ def page_size_over_max_accepted(ctx):
 
 
 def move_non_new_allowed(ctx):
-    sim = next(s for s in ctx.sims("active") if s.fleet is None)
-    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"AccountSid": ctx.profile.subaccounts[0].sid})
-    assert response.status_code == 200 and response.json()["account_sid"] == ctx.profile.subaccounts[0].sid
+    sim = ctx.sims("active")[0]
+    sub = ctx.profile.subaccounts[0].sid
+    fleet = ctx.profile.fleets_of(sub)[0].sid
+    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"AccountSid": sub, "Fleet": fleet})
+    assert response.status_code in (200, 202) and response.json()["account_sid"] == sub
 
 
 def move_to_unrelated_allowed(ctx):

@@ -130,7 +130,7 @@ BAD = {
     ),
     "bad fleet sid": (_valid().replace(f'sid = "{FLEET}"', 'sid = "HFxyz"'), "does not match ^HF"),
     "short code": (_valid().replace("ABCDE12345", "ABC"), "registration_code must be exactly 10"),
-    "bad iccid": (_valid().replace("89883071000000000001", "12ab"), "is not 18-22 digits"),
+    "bad iccid": (_valid().replace("89883071000000000001", "12-ab"), "is not letters and digits"),
     "bad status": (_valid().replace('status = "active"', 'status = "scheduled"'), "status 'scheduled'"),
     "sim fleet unknown": (_valid().replace(f'fleet = "{FLEET}"', f'fleet = "HF{"7" * 32}"'), "is not a fleet"),
     "sid-shaped name": (
@@ -158,3 +158,30 @@ def test_bad_profiles_name_file_and_problem(name, tmp_path):
 def test_missing_file_is_a_profile_error(tmp_path):
     with pytest.raises(ProfileError, match="cannot read profile"):
         load_profile(tmp_path / "nope.toml")
+
+
+def test_real_data_the_documentation_does_not_limit_is_accepted():
+    """A target profile describes a real account: no ICCID length or unique-name length is imposed
+    (the Sim page states neither); only what cannot be an identifier is refused."""
+    long_name = "tracker " + "x" * 120
+    text = (
+        _valid()
+        .replace("89883070000000000001", "8988307000000000000123")  # 22 digits
+        .replace("89883071000000000001", "8901260123456789012F")  # a hex check character
+        .replace('unique_name = "s"', f'unique_name = "{long_name}"')
+    )
+    profile = loads_profile(text)
+    assert {s.iccid for s in profile.sims} >= {"8988307000000000000123"}
+    assert profile.registrable[0].iccid == "8901260123456789012F"
+    assert profile.sims[0].unique_name == long_name
+
+
+def test_default_profile_has_no_activated_sim_without_a_fleet():
+    """Twilio activates only a Sim in a Fleet (error 83007) and keeps ready/active Sims in one (83008)."""
+    profile = default_profile()
+    assert all(s.fleet for s in profile.sims if s.status in ("ready", "active"))
+    primary = profile.primary.sid
+    # what the scenarios need: fleetless new and inactive Sims (refused activations) and fleeted ones
+    for status in ("new", "inactive"):
+        assert len(profile.sims_by(primary, status, with_fleet=False)) >= 5
+        assert len(profile.sims_by(primary, status, with_fleet=True)) >= 5

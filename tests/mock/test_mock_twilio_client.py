@@ -92,23 +92,30 @@ def test_update_with_callback_signed_for_request_validator(client, mock, httpser
         (lambda c, m: c.supersim.v1.sims("HS" + "0" * 32).fetch(), 404, 20404),
         (
             lambda c, m: c.supersim.v1.sims.create(iccid="89883079999999999999", registration_code="ABCDEFGHIJ"),
-            404,
-            20404,
+            400,
+            83002,
         ),
         (
             lambda c, m: c.supersim.v1.sims.create(iccid=m.profile.sims[0].iccid, registration_code="ABCDEFGHIJ"),
             409,
-            20409,
+            83003,
         ),
         (
             lambda c, m: c.supersim.v1.sims(m.profile.sims_by(m.profile.primary.sid, "active")[0].sid).update(
                 status="ready"
             ),
             400,
-            20001,
+            83010,
+        ),
+        (
+            lambda c, m: c.supersim.v1.sims(
+                m.profile.sims_by(m.profile.primary.sid, "new", with_fleet=False)[0].sid
+            ).update(status="active"),
+            400,
+            83007,
         ),
     ],
-    ids=["fetch-unknown", "create-unknown", "create-registered", "bad-transition"],
+    ids=["fetch-unknown", "create-unknown", "create-registered", "bad-transition", "activate-without-fleet"],
 )
 def test_errors_raise_twilio_rest_exception(client, mock, action, status, code):
     with pytest.raises(TwilioRestException) as info:

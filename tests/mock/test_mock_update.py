@@ -26,12 +26,12 @@ TRANSITIONS = {
 
 @pytest.mark.parametrize("start, target", list(TRANSITIONS), ids=[f"{a}->{b}" for a, b in TRANSITIONS])
 def test_status_transitions(api, mock, start, target, wait_for):
-    sid = mock.profile.sims_by(api.sid, start)[0].sid
+    sid = mock.profile.sims_by(api.sid, start, with_fleet=True)[0].sid  # a fleetless one cannot activate
     code, final = TRANSITIONS[(start, target)]
     response = api.update(sid, Status=target)
     assert response.status_code == code, response.text
     if code == 400:
-        assert response.json()["code"] == 20001 and "Status" in response.json()["message"]
+        assert response.json()["code"] == 83010 and "Status" in response.json()["message"]
         assert api.sim(sid)["status"] == start
         return
     if code == 202:
@@ -53,7 +53,7 @@ def test_statuses_outside_the_update_enum_are_400(api, mock, start, value):
 
 
 def test_never_back_to_new_after_activation(api, mock, wait_for):
-    sid = mock.profile.sims_by(api.sid, "new")[0].sid
+    sid = mock.profile.sims_by(api.sid, "new", with_fleet=True)[0].sid
     assert api.update(sid, Status="ready").status_code == 202
     wait_for(lambda: api.sim(sid)["status"] == "ready")
     assert api.update(sid, Status="new").status_code == 400
@@ -74,7 +74,7 @@ def test_unique_name_set_change_clear(api, mock):
 def test_unique_name_is_unique_within_the_account(api, api_for, mock):
     named, other = mock.profile.sims_by(api.sid, named=True)[:2]
     clash = api.update(other.sid, UniqueName=named.unique_name)
-    assert clash.status_code == 409 and clash.json()["code"] == 20409
+    assert clash.status_code == 409 and clash.json()["code"] == 83011
     assert "UniqueName" in clash.json()["message"]
     assert api.sim(other.sid)["unique_name"] == other.unique_name
     assert api.update(named.sid, UniqueName=named.unique_name).status_code == 200  # its own name: fine
@@ -180,3 +180,46 @@ def test_strict_mode_answers_400_naming_unknown_parameters(check_contract):
             assert response.status_code == 400 and "pageSize" in check_contract(response)["message"]
             assert check_contract(client.get("/v1/Sims", params={"PageSize": 5}))["meta"]["page_size"] == 5
             assert check_contract(client.post(f"/v1/Sims/{sim}", data={"UniqueName": "a"}))["unique_name"] == "a"
+
+
+# --- a ready or active Sim always has a Fleet (Twilio errors 83007, 83008) -------------------------
+
+
+@pytest.mark.parametrize(("start", "target"), [("new", "ready"), ("new", "active"), ("inactive", "active")])
+def test_activation_without_a_fleet_is_83007_and_changes_nothing(api, mock, start, target):
+    seed = mock.profile.sims_by(api.sid, start, with_fleet=False)[0]
+    before = api.sim(seed.sid)
+    response = api.update(seed.sid, Status=target)
+    assert response.status_code == 400 and response.json()["code"] == 83007, response.text
+    assert "Fleet" in response.json()["message"]
+    assert api.sim(seed.sid) == before
+
+
+@pytest.mark.parametrize("start", ["new", "inactive"])
+def test_activation_with_a_fleet_in_the_same_request_is_scheduled_with_the_existing_fleet(api, mock, start, wait_for):
+    seed = mock.profile.sims_by(api.sid, start, with_fleet=False)[0]
+    fleet = mock.profile.fleets_of(api.sid)[0]
+    response = api.update(seed.sid, Status="active", Fleet=fleet.unique_name)
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["fleet_sid"]) == ("scheduled", None)
+    assert api.sim(seed.sid)["fleet_sid"] is None
+    assert wait_for(lambda: api.sim(seed.sid)["status"] == "active")
+    assert api.sim(seed.sid)["fleet_sid"] == fleet.sid
+
+
+def test_an_activated_sim_keeps_its_fleet_unless_deactivated_with_it(api, mock, wait_for):
+    ready, active = (next(s for s in mock.profile.sims_by(api.sid, st) if s.fleet) for st in ("ready", "active"))
+    for seed in (ready, active):
+        response = api.update(seed.sid, Fleet="")
+        assert response.status_code == 400 and response.json()["code"] == 83008, response.text
+        assert api.sim(seed.sid)["fleet_sid"] == seed.fleet
+    response = api.update(active.sid, Status="inactive", Fleet="")
+    assert response.status_code == 202 and response.json()["fleet_sid"] == active.fleet
+    assert wait_for(lambda: api.sim(active.sid)["status"] == "inactive")
+    assert api.sim(active.sid)["fleet_sid"] is None
+
+
+def test_an_unknown_fleet_is_83006(api, mock):
+    seed = mock.profile.sims_by(api.sid, "new")[0]
+    response = api.update(seed.sid, Fleet="HF" + "0" * 32)
+    assert response.status_code == 404 and response.json()["code"] == 83006

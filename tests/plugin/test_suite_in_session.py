@@ -63,7 +63,7 @@ def test_a_selection_of_the_suite_runs_in_the_session(pytester, run_subprocess, 
         [
             "test_read.py::test_fetch_by_sid[[]new[]] PASSED*",  # the suite's node IDs are the CLI's
             "*- supersim-conformance -*",
-            "7 checks: 7 passed, 0 failed, 0 errored, 0 skipped, 0 xfailed, 0 fixed",
+            "7 passed, 0 failed, 0 errored, 0 warned, 0 skipped, 0 xfailed, 0 fixed (7 checks)",
         ]
     )
     report = read_report(pytester.path / "reports")
@@ -150,6 +150,7 @@ def test_the_suite_under_xdist_uses_the_controllers_mock(pytester, run_subproces
         "passed": 7,
         "failed": 0,
         "errored": 0,
+        "warned": 0,
         "skipped": 0,
         "xfailed": 0,
         "fixed": 0,
