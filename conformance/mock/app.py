@@ -15,7 +15,8 @@ the mock imports it but ``server``):
 * :mod:`~conformance.mock.operations`: the four operations and what every request goes
   through (auth, parameters, contract check); the Starlette endpoints here call it;
 * :mod:`~conformance.mock.front`: :class:`Front`, the ASGI wrapper around everything
-  (request log, last resort, the fast way in for the two GETs);
+  (request log, last resort, the fast way in for the two GETs); under the ``gzip``
+  variation :class:`GzipWhenAccepted` (Starlette's ``GZipMiddleware``) is in front of it;
 * :mod:`~conformance.mock.control`: the ``/_mock`` endpoints;
 * :mod:`~conformance.mock.responses` and :mod:`~conformance.mock.auth`: answers and
   credentials, shared by the Twilio surface and the control endpoints.
@@ -31,10 +32,11 @@ from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conformance.mock import control
 from conformance.mock.auth import authenticate, basic_account
@@ -61,6 +63,7 @@ __all__ = [
     "Call",
     "EncodedJSON",
     "Front",
+    "GzipWhenAccepted",
     "MockApp",
     "Prepared",
     "Reply",
@@ -82,6 +85,10 @@ __all__ = [
     "sim_reference",
     "sims_collection",
 ]
+
+#: Bodies of at least this many bytes are compressed under the ``gzip`` variation (a Sim is
+#: about 500, Twilio's error body about 150).
+GZIP_MINIMUM_SIZE = 64
 
 _STATUS_CODES = {400: 20001, 401: 20003, 403: 20403, 404: 20404, 405: 20405, 409: 20409, 413: 20413, 429: 20429}
 
@@ -119,6 +126,44 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return last_resort_response()
 
 
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's Accept-Encoding allows gzip (or x-gzip) with a non-zero q (RFC 9110 12.5.3)."""
+    values = [value.decode("latin-1") for name, value in scope.get("headers", ()) if name.lower() == b"accept-encoding"]
+    for item in ",".join(values).split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding.lower() not in ("gzip", "x-gzip"):
+            continue
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:
+            return True
+    return False
+
+
+class GzipWhenAccepted:
+    """The ``gzip`` variation: Starlette's ``GZipMiddleware`` for requests whose Accept-Encoding allows gzip.
+
+    ``GZipMiddleware`` alone compresses whenever "gzip" appears in the header, also for
+    ``gzip;q=0`` (which refuses it); everything else goes to the app untouched.
+    """
+
+    def __init__(self, app: ASGIApp, minimum_size: int = GZIP_MINIMUM_SIZE):
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and accepts_gzip(scope):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 class MockApp(Starlette):
     """Starlette with :class:`Front` in front of its whole stack, not inside it.
 
@@ -126,7 +171,8 @@ class MockApp(Starlette):
     ``ServerErrorMiddleware``, two more hops (and a wrapped ``send``) on every fast GET.
     """
 
-    front: Front
+    front: ASGIApp
+    """The :class:`Front` (behind :class:`GzipWhenAccepted` under the ``gzip`` variation)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
@@ -171,7 +217,8 @@ def create_app(
         exception_handlers={HTTPException: http_exception, Exception: _server_error},
         lifespan=lifespan,
     )
-    app.front = Front(app.stack, state=state, collection_route=collection_route, instance_route=instance_route)
+    front = Front(app.stack, state=state, collection_route=collection_route, instance_route=instance_route)
+    app.front = GzipWhenAccepted(front) if "gzip" in state.faults else front  # a benign variation
     app.router.redirect_slashes = False
     app.state.mock = state
     return app

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,11 @@ CALLBACK_TIMEOUT = 2.0
 
 
 def callback_params(completion: Completion, faults: frozenset[str] = frozenset()) -> dict[str, str]:
-    """The documented parameters: SimSid, SimUniqueName (only if set), SimStatus, AccountSid."""
+    """The documented parameters: SimSid, SimUniqueName (only if set), SimStatus, AccountSid.
+
+    Under the ``extra-callback-params`` variation also :func:`extra_callback_params` (signed
+    like the others: the signature is computed over whatever this returns).
+    """
     sim = completion.sim
     params = {"SimSid": sim.sid}
     if sim.unique_name:
@@ -44,6 +49,22 @@ def callback_params(completion: Completion, faults: frozenset[str] = frozenset()
     params["SimStatus"] = sim.status
     if "callback-without-account-sid" not in faults:
         params["AccountSid"] = sim.account_sid
+    if "extra-callback-params" in faults:  # a benign variation
+        params.update(extra_callback_params(completion))
+    return params
+
+
+def extra_callback_params(completion: Completion) -> dict[str, str]:
+    """Parameters a callback could carry beyond the documented ones (Twilio adds webhook parameters over time).
+
+    ``ApiVersion`` as other Twilio webhooks send it, a SID-shaped ``EventSid`` (fresh per
+    callback), the Sim's ``SimIccid`` and, when it has one, its ``FleetSid``; their names sort
+    among the documented ones, so a signature over only those would not validate.
+    """
+    sim = completion.sim
+    params = {"ApiVersion": "v1", "EventSid": "EV" + uuid.uuid4().hex, "SimIccid": sim.iccid}
+    if sim.fleet_sid:
+        params["FleetSid"] = sim.fleet_sid
     return params
 
 

@@ -6,21 +6,49 @@ hops were about half the CPU of a fetch, so :class:`Front` answers ``GET /v1/Sim
 It also logs every Twilio-surface request with its status as the answer starts, and turns
 any exception that escapes into one log line and Twilio's 500 body (the fuzz test proves
 no request needs it).
+
+The benign variations of the transport live here too, because every answer passes the
+front (``conformance.mock.variations``): ``latency`` (each answer waits
+:data:`LATENCY` seconds, asleep on the event loop), ``extra-headers`` (:data:`EXTRA_HEADERS`
+on every answer) and ``chunked`` (a JSON body sent in :data:`CHUNKS` pieces without a
+Content-Length, so the server frames it with ``Transfer-Encoding: chunked``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.mock.operations import Call, collection, instance
-from conformance.mock.responses import last_resort_response
+from conformance.mock.responses import last_resort_response, request_id
 from conformance.mock.state import LoggedRequest, MockState
 
 log = logging.getLogger("conformance.mock")
+
+#: Seconds every answer waits under the ``latency`` variation.
+LATENCY = 0.03
+#: Headers every answer carries under the ``extra-headers`` variation: ones Twilio sends (or
+#: could), none of which the contract names. Twilio-Request-Id is added only where missing.
+EXTRA_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"twilio-concurrent-requests", b"1"),
+    (b"twilio-request-duration", b"0.021"),
+    (b"x-powered-by", b"AT-5000"),
+    (b"x-powered-at", b"Home"),
+    (b"x-home-region", b"us1"),
+    (b"x-api-domain", b"supersim.twilio.com"),
+    (b"x-shenanigans", b"none"),
+    (b"strict-transport-security", b"max-age=31536000"),
+    (b"cache-control", b"no-cache"),
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"ETag"),
+)
+#: Pieces a JSON body is sent in under the ``chunked`` variation (fewer when it is shorter).
+CHUNKS = 3
 
 
 class Reply:
@@ -52,6 +80,65 @@ class Reply:
             self.state.log_request(entry)
 
 
+class VariedSend:
+    """The ``send`` of one exchange under the ``extra-headers`` and/or ``chunked`` variations.
+
+    ``chunked`` holds the start of the answer until its body: a whole JSON body (one message,
+    not empty, not the answer to a HEAD) goes out without its Content-Length, in
+    :data:`CHUNKS` body messages, which uvicorn frames as ``Transfer-Encoding: chunked``.
+    Anything else (a streamed body, an empty one) is sent as it came.
+    """
+
+    __slots__ = ("send", "extra_headers", "chunked", "head", "start")
+
+    def __init__(self, send: Send, *, extra_headers: bool, chunked: bool, method: str):
+        self.send = send
+        self.extra_headers = extra_headers
+        self.chunked = chunked
+        self.head = method == "HEAD"
+        self.start: Message | None = None
+
+    async def __call__(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.extra_headers:
+                message = {**message, "headers": with_extra_headers(message.get("headers", ()))}
+            if self.chunked:
+                self.start = message
+                return
+        elif kind == "http.response.body" and self.start is not None:
+            start, self.start = self.start, None
+            body = message.get("body", b"")
+            if body and not message.get("more_body", False) and not self.head and _is_json(start):
+                headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
+                await self.send({**start, "headers": headers})
+                size = -(-len(body) // CHUNKS)
+                for offset in range(0, len(body), size):
+                    await self.send(
+                        {"type": "http.response.body", "body": body[offset : offset + size], "more_body": True}
+                    )
+                await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await self.send(start)
+        await self.send(message)
+
+
+def with_extra_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` (raw ASGI pairs) plus :data:`EXTRA_HEADERS`, and a Twilio-Request-Id if it has none."""
+    raw = [(bytes(name), bytes(value)) for name, value in headers]
+    names = {name.lower() for name, _ in raw}
+    if b"twilio-request-id" not in names:
+        raw.append((b"twilio-request-id", request_id().encode("latin-1")))
+    return raw + [(name, value) for name, value in EXTRA_HEADERS if name not in names]
+
+
+def _is_json(start: Message) -> bool:
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"content-type":
+            return bytes(value).split(b";")[0].strip().lower() == b"application/json"
+    return False
+
+
 class Front:
     """The one ASGI wrapper: request log, last resort, and the fast way in for the two GETs.
 
@@ -72,11 +159,19 @@ class Front:
         self.state = state
         self.collection_path = collection_route.path_regex
         self.instance_path = instance_route.path_regex
+        # The benign variations of the transport, decided once (nothing is paid without them).
+        self.latency = LATENCY if "latency" in state.faults else 0.0
+        self.extra_headers = "extra-headers" in state.faults
+        self.chunked = "chunked" in state.faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.latency:
+            await asyncio.sleep(self.latency)  # the event loop serves other requests meanwhile
+        if self.extra_headers or self.chunked:
+            send = VariedSend(send, extra_headers=self.extra_headers, chunked=self.chunked, method=scope["method"])
         path = scope["path"]
         entry = None
         if path != "/_mock" and not path.startswith("/_mock/"):

@@ -6,12 +6,21 @@ Each filter has its own sorted index (per account, per account + shown status, p
 and walking the next links returns every matching Sim exactly once, in creation order, even
 while other Sims are added. ``Page`` only echoes client state; it never moves the window.
 
+Under the ``opaque-page-tokens`` variation a token is instead a sealed blob (:func:`seal`): a
+fresh random nonce, the direction and key encrypted with a keystream, and a MAC, all in
+unpadded base64url (50 characters, different every time it is issued); only tokens sealed
+by this process are accepted, and the plain ``PA``/``PB`` form is refused.
+
 Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds the lock.
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
+import hashlib
+import hmac
+import os
 import re
 from collections.abc import Callable
 
@@ -22,13 +31,18 @@ from conformance.mock.records import SimRecord
 from conformance.mock.tables import Tables
 
 _TOKEN = re.compile(r"^P([AB])([0-9a-f]{1,16})$")
+#: The key of the sealed tokens of the ``opaque-page-tokens`` variation (one per process).
+_SEAL_KEY = os.urandom(32)
+_NONCE_BYTES = 12
+_TAG_BYTES = 16
+_SEALED = re.compile(r"^[A-Za-z0-9_-]{50}$")
 
 
 def list_page(t: Tables, account: str, query: ListQuery) -> PageResult:
     """One page of the account's Sims matching the filters (see the module docstring)."""
     candidates, keep = candidates_for(t, account, query)
     size = 50 if "ignore-page-size" in t.faults else query.page_size
-    direction, key = parse_token(query.page_token)
+    direction, key = parse_token(query.page_token, t.faults)
     if direction == "B":
         end = bisect.bisect_left(candidates, key)
         found = scan(candidates, range(end - 1, -1, -1), keep, size + 1)
@@ -46,11 +60,43 @@ def list_page(t: Tables, account: str, query: ListQuery) -> PageResult:
         found = found[:size]
         has_previous = bool(scan(candidates, range(start - 1, -1, -1), keep, 1))
     sims = [t.by_seq[seq].view() for seq in found]
-    next_token = f"PA{found[-1]:x}" if found and has_next else None
+    next_token = issue_token("A", found[-1], t.faults) if found and has_next else None
     if found and not has_next and "no-null-next-on-last-page" in t.faults:
-        next_token = f"PA{found[-1]:x}"
-    previous_token = f"PB{found[0]:x}" if found and has_previous else None
+        next_token = issue_token("A", found[-1], t.faults)
+    previous_token = issue_token("B", found[0], t.faults) if found and has_previous else None
     return PageResult(sims=sims, next_token=next_token, previous_token=previous_token)
+
+
+def issue_token(direction: str, key: int, faults: frozenset[str]) -> str:
+    """The token of the page after ("A") or before ("B") creation sequence number ``key``."""
+    if "opaque-page-tokens" in faults:  # a benign variation
+        return seal(direction, key)
+    return f"P{direction}{key:x}"
+
+
+def seal(direction: str, key: int) -> str:
+    """An opaque token for (direction, key): nonce, encrypted payload and MAC, in base64url."""
+    nonce = os.urandom(_NONCE_BYTES)
+    payload = direction.encode("ascii") + key.to_bytes(8, "big")
+    stream = hmac.new(_SEAL_KEY, b"stream" + nonce, hashlib.sha256).digest()
+    sealed = bytes(a ^ b for a, b in zip(payload, stream, strict=False))
+    tag = hmac.new(_SEAL_KEY, b"tag" + nonce + sealed, hashlib.sha256).digest()[:_TAG_BYTES]
+    return base64.urlsafe_b64encode(nonce + sealed + tag).decode("ascii").rstrip("=")
+
+
+def unseal(token: str) -> tuple[str, int] | None:
+    """(direction, key) of a token :func:`seal` issued in this process; None for anything else."""
+    if not _SEALED.match(token):
+        return None
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    nonce, sealed, tag = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:-_TAG_BYTES], raw[-_TAG_BYTES:]
+    expected = hmac.new(_SEAL_KEY, b"tag" + nonce + sealed, hashlib.sha256).digest()[:_TAG_BYTES]
+    if len(sealed) != 9 or not hmac.compare_digest(tag, expected):
+        return None
+    stream = hmac.new(_SEAL_KEY, b"stream" + nonce, hashlib.sha256).digest()
+    payload = bytes(a ^ b for a, b in zip(sealed, stream, strict=False))
+    direction = chr(payload[0])
+    return (direction, int.from_bytes(payload[1:], "big")) if direction in ("A", "B") else None
 
 
 def candidates_for(t: Tables, account: str, query: ListQuery) -> tuple[list[int], Callable[[int], bool] | None]:
@@ -90,10 +136,15 @@ def candidates_for(t: Tables, account: str, query: ListQuery) -> tuple[list[int]
     return lists[0], keep
 
 
-def parse_token(token: str | None) -> tuple[str | None, int]:
+def parse_token(token: str | None, faults: frozenset[str] = frozenset()) -> tuple[str | None, int]:
     """("A" or "B", key) of a page token this API issued, (None, 0) for none; 400 for anything else."""
     if token is None:
         return None, 0
+    if "opaque-page-tokens" in faults:
+        opened = unseal(token)
+        if opened is None:
+            raise bad_request(f"PageToken {token!r} is not a token this API issued")
+        return opened
     match = _TOKEN.match(token)
     if not match:
         raise bad_request(f"PageToken {token!r} is not a token this API issued")

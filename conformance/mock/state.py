@@ -31,6 +31,8 @@ REQUEST_LOG_SIZE = 10_000
 LOGIN_CACHE_SIZE = 1024
 #: Seconds between sweeps for the three-months rule when nothing else wakes the scheduler.
 SWEEP_INTERVAL = 30.0
+#: Seconds an asynchronous update takes at least under the ``slow-async`` variation.
+SLOW_ASYNC_DELAY = 1.5
 
 
 class LoggedRequest:
@@ -125,9 +127,9 @@ class MockState:
         # One behaviour set: the code of a fault or a benign variation tests for its name here.
         self.faults = self.planted_faults | self.variations
         self.strict = strict
-        self.async_delay = async_delay
+        self.async_delay = self._delay(async_delay)
         self.clock = clock or Clock()
-        self.store = Store(self.profile, clock=self.clock, faults=self.faults, async_delay=async_delay)
+        self.store = Store(self.profile, clock=self.clock, faults=self.faults, async_delay=self.async_delay)
         self.dispatcher = Dispatcher(self.store.token_for, self.faults)
         self._log: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
@@ -197,9 +199,13 @@ class MockState:
         """Change the delay of asynchronous updates queued from now on."""
         if seconds < 0:
             raise ValueError("async_delay must be >= 0")
-        self.async_delay = seconds
+        self.async_delay = self._delay(seconds)
         with self.store.lock:
-            self.store.async_delay = seconds
+            self.store.async_delay = self.async_delay
+
+    def _delay(self, seconds: float) -> float:
+        """The delay asynchronous updates take: ``seconds``, at least :data:`SLOW_ASYNC_DELAY` under ``slow-async``."""
+        return max(seconds, SLOW_ASYNC_DELAY) if "slow-async" in self.faults else seconds
 
     def advance_clock(self, seconds: float) -> list[str]:
         return self.store.advance_clock(seconds)
