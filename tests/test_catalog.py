@@ -235,3 +235,18 @@ def test_catalog_has_untestable_and_convention_entries(catalog):
         for entry in catalog
         if ID_PATTERN.match(entry["id"]).group(1) in {"AUTH", "ERR"}
     )
+
+
+def test_every_error_code_entry_cites_the_page_of_its_code(catalog):
+    """A rule sourced from Twilio's error dictionary names the page it comes from (not from the Sim page)."""
+    for entry in catalog:
+        codes = re.findall(r"Twilio error (\d{5})", entry.get("reference", ""))
+        if not codes or entry["id"].startswith("SIM-STATUS"):
+            continue
+        assert entry.get("url", "").endswith(f"/errors/{codes[0]}"), entry["id"]
+
+
+def test_should_entries_where_sources_disagree_or_are_silent_say_why(catalog):
+    for ident in ("SIM-PAGE-009", "SIM-ERR-003", "SIM-MOVE-010"):
+        entry = next(e for e in catalog if e["id"] == ident)
+        assert entry["level"] in ("SHOULD", "MAY") and entry.get("note"), ident

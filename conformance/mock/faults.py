@@ -102,6 +102,14 @@ PLANTED: tuple[Fault, ...] = (
         selection="test_activation_without_fleet_is_refused",
     ),
     Fault(
+        "activation-fleet-applied-at-once",
+        "a Fleet sent with an activation shows at once, while the Sim is still scheduled (the page: the "
+        "existing fleet_sid until the update completes)",
+        acts_in=("updates",),
+        caught_by=("SCN-ACTIVATE-WITH-FLEET",),
+        selection="test_activation_with_fleet_in_the_same_request",
+    ),
+    Fault(
         "remove-fleet-while-active",
         "the Fleet of a ready or active Sim can be removed without deactivating it (Twilio error 83008)",
         acts_in=("updates",),

@@ -116,8 +116,9 @@ def list_query(params: dict[str, str], faults: frozenset[str] = frozenset()) -> 
             "Fleet must be the SID or unique name of a Fleet, not empty", rule="invalid-value", parameter="Fleet"
         )
     maximum = None if "page-size-over-max-accepted" in faults else MAX_PAGE_SIZE
-    page_size = _integer(params, "PageSize", 20 if "default-page-size-20" in faults else 50, 1, maximum)
-    page = _integer(params, "Page", 0, 0, None)
+    clamp = "out-of-range-clamped" in faults  # a benign variation: into range instead of 400
+    page_size = _integer(params, "PageSize", 20 if "default-page-size-20" in faults else 50, 1, maximum, clamp=clamp)
+    page = _integer(params, "Page", 0, 0, None, clamp=clamp)
     token = params.get("PageToken") or None
     return ListQuery(
         status=status, fleet=fleet, iccid=params.get("Iccid"), page_size=page_size, page=page, page_token=token
@@ -197,13 +198,17 @@ def _enum(name: str, value: str, allowed: tuple[str, ...]) -> ApiError:
     )
 
 
-def _integer(params: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
+def _integer(
+    params: dict[str, str], name: str, default: int, low: int, high: int | None, *, clamp: bool = False
+) -> int:
     if name not in params:
         return default
     raw = params[name]
     if not re.fullmatch(r"[+-]?[0-9]{1,4000}", raw.strip()):
         raise bad_request(f"{name} {raw[:100]!r} is not an integer", rule="invalid-value", parameter=name)
     value = int(raw)
+    if clamp:
+        return max(low, value if high is None else min(value, high))
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise bad_request(f"{name} {value} is out of range: must be {bounds}", rule="out-of-range", parameter=name)

@@ -66,7 +66,8 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
         # value of the fleet_sid property will be returned when the update request is accepted":
         # the fleet rides with an asynchronous status change, and is itself asynchronous for an
         # activated (ready or active) Sim.
-        if later_status is not None or sim.status in ("ready", "active"):
+        at_once = later_status is not None and "activation-fleet-applied-at-once" in t.faults
+        if (later_status is not None or sim.status in ("ready", "active")) and not at_once:
             later_fleet = fleet
         else:
             sync["fleet"] = fleet
@@ -140,7 +141,9 @@ def check_move(t: Tables, account: str, sim: SimRecord, request: UpdateRequest) 
         allowed = target in t.accounts
     if not allowed:
         raise bad_request(f"AccountSid {target} is neither the requesting account nor one of its subaccounts")
-    if sim.status != "new" and "move-non-new-allowed" not in t.faults:
+    # moving an inactive Sim is a Private Beta ("inactive-move-allowed": an account that has it)
+    beta = sim.status == "inactive" and "inactive-move-allowed" in t.faults
+    if sim.status != "new" and not beta and "move-non-new-allowed" not in t.faults:
         raise bad_request(f"AccountSid can only be changed while the Sim's status is new (it is {sim.status})")
     if sim.fleet is not None and request.fleet is UNSET and "move-keeps-foreign-fleet" not in t.faults:
         raise bad_request(

@@ -99,6 +99,21 @@ BENIGN: tuple[Variation, ...] = (
         why_correct="the Sim page: PageToken is 'provided by the API'; Twilio error 21481 (Invalid PageToken): "
         "clients request the paging URLs the response provides, never build tokens",
     ),
+    Variation(
+        "out-of-range-clamped",
+        "an out-of-range PageSize or Page (0, 1001, -1) is clamped into range (1..1000, >= 0) instead of refused",
+        acts_in=("forms",),
+        why_correct="the Sim page gives PageSize's 'Minimum: 1Maximum: 1000' and Page's 'Minimum: 0' but not "
+        "the answer outside them; Twilio answers 400, which the kit expects only as a SHOULD (SIM-ERR-003)",
+    ),
+    Variation(
+        "inactive-move-allowed",
+        "an inactive Sim can be moved between the account and its subaccounts, as on an account with the "
+        "Private Beta unlocked",
+        acts_in=("updates",),
+        why_correct="the Sim page: 'It is possible to move inactive SIMs between your accounts; however that "
+        "feature is currently in Private Beta' (SIM-MOVE-010, a MAY)",
+    ),
 )
 
 VARIATIONS: dict[str, str] = {variation.name: variation.description for variation in BENIGN}

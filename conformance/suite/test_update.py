@@ -6,7 +6,7 @@ State-changing: full suite only. Each scenario takes its own SIM from the profil
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -287,9 +287,11 @@ def _parse(stamp: str) -> datetime:
 def _server_time(exchange) -> datetime | None:
     """The target's clock (its Date header, whole seconds), to know whether date_updated must move."""
     try:
-        return parsedate_to_datetime(exchange.response_headers["date"])
-    except (KeyError, TypeError, ValueError):
-        return None
+        stamp = parsedate_to_datetime(exchange.response_headers["date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # no Date, or one the kit cannot read (two joined by a proxy): not judged
+    # "-0000" (RFC 5322: no zone information) parses naive; an HTTP-date is always GMT
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
 def _check_callback(sc_callbacks, url, sim_after, token, method, check_id):

@@ -103,6 +103,14 @@ def activate_without_fleet(ctx):
     assert response.status_code == 202 and response.json()["fleet_sid"] is None
 
 
+def activation_fleet_applied_at_once(ctx):
+    sim = ctx.sims("new", with_fleet=False)[0]
+    fleet = ctx.profile.fleets_of(ctx.primary)[0]
+    response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Status": "active", "Fleet": fleet.sid})
+    assert response.status_code == 202
+    assert (response.json()["status"], response.json()["fleet_sid"]) == ("scheduled", fleet.sid)
+
+
 def remove_fleet_while_active(ctx):
     sim = next(s for s in ctx.sims("active") if s.fleet)
     response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Fleet": ""})
