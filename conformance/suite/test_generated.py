@@ -21,8 +21,9 @@ coverage-<Operation>       deterministic boundary, enum, missing-parameter      
                            cases, valid and invalid
 fuzz-positive-<Operation>  ``max_examples`` random schema-valid requests        GEN-FUZZ-POSITIVE
 fuzz-negative-<Operation>  ``max_examples`` random schema-violating requests    GEN-FUZZ-NEGATIVE
-test_generated_stateful    ``max_examples`` link-driven sequences                GEN-STATEFUL
-                           (create -> fetch -> update -> fetch), positive
+test_generated_stateful    ``max_examples`` sequences of steps on the Sims      GEN-STATEFUL
+                           of the pool's cards (register, fetch, fetch by
+                           unique name, update, list by Iccid), positive
 =========================  ===================================================  =================
 
 Every response goes through Schemathesis' built-in checks and ``supersim_domain_checks`` (every
@@ -51,11 +52,10 @@ Tuning, each with its reason (no check is switched off)
 * Positive ListSim cases never send ``PageToken`` (a ``map_case`` hook on our schema, positive
   cases only): the token "is provided by the API" (SIM-PAGE-006), so a random string is not
   valid data and a 400 for it is right. Negative cases still send malformed tokens.
-* Stateful: the machine only changes Sims it registered itself. ListSim is not a stateful step
-  (its link would hand over other scenarios' Sims - on a live account, real SIMs - for random
-  updates); each CreateSim step registers one of the cards the data pool gives this test (later
-  steps re-register it and are rightly refused with 409); each CallbackUrl is replaced by the
-  loopback callback receiver's URL, so asynchronous updates never call random hosts.
+* Stateful: the machine only touches the Sims of the cards the data pool gives this test (no
+  ListSim link hands it other scenarios' Sims - on a live account, real SIMs - for random
+  updates), and each CallbackUrl is replaced by the loopback callback receiver's URL, so
+  asynchronous updates never call random hosts. See "The stateful phase" below.
 * Output sanitisation keeps Schemathesis' defaults except the ``token`` marker, which would print
   ``PageToken=[Filtered]`` in reproducing curls; ``Authorization`` stays filtered.
 * Bounded memory: requests go through ``conformance.run.generated_transport.BoundedTransport``, which
@@ -63,22 +63,57 @@ Tuning, each with its reason (no check is switched off)
   a finished case keeps at most ``KEPT_BODY_CHARS`` of its answer
   (``output.truncation.max-recorded-payload-size``). A target answering 20 MB to every request
   once grew a run past 12 GB.
+
+The stateful phase (``test_generated_stateful``, ``conformance.suite.stateful_machine``)
+----------------------------------------------------------------------------------------
+It used to be Schemathesis' link-based ``schema.as_state_machine()``. Which of its rules were
+enabled depended on bundles filled from the target's answers, and the target's state outlives a
+Hypothesis example: a card registered in one example answers 409 in the next, an asynchronous
+update answers 202 and completes later, an update while ``scheduled`` answers 409. When
+Hypothesis replayed a choice prefix (as it does while generating, shrinking and reporting) the
+same choices selected another rule, and it raised ``FlakyStrategyDefinition`` on a correct target
+(about one run in fourteen).
+
+Now the machine is a plain Hypothesis ``RuleBasedStateMachine`` whose draws are a function of
+earlier draws only, so that cannot arise:
+
+* Rules have no preconditions and no bundles. They act on "the Sim of card k" (``k`` drawn from
+  ``range(len(cards))``) with cases drawn from Schemathesis strategies built from openapi.yaml
+  before the run (``schema[path][method].as_strategy()``, positive, no runtime feedback):
+  register card k; fetch it; fetch it by the unique name it was last seen with; update it with a
+  body the UpdateSim schema generates (then fetch it); list by its Iccid. The requests the kit
+  may need to resolve a Sim come from templates an ``initialize`` rule draws at the start of
+  every example, used or not. A rule body draws nothing. (The machine also has a
+  ``set_status`` rule that assigns fleets; the suite leaves it off, see :func:`stateful_phase`.)
+* The target's answers only decide, at call time, which SID or name the kit fills into a drawn
+  case: the SID is cached for the test (201 gives it; a card registered earlier answers 409 and
+  ``GET /v1/Sims?Iccid=`` finds it).
+* No failure is raised into Hypothesis: each response goes through ``case.call()`` (the bounded
+  transport: rate limit, 429 retry, read cap) and ``case.validate_response()`` (Schemathesis'
+  checks and ours), then through cross-step checks of GEN-STATEFUL (a Sim just registered can
+  be fetched; one SID keeps its iccid, account_sid and date_created; after an accepted update a
+  fetch shows it or ``scheduled``; a list by Iccid shows the card's Sim). Findings are collected
+  as Violations and the machine goes on, so Hypothesis never shrinks or replays a failure
+  against a target whose state moved on (``FlakyFailure``). The test then raises
+  :class:`GeneratedFailures` as the other phases do.
+
+With ``--seed`` the steps and their arguments are the same whatever the target answers (the
+kit's tests run one seed against a fresh mock and a used one and compare). A
+``FlakyStrategyDefinition``/``FlakyReplay`` is still caught, as a last resort: it would be the
+kit's bug, so the test errors (:class:`StatefulKitError`), it is never skipped or the target's
+failure.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-import hypothesis
 import hypothesis.errors
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.generation import GenerationMode
-
-if TYPE_CHECKING:
-    from schemathesis.core.failures import Failure
 
 from conformance import contract
 from conformance.checks import Violation
@@ -96,6 +131,7 @@ from conformance.checks.generated import (
 from conformance.contract.exchange import KEPT_BODY_CHARS
 from conformance.run.generated_transport import bounded_schema
 from conformance.run.settings import Settings
+from conformance.suite.stateful_machine import CardSpec, StatefulOutcome, StatefulRun, hypothesis_settings
 
 check = pytest.mark.supersim_check
 
@@ -144,8 +180,6 @@ def schemathesis_config(
     ]
     if operation is not None:
         operations.append({"exclude-operation-id": operation, "enabled": False})
-    if phase == "stateful":
-        operations.append({"include-operation-id": "ListSim", "phases": {"stateful": {"enabled": False}}})
     phases: dict[str, Any] = {name: {"enabled": name == phase} for name in TESTING_PHASES}
     phases["examples"]["fill-missing"] = True
     if not sc_settings.full:
@@ -283,7 +317,6 @@ def test_generated(sc_settings, generated_target, phase_run, operation):
 
 @check(GEN_STATEFUL)
 def test_generated_stateful(sc_settings, sc_full_suite, sc_pool, sc_primary, sc_callbacks, generated_target):
-    schema = load_schema(sc_settings, "stateful")
     cards = []
     for _ in range(STATEFUL_CARDS):
         try:
@@ -292,53 +325,45 @@ def test_generated_stateful(sc_settings, sc_full_suite, sc_pool, sc_primary, sc_
             break
     if not cards:
         pytest.skip("the profile has no registrable card left for the stateful phase to register")
-    callback_url = sc_callbacks.url_for("generated-stateful")
-    registrations = iter(range(10**9))
-    last_response: list[Any] = []
+    outcome = stateful_phase(
+        sc_settings,
+        [CardSpec(card.iccid, card.registration_code) for card in cards],
+        callback_url=sc_callbacks.url_for("generated-stateful"),
+        target=generated_target,
+    )
+    if not outcome.sent:
+        pytest.skip("the stateful phase sent no request")
 
-    class Workflow(schema.as_state_machine()):  # type: ignore[misc]  # the base class is built at run time by Schemathesis
-        """Registers only the pool's cards; asynchronous updates call only our callback receiver."""
 
-        def before_call(self, case):
-            if not isinstance(case.body, dict):
-                return
-            if case.operation.label == "POST /v1/Sims":
-                card = cards[next(registrations) % len(cards)]
-                case.body.update(Iccid=card.iccid, RegistrationCode=card.registration_code)
-            elif case.operation.label == "POST /v1/Sims/{Sid}" and "CallbackUrl" in case.body:
-                case.body["CallbackUrl"] = callback_url
+class StatefulKitError(RuntimeError):
+    """The stateful machine broke its own rule (its draws depended on something but earlier draws)."""
 
-        def after_call(self, response, case):
-            super().after_call(response, case)
-            # Hypothesis replays the minimal failing sequence last, so a failure is about this one.
-            last_response[:] = [response]
 
-    machine = hypothesis.seed(sc_settings.seed)(Workflow) if sc_settings.seed is not None else Workflow
-    run_settings = hypothesis.settings(
-        schema.config.get_hypothesis_settings(phase="stateful"), max_examples=sc_settings.max_examples, database=None
+def stateful_phase(sc_settings: Settings, cards: list[CardSpec], *, callback_url: str, target: Any) -> StatefulOutcome:
+    """The stateful phase on these cards, as ``test_generated_stateful`` runs it (the caller has the
+    domain checks registered and ``target`` bound); raises what the test reports."""
+    schema = load_schema(sc_settings, "stateful")
+    # Which Fleet= an accepted update must show (the account's fleets by SID and unique name); no
+    # ``set_status`` steps: assigning the account's fleets would change fleets that read scenarios
+    # compare meanwhile (another xdist worker lists a fleet by SID and by name), and on a live
+    # account it would activate (bill) the registered cards.
+    primary = sc_settings.profile.primary.sid
+    run = StatefulRun(
+        schema,
+        cards,
+        callback_url=callback_url,
+        fleet_refs=[(fleet.sid, fleet.unique_name) for fleet in sc_settings.profile.fleets_of(primary)],
     )
     try:
-        machine.run(settings=run_settings)
+        outcome = run.run(hypothesis_settings(schema, sc_settings.max_examples), seed=sc_settings.seed)
     except (hypothesis.errors.FlakyStrategyDefinition, hypothesis.errors.FlakyReplay) as error:
-        # Not the target's failure: Hypothesis replayed steps it had run and the target's state had
-        # moved on meanwhile (a card registered by the first run answers 409 on the replay, an
-        # asynchronous update completed), so the same choices led to other links. Nothing was
-        # judged wrong; say so rather than report the kit's own limit as a broken requirement.
-        pytest.skip(
-            "not judged: the target's state changed between Hypothesis' replays of the same steps "
-            f"({type(error).__name__}); the stateful phase found no violation before that"
-        )
-    except BaseExceptionGroup as group:
-        exchange = exchange_from(last_response[0]) if last_response else None
-        violations = ordered(_as_violation(failure, exchange) for failure in group.exceptions)
-        raise GeneratedFailures(f"{GEN_STATEFUL}: {len(violations)} distinct failure(s)", violations) from None
-
-
-def _as_violation(failure: BaseException, exchange) -> Exception:
-    """A failure the state machine raised, as a Violation (the check name comes from its class)."""
-    if isinstance(failure, Violation) or not isinstance(failure, Exception):
-        return failure if isinstance(failure, Exception) else Exception(repr(failure))
-    if not hasattr(failure, "code"):
-        return failure
-    names = getattr(type(failure), "checks", ()) or ("stateful",)
-    return violation_of(names[0], cast("Failure", failure), exchange)  # it has a code: a Schemathesis Failure
+        # Last-resort guard, unreachable by design (the machine draws from earlier draws only):
+        # should it ever fire, it is the kit's bug, so the test errors; the target is not judged.
+        raise StatefulKitError(
+            "kit error: Hypothesis found the stateful machine's draws inconsistent "
+            f"({type(error).__name__}); nothing about the target was judged"
+        ) from error
+    if outcome.errors:
+        raise GeneratedPhaseError("Schemathesis could not run this phase:\n" + "\n".join(outcome.errors))
+    raise_for(GEN_STATEFUL, "the Sims of the pool's cards", ordered(outcome.violations))
+    return outcome
