@@ -348,65 +348,377 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.6em}table{border-collapse:collapse;width:100%;margin:1em 0}
-td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:0 24px 48px;max-width:1180px;color:#222;background:#fff}
+h1{font-size:1.35em;margin:0}h2{font-size:1.25em;margin:1.6em 0 .5em;padding-bottom:.2em;border-bottom:2px solid #ddd}
+h3{font-size:1.05em;margin:0 0 .3em}a{color:#0645ad}code{font-size:.95em}
+table{border-collapse:collapse;width:100%;margin:.5em 0}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}
+td.wrap{overflow-wrap:anywhere}td.nw,th.nw{white-space:nowrap}
 .failed,.errored{background:#fde8e8}.warned{background:#fff0d6}.blocked,.not-judged{background:#f3e8fd}.passed{background:#e8f7e8}.skipped,.not-covered,.not-run{background:#fff6dd}
 .xfailed,.expected-failure{background:#eef}.fixed{background:#e0f0ff}.not-testable{color:#777}
-pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}
-details{margin:.4em 0}summary{cursor:pointer;font-weight:600}
+pre{background:#f6f6f6;padding:8px;margin:.4em 0;overflow-x:auto;white-space:pre-wrap;word-break:break-word;border-radius:3px}
+.summary{padding:16px 0 12px;border-bottom:2px solid #ddd;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.title-row{display:flex;align-items:center;gap:14px;flex-wrap:wrap}
+.headline{font-weight:700;font-size:1.15em;padding:4px 14px;border-radius:4px;color:#fff;letter-spacing:.04em}
+.headline.run-failed{background:#c62828}.headline.run-warned{background:#c77700}.headline.run-passed{background:#2e7d32}.headline.run-empty{background:#777}
+.meta{margin:.5em 0 .6em;color:#444}.meta code{background:#f3f3f3;padding:0 4px;border-radius:3px;word-break:break-all}
+.counts{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:.35em 0}
+.counts .label{min-width:9.5em;font-weight:600;color:#444}
+.chip{display:inline-block;padding:1px 9px;border-radius:11px;border:1px solid #ccc;color:#222;text-decoration:none;white-space:nowrap}
+.chip b{font-size:1.05em}.chip.zero{opacity:.45}.chip.total{background:#f3f3f3}
+.areas{display:grid;grid-template-columns:14em 1fr 27em;gap:3px 10px;align-items:center;margin:.8em 0 .2em;font-size:13px}
+.areas .area-name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.areas .area-name small{color:#888}
+.bar{display:flex;height:15px;border-radius:3px;overflow:hidden;background:#eee}
+.bar span{display:block;min-width:3px;border-right:1px solid #fff}
+.bar .failed,.legend .failed{background:#d64545}.bar .warned,.legend .warned{background:#e8a33d}
+.bar .blocked,.legend .blocked{background:#9b6bd6}.bar .not-judged,.legend .not-judged{background:#c3a3ea}
+.bar .not-covered,.legend .not-covered{background:#e2c04a}.bar .skipped,.legend .skipped{background:#ead68a}
+.bar .not-run,.legend .not-run{background:#e2dcc3}.bar .expected-failure,.legend .expected-failure{background:#8c9bdc}
+.bar .passed,.legend .passed{background:#43a04f}.bar .not-testable,.legend .not-testable{background:#c4c4c4}
+.area-count{color:#444;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:#444;margin:.3em 0 0 15.2em}
+.legend i{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+nav.toc{margin:.6em 0 0;font-size:13px}nav.toc a{margin-right:1.2em}
+.note{font-style:italic;color:#444;margin:.3em 0}details.notes{margin:.8em 0}details.notes summary{cursor:pointer;font-weight:600}
+article.result{border:1px solid #e3c3c3;border-left:6px solid #d64545;border-radius:4px;padding:8px 12px;margin:.7em 0;background:#fff}
+article.result.errored{border-color:#dccbf0;border-left-color:#9b6bd6}article.result.warned{border-color:#efdcb8;border-left-color:#e8a33d}
+article.result:target{outline:3px solid #0645ad}
+.tag{display:inline-block;font-size:12px;font-weight:600;padding:0 7px;border-radius:3px;vertical-align:1px;border:1px solid #ccc}
+.facts{margin:.1em 0;color:#333}.facts span{margin-right:1.2em}.facts a{white-space:nowrap}
+.gist{color:#333;font-size:1.05em}.truncated{color:#a33;font-size:12px}
+.reqs td:first-child,.checks td:first-child,.reqs a{white-space:nowrap}
+.seeall{font-size:12px}small{color:#555}
 """
+
+#: Readable names of the requirement areas (the middle part of SIM-<AREA>-NNN).
+_AREA_NAMES = {
+    "PROP": "Properties",
+    "ADDR": "Addressing",
+    "STATUS": "Status",
+    "TRANS": "Transitions",
+    "CREATE": "Create (register)",
+    "FETCH": "Fetch",
+    "LIST": "List",
+    "FILTER": "Filters",
+    "PAGE": "Pagination",
+    "UPDATE": "Update",
+    "ASYNC": "Async updates",
+    "CB": "Callbacks",
+    "MOVE": "Account moves",
+    "AUTH": "Authentication",
+    "ERR": "Errors",
+    "REQ": "Request encoding",
+}
+#: What one failure's message may take in report.html (the full text is in report.json).
+_HTML_MESSAGE_LIMIT = 4096
+#: How many failure links a requirement row shows before it refers to the Failures section.
+_HTML_LINKS_LIMIT = 20
+#: How many of the run's notes report.html shows.
+_HTML_NOTES_LIMIT = 200
+_OUTCOME_LABELS = {"xfailed": "expected failures"}
+
+
+def _html_token(value: str) -> str:
+    """``value`` reduced to characters safe in an id or class attribute."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in str(value)) or "_"
+
+
+def _html_clip(text: str, limit: int) -> tuple[str, int]:
+    """``text`` cut to ``limit`` characters, and how many it had when cut (else 0)."""
+    return (text, 0) if len(text) <= limit else (text[:limit], len(text))
+
+
+def _area(requirement_id: str) -> str:
+    parts = requirement_id.split("-")
+    return parts[1] if len(parts) >= 3 else "OTHER"
+
+
+def _html_anchors(results: list[dict[str, Any]]) -> dict[int, tuple[str, str]]:
+    """Per failed, errored or warned result (by index): its anchor id and its link label."""
+    anchors: dict[int, tuple[str, str]] = {}
+    seen: dict[str, int] = {}
+    for index, result in enumerate(results):
+        if result["outcome"] not in (*FAILING, "warned"):
+            continue
+        base = _html_token(result["id"])
+        seen[base] = seen.get(base, 0) + 1
+        n = seen[base]
+        anchors[index] = (f"result-{base}" + (f"-{n}" if n > 1 else ""), result["id"] + (f" #{n}" if n > 1 else ""))
+    return anchors
+
+
+def _html_summary(report: dict[str, Any]) -> list[str]:
+    """The top of the page: the run, its counts and a bar of requirement verdicts by area."""
+    e = html.escape
+    s = report["summary"]
+    failing = s.get("failed", 0) + s.get("errored", 0)
+    warned = s.get("warned", 0)
+    if not s.get("total"):
+        state, headline = "empty", "NOTHING RAN"
+    elif failing or (warned and report.get("strict")):
+        state, headline = "failed", "FAILED"
+    elif warned:
+        state, headline = "warned", "PASSED WITH WARNINGS"
+    else:
+        state, headline = "passed", "PASSED"
+    meta = [
+        f"target <code>{e(str(report['target']))}</code> ({e(str(report['target_kind']))})",
+        f"suite <b>{e(str(report['suite']))}</b>",
+    ]
+    if report.get("profile"):
+        meta.append(f"profile {e(str(report['profile']))}")
+    if report.get("seed") is not None:
+        meta.append(f"seed {e(str(report['seed']))}")
+    if report.get("strict"):
+        meta.append("strict (SHOULD and MAY fail the run)")
+    meta.append(f"started {e(str(report['start_time']))}, {float(report['duration']):.1f} s")
+    if report.get("version"):
+        meta.append(f"kit {e(str(report['version']))}")
+    out = [
+        "<header class='summary' id='summary'>",
+        f"<div class='title-row'><span class='headline run-{state}'>{headline}</span>"
+        f"<h1>supersim-conformance report</h1><span class='gist'>{_html_gist(report)}</span></div>",
+        f"<p class='meta'>{' · '.join(meta)}</p>",
+        f"<div class='counts'><span class='label'>Checks</span><span class='chip total'><b>{s['total']}</b> run</span>",
+    ]
+    links = {"failed": "#failures", "errored": "#failures", "warned": "#warnings"}
+    for outcome in ("failed", "errored", "warned", "passed", "skipped", "xfailed", "fixed"):
+        n = int(s.get(outcome, 0))
+        label = e(_OUTCOME_LABELS.get(outcome, outcome))
+        cls = f"chip {outcome}" + ("" if n else " zero")
+        if n and outcome in links:
+            out.append(f"<a class='{cls}' href='{links[outcome]}'><b>{n}</b> {label}</a>")
+        else:
+            out.append(f"<span class='{cls}'><b>{n}</b> {label}</span>")
+    out.append("</div>")
+    cards = report["scorecard"]
+    verdicts = report.get("requirements_summary") or {}
+    out.append(
+        f"<div class='counts'><span class='label'>Requirements</span>"
+        f"<a class='chip total' href='#requirements'><b>{len(cards)}</b> in the catalog</a>"
+    )
+    for verdict in sorted(verdicts, key=lambda v: (VERDICT_RANK.get(v, 9), v)):
+        out.append(f"<span class='chip {_html_token(verdict)}'><b>{int(verdicts[verdict])}</b> {e(verdict)}</span>")
+    out.append("</div>")
+    out += _html_area_bars(cards)
+    n_fail = sum(1 for r in report["results"] if r["outcome"] in FAILING)
+    n_warn = sum(1 for r in report["results"] if r["outcome"] == "warned")
+    out.append(
+        f"<nav class='toc'><a href='#failures'>Failures ({n_fail})</a><a href='#warnings'>Warnings ({n_warn})</a>"
+        f"<a href='#requirements'>Requirements ({len(cards)})</a>"
+        f"<a href='#checks'>Checks ({len(report['results'])})</a></nav>"
+    )
+    out.append("</header>")
+    return out
+
+
+def _html_gist(report: dict[str, Any]) -> str:
+    """One line a person reads first: how many checks and requirements went wrong."""
+    s = report["summary"]
+    cards = report["scorecard"]
+    failing = s.get("failed", 0) + s.get("errored", 0)
+    broken = sum(1 for card in cards if card["verdict"] == "failed")
+    warned = sum(1 for card in cards if card["verdict"] == "warned")
+    passed = sum(1 for card in cards if card["verdict"] == "passed")
+    if failing or broken:
+        bits = [f"{failing} of {s['total']} checks failed or errored", f"{broken} of {len(cards)} requirements broken"]
+    else:
+        bits = [f"no check of {s['total']} failed", f"{passed} of {len(cards)} requirements passed"]
+    if warned:
+        bits.append(f"{warned} warned")
+    return html.escape(" · ".join(bits))
+
+
+def _html_area_bars(cards: list[dict[str, Any]]) -> list[str]:
+    """One stacked bar per requirement area: how many of its requirements got each verdict."""
+    e = html.escape
+    areas: dict[str, dict[str, int]] = {}
+    for card in cards:
+        counts = areas.setdefault(_area(card["id"]), {})
+        counts[card["verdict"]] = counts.get(card["verdict"], 0) + 1
+    if not areas:
+        return []
+    out = ["<div class='areas' role='list' aria-label='Requirement verdicts by area'>"]
+    used: set[str] = set()
+    for area, counts in areas.items():
+        name = _AREA_NAMES.get(area, area.title())
+        ordered = sorted(counts, key=lambda v: (VERDICT_RANK.get(v, 9), v))
+        used.update(ordered)
+        total = sum(counts.values())
+        words = " · ".join(f"{counts[v]} {v}" for v in ordered)
+        segments = "".join(
+            f"<span class='{_html_token(v)}' style='flex-grow:{counts[v]}' title='{e(name)}: {counts[v]} {e(v)}'></span>"
+            for v in ordered
+        )
+        out.append(
+            f"<span class='area-name' role='listitem' title='SIM-{e(area)}-…'>{e(name)} <small>{e(area)}</small></span>"
+            f"<span class='bar' role='img' aria-label='{e(name)}: {e(words)}'>{segments}</span>"
+            f"<span class='area-count'>{e(words)} <small>(of {total})</small></span>"
+        )
+    out.append("</div>")
+    legend = "".join(
+        f"<span><i class='{_html_token(v)}'></i>{e(v)}</span>"
+        for v in sorted(used, key=lambda v: (VERDICT_RANK.get(v, 9), v))
+    )
+    out.append(f"<div class='legend'>{legend}</div>")
+    return out
+
+
+def _html_notes(notes: list[str]) -> list[str]:
+    """The run's notes: a few in the open, many folded (a clean run may leave one per Sim)."""
+    e = html.escape
+    shown = [f"<p class='note'>{e(_html_clip(str(note), 1024)[0])}</p>" for note in notes[:_HTML_NOTES_LIMIT]]
+    if len(notes) > _HTML_NOTES_LIMIT:
+        shown.append(f"<p class='note'>… and {len(notes) - _HTML_NOTES_LIMIT} more in report.json</p>")
+    if len(notes) <= 3:
+        return shown
+    return [f"<details class='notes'><summary>Notes of the run ({len(notes)})</summary>", *shown, "</details>"]
+
+
+def _html_requirement_links(requirements: list[str], known: set[str]) -> str:
+    e = html.escape
+    return ", ".join(f"<a href='#req-{_html_token(r)}'>{e(r)}</a>" if r in known else e(r) for r in requirements) or "—"
 
 
 def render_html(report: dict[str, Any]) -> str:
+    """A single-file report for a person: the summary first, each failure once, then the tables.
+
+    No script, no external resource; every text of the target is escaped and each message is
+    cut to a bounded size (report.json keeps the full text).
+    """
     e = html.escape
+    results = report["results"]
+    cards = report["scorecard"]
+    known = {card["id"] for card in cards}
+    anchors = _html_anchors(results)
     s = report["summary"]
-    results_by_id: dict[str, list[dict[str, Any]]] = {}
-    for result in report["results"]:
-        for requirement in result["requirements"] or ["(no requirement)"]:
-            results_by_id.setdefault(requirement, []).append(result)
+    failing = s.get("failed", 0) + s.get("errored", 0)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>supersim-conformance report</title>",
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+        f"<title>{'FAILED' if failing else 'passed'}: supersim-conformance report</title>",
         f"<style>{_CSS}</style></head><body>",
-        "<h1>supersim-conformance report</h1>",
-        f"<p>Target <code>{e(report['target'])}</code> ({e(report['target_kind'])}), suite {e(report['suite'])}, "
-        f"started {e(report['start_time'])}, {report['duration']:.1f} s.</p>",
-        f"<p><b>{s['total']}</b> checks: {s['passed']} passed, <b>{s['failed']}</b> failed, {s['errored']} errored, "
-        f"<b>{s.get('warned', 0)}</b> warned, {s['skipped']} skipped, {s['xfailed']} expected failures, "
-        f"{s['fixed']} fixed.</p>",
     ]
-    for note in report["notes"]:
-        parts.append(f"<p><i>{e(note)}</i></p>")
-    parts.append("<h2>Requirements (failures first)</h2>")
-    for card in _worst_first(report["scorecard"]):
+    parts += _html_summary(report)
+    parts += _html_notes(report["notes"])
+
+    for section, heading, outcomes, empty in (
+        ("failures", "Failures", FAILING, "No check failed or errored."),
+        (
+            "warnings",
+            "Warnings <small>(SHOULD or MAY requirements broken; the run does not fail on them)</small>",
+            ("warned",),
+            "No warnings.",
+        ),
+    ):
+        chosen = [(i, r) for i, r in enumerate(results) if r["outcome"] in outcomes]
+        parts.append(f"<section id='{section}'><h2>{heading} ({len(chosen)})</h2>")
+        if not chosen:
+            parts.append(f"<p>{empty}</p>")
+        for index, result in chosen:
+            parts.append(_html_result(result, anchors[index][0], known))
+        parts.append("</section>")
+
+    # which failures (by anchor) a requirement row points at: those that broke it (a failed or
+    # warned row), or those that stopped its checks before they judged it (a blocked or not-judged row)
+    breaking: dict[str, list[tuple[str, str, str]]] = {}
+    stopping: dict[str, list[tuple[str, str, str]]] = {}
+    for index, result in enumerate(results):
+        if index not in anchors:
+            continue
+        link = (*anchors[index], result["nodeid"])
+        if result["outcome"] == "failed":
+            named = [*result.get("failed_requirements", []), *result.get("warned_requirements", [])]
+        elif result["outcome"] == "warned":
+            named = result.get("warned_requirements") or result["requirements"]
+        else:
+            named = []
+        for requirement in dict.fromkeys(named):
+            breaking.setdefault(requirement, []).append(link)
+        if result["outcome"] in FAILING:
+            for requirement in dict.fromkeys(result["requirements"]):
+                stopping.setdefault(requirement, []).append(link)
+    pointers = {"failed": breaking, "warned": breaking, "blocked": stopping, "not-judged": stopping}
+    parts.append(f"<section id='requirements'><h2>Requirements ({len(cards)})</h2>")
+    parts.append(
+        "<table class='reqs'><tr><th>requirement</th><th>level</th><th>verdict</th><th>checks</th><th>title</th></tr>"
+    )
+    for card in _worst_first(cards):
         verdict = card["verdict"]
-        parts.append(f"<details class='{e(verdict)}'{' open' if verdict in ('failed', 'warned') else ''}>")
-        parts.append(f"<summary>{e(card['id'])} [{e(card['level'])}] — {e(verdict)} — {e(card['title'])}</summary>")
-        if card.get("reason"):
-            parts.append(f"<p>Not testable: {e(card['reason'])}</p>")
-        runs = results_by_id.get(card["id"], [])
-        if runs:
-            parts.append("<table><tr><th>check</th><th>outcome</th><th>details</th></tr>")
-            for result in runs:
-                parts.append(
-                    f"<tr class='{e(result['outcome'])}'><td>{e(result['id'])}<br><small>{e(result['title'])}</small></td>"
-                    f"<td>{e(result['outcome'])}</td><td>{_html_details(result)}</td></tr>"
-                )
-            parts.append("</table>")
-        parts.append("</details>")
+        cell = e(", ".join(card["checks"])) or "—"
+        links = pointers.get(verdict, {}).get(card["id"], [])
+        if links:
+            word = {"failed": "broken by", "warned": "warned by"}.get(verdict, "stopped by")
+            shown = ", ".join(
+                f"<a href='#{anchor}' title='{e(nodeid)}'>{e(label)}</a>"
+                for anchor, label, nodeid in links[:_HTML_LINKS_LIMIT]
+            )
+            more = len(links) - _HTML_LINKS_LIMIT
+            if more > 0:
+                shown += f" <span class='seeall'>and {more} more in <a href='#failures'>Failures</a></span>"
+            cell += f"<br><b>{word}</b> {shown}"
+        title = e(card["title"]) + (f" <small>({e(card['reason'])})</small>" if card.get("reason") else "")
+        parts.append(
+            f"<tr class='{_html_token(verdict)}' id='req-{_html_token(card['id'])}'><td>{e(card['id'])}</td>"
+            f"<td class='nw'>{e(card['level'])}</td><td class='nw'>{e(verdict)}</td>"
+            f"<td class='wrap'><small>{cell}</small></td><td>{title}</td></tr>"
+        )
+    parts.append("</table></section>")
+
+    parts.append(f"<section id='checks'><h2>Checks ({len(results)})</h2>")
+    parts.append("<table class='checks'><tr><th>check</th><th>outcome</th><th>title</th><th>test</th></tr>")
+    for index, result in enumerate(results):
+        ident = e(result["id"])
+        if index in anchors:
+            ident = f"<a href='#{anchors[index][0]}'>{ident}</a>"
+        test = f"<code>{e(result['nodeid'])}</code>"
+        if index not in anchors and result["message"]:
+            reason, cut = _html_clip((result["message"].strip().splitlines() or [""])[0], 300)
+            test += f"<br><small>{e(reason)}{' …' if cut else ''}</small>"
+        parts.append(
+            f"<tr class='{_html_token(result['outcome'])}'><td>{ident}</td><td class='nw'>{e(result['outcome'])}</td>"
+            f"<td><small>{e(result['title'])}</small></td><td class='wrap'>{test}</td></tr>"
+        )
+    parts.append("</table></section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _html_details(result: dict[str, Any]) -> str:
+def _html_result(result: dict[str, Any], anchor: str, known: set[str]) -> str:
+    """One failure, error or warning, written once; requirement rows link here."""
     e = html.escape
-    if result["outcome"] not in FAILING and not result["message"]:
-        return f"<small>{e(result['nodeid'])}</small>"
-    bits = [f"<pre>{e(result['message'].strip())}</pre>"]
+    outcome = result["outcome"]
+    named = result.get("failed_requirements") or result.get("warned_requirements") or result["requirements"]
+    word = {"failed": "Breaks", "errored": "Not judged (an error of the kit, not of the target)"}.get(
+        outcome, "Warns on"
+    )
+    facts = (
+        f"<p class='facts'><b>{word}</b> {_html_requirement_links(list(named), known)}</p>"
+        f"<p class='facts'><span><b>level</b> {e(str(result.get('level', 'MUST')))}</span>"
+        f"<span><b>test</b> <code>{e(result['nodeid'])}</code></span></p>"
+    )
+    return (
+        f"<article class='result {_html_token(outcome)}' id='{anchor}'>"
+        f"<h3><span class='tag {_html_token(outcome)}'>{e(outcome)}</span> <code>{e(result['id'])}</code> "
+        f"{e(result['title'])}</h3>{facts}{_html_details(result)}</article>"
+    )
+
+
+def _html_details(result: dict[str, Any]) -> str:
+    """A result's message (cut to a bounded size) and the request that failed."""
+    e = html.escape
+    message, cut = _html_clip(result["message"].strip(), _HTML_MESSAGE_LIMIT)
+    bits = [f"<pre>{e(message)}</pre>"] if message else []
+    if cut:
+        bits.append(
+            f"<p class='truncated'>(cut to the first {_HTML_MESSAGE_LIMIT:,} of {cut:,} characters; "
+            "report.json has the full text)</p>"
+        )
     request = _request_line(result)
     if request:
-        bits.append(f"<div><b>request</b> <code>{e(request)}</code></div>")
+        request, long = _html_clip(request, 1024)
+        bits.append(f"<p class='request'><b>request</b> <code>{e(request)}{' …' if long else ''}</code></p>")
     return "".join(bits)
 
 
