@@ -110,7 +110,7 @@ def test_prism_fails_where_a_stateless_mock_must(prism_run):
         "SCN-PAGE-WALK": "pages are examples, not a walk of the account's Sims",
         "SCN-UPDATE-FLEET-SYNC": "does not apply a fleet change",
         "SCN-CREATE-ERRORS": "accepts registrations without Iccid or with a wrong code",
-        "SCN-ASYNC-ACTIVATE": "never answers scheduled",
+        "SCN-ACTIVATE-WITH-FLEET": "never answers scheduled (its example Sim has no fleet, so SCN-ASYNC-ACTIVATE finds none to take)",
         "SCN-MOVE-TO-SUB": "does not move Sims between accounts",
         "SCN-MOVE-FROM-SUB": "does not move Sims between accounts",
         "RESP-FETCH-IDENTITY": "answers every SID with the same example Sim",

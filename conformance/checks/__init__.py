@@ -76,6 +76,8 @@ class Violation(AssertionError):
         """What was sent and what came back, its body cut to ``KEPT_BODY_CHARS`` (true size noted)."""
         self.also: list[Violation] = []
         """Other violations seen in the same scenario (response checks it went on past)."""
+        self.blocked: list[Violation] = []
+        """Scenario rules this violation kept from being judged (their failure followed from it)."""
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -114,6 +116,7 @@ class Violation(AssertionError):
                 {"check": o.check_id, "requirements": list(o.requirements), "level": o.level, "message": o.message}
                 for o in self.also
             ],
+            "blocked": [{"check": b.check_id, "requirements": list(b.requirements)} for b in self.blocked],
             "message": self.message,
             "expected": shorten(self.expected) if self.expected is not None else None,
             "received": shorten(self.received) if self.received is not None else None,

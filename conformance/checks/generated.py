@@ -273,7 +273,22 @@ def violation_of(name: str, failure: Failure, exchange: Exchange | None) -> Viol
     check_id = builtin_check_id(name)
     if name == "negative_data_rejection" and only_paging_out_of_range(exchange):
         check_id = _NEGATIVE_RANGE[0]
-    return Violation(check_id, f"{message}: {text}" if text else message, exchange=exchange)
+    requirements = _schema_broken(exchange, check_id) if name == "response_schema_conformance" else None
+    return Violation(check_id, f"{message}: {text}" if text else message, exchange=exchange, requirements=requirements)
+
+
+def _schema_broken(exchange: Exchange | None, check_id: str) -> list[str] | None:
+    """The requirements a schema-invalid answer breaks (a wrong sid: SIM-PROP-001), None: all."""
+    from conformance.checks.responses import schema_requirements
+
+    if exchange is None or not exchange.is_json or not isinstance(exchange.json(), dict):
+        return None
+    document = exchange.json()
+    if 400 <= exchange.status < 500:
+        kind = "error"
+    else:
+        kind = "sim-page" if "sims" in document or "meta" in document else "sim"
+    return schema_requirements(kind, document, check_id)
 
 
 # --- which target the checks compare with ------------------------------------------------------

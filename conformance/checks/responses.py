@@ -11,12 +11,15 @@ of the hand-written scenarios and of the generated (Schemathesis) cases.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance import contract
-from conformance.checks import fail, response_check
+from conformance.checks import CHECKS, fail, response_check
 from conformance.contract import rules
 from conformance.contract.exchange import MAX_BODY_BYTES, Exchange
+
+_SIM_SID = re.compile(r"^HS[0-9a-fA-F]{32}\Z")
 
 SIM_SID = re.compile(r"^HS[0-9a-fA-F]{32}$")
 FLEET_SID = re.compile(r"^HF[0-9a-fA-F]{32}$")
@@ -137,6 +140,7 @@ def sim_schema(ctx, exchange: Exchange) -> None:
             expected="a Sim valid against schemas/sim.schema.json",
             received="; ".join(str(e) for e in errors[:5]),
             exchange=exchange,
+            requirements=schema_requirements("sim", exchange.json(), "RESP-SIM-SCHEMA"),
         )
 
 
@@ -169,7 +173,21 @@ def page_schema(ctx, exchange: Exchange) -> None:
             expected="a page valid against schemas/sim-page.schema.json",
             received="; ".join(str(e) for e in errors[:5]),
             exchange=exchange,
+            requirements=schema_requirements("sim-page", exchange.json(), "RESP-PAGE-SCHEMA"),
         )
+
+
+def schema_requirements(kind: str, document: Any, check_id: str) -> list[str] | None:
+    """The requirements a schema-invalid document breaks, of those the check guards (None: all).
+
+    A wrong ``sid`` pattern breaks SIM-PROP-001, not the ten property rules RESP-SIM-SCHEMA
+    guards; the validators know which property each problem is about.
+    """
+    from conformance.contract.validators import problems
+
+    guarded = set(CHECKS[check_id].requirements)
+    found = {r for problem in problems(kind, document) for r in problem.requirements if r in guarded}
+    return sorted(found) or None
 
 
 @response_check(
@@ -210,6 +228,8 @@ def error_body(ctx, exchange: Exchange) -> None:
 )
 def sim_urls(ctx, exchange: Exchange) -> None:
     for sim in _sims_in(exchange):
+        if not isinstance(sim.get("sid"), str) or not _SIM_SID.match(sim["sid"]):
+            continue  # a url compared with a malformed sid says nothing new: RESP-*-SCHEMA has it
         for broken in rules.own_url(sim, base_url=ctx.base_url):
             fail(
                 "RESP-SIM-URL",
@@ -217,6 +237,7 @@ def sim_urls(ctx, exchange: Exchange) -> None:
                 expected=broken.expected,
                 received=broken.received,
                 exchange=exchange,
+                requirements=["SIM-PROP-013"],
             )
         for broken in rules.sub_resource_links(sim):
             name = broken.path.rsplit(".", 1)[-1]
@@ -226,6 +247,7 @@ def sim_urls(ctx, exchange: Exchange) -> None:
                 expected=broken.expected,
                 received=broken.received,
                 exchange=exchange,
+                requirements=["SIM-PROP-014"],
             )
 
 

@@ -25,6 +25,12 @@ FETCH_UNKNOWN = _c(
     title="An unknown SID or unique name answers 404 with Twilio error 20404",
 )
 
+STEP = _c(
+    "SCN-STEP",
+    requirements=["SIM-FETCH-001", "SIM-ADDR-001"],
+    title="A Sim a scenario holds can be fetched by its SID (a step every stateful scenario rests on)",
+)
+
 # --- lists, pagination, filters -----------------------------------------------------------
 LIST_DEFAULT = _c(
     "SCN-LIST-DEFAULT",

@@ -75,7 +75,7 @@ def default_profile() -> Profile:
     for position, i in enumerate(order):
         status = plan[i]
         if status == "new":
-            fleet_sid = primary_fleets[i % 3] if i % 2 == 0 else None
+            fleet_sid = primary_fleets[i % 3] if i % 3 == 0 else None  # most new Sims have none yet
         elif status == "inactive":
             # an inactive Sim may have lost its fleet (Twilio error 83008 names deactivation as the
             # way to remove one); a ready or active Sim always has one (83007, 83008)

@@ -221,6 +221,11 @@ def write_reports(
     return written
 
 
+def scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
+    """A function that replaces every secret (6+ characters) in a text with [REDACTED]."""
+    return _scrubber(secrets)
+
+
 def _scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
     values = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 

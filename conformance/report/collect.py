@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 import pytest
@@ -46,6 +47,11 @@ def _failure_message(report: pytest.TestReport, info: dict[str, Any]) -> str:
         lines += detail_lines(violation.get("expected"), violation.get("received"), exchange.get("curl"))
         for other in violation.get("also", []):
             lines.append(f"also [{other['check']}] {other['message']}")
+        for blocked in violation.get("blocked", []):
+            lines.append(
+                f"blocked [{blocked['check']}]: not judged, its rule rests on answers that already broke "
+                f"{', '.join(violation['requirements'])}"
+            )
         return "\n".join(lines)
     return _crash(report, 2000)
 
@@ -75,7 +81,11 @@ def _kit_error_message(report: pytest.TestReport) -> str:
 class Collector:
     """A pytest plugin object: collects Results and prints progress to ``stream``."""
 
-    def __init__(self, stream: TextIO | None = None, *, progress: bool = True) -> None:
+    def __init__(self, stream: TextIO | None = None, *, progress: bool = True, secrets: Iterable[str] = ()) -> None:
+        from conformance.report import scrubber
+
+        self.scrub = scrubber(secrets)
+        """What the terminal shows passes through it: a target that echoes a token never prints it."""
         self.results: dict[str, Result] = {}
         self.stream = stream or sys.stderr
         self.progress = progress
@@ -167,9 +177,11 @@ class Collector:
         self.done += 1
         if result is not None and result.outcome in ("failed", "errored"):
             self.failures += 1
-            if self.progress and not self.tty:
+            if self.progress:
                 first = result.message.splitlines()[0] if result.message else ""
-                self.stream.write(f"FAIL {result.id} {result.nodeid}: {first}\n")
+                broken = ", ".join(result.failed_requirements) or result.outcome
+                clear = "\r\033[K" if self.tty else ""  # over the progress line on a terminal
+                self.stream.write(self.scrub(f"{clear}FAIL {result.id} ({broken}) {result.nodeid}: {first}\n"))
         if not self.progress:
             return
         if self.tty:

@@ -140,7 +140,8 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         seed=config.seed,
         strict=bool(config.strict),
     )
-    collector = Collector(progress=config.progress)
+    secrets = [token for _, token in iter_tokens(profile)]
+    collector = Collector(progress=config.progress, secrets=secrets)
     print(
         f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
         file=out,
@@ -152,12 +153,11 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
     info.notes.extend(restore_notes(run_dir))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         info.notes.append(f"pytest ended with exit status {int(code)} ({getattr(code, 'name', code)})")
-    secrets = [token for _, token in iter_tokens(profile)]
     written = reports.write_reports(run_dir, info, results, secrets)
     if root is not None:
         reports.point_latest(root, run_dir)
     summary = reports.summarize(results)
-    _print_summary(results, summary, written, out)
+    _print_summary(results, summary, written, _Scrubbed(out, reports.scrubber(secrets)))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or summary["total"] == 0:
         print("supersim-conformance run: no check ran (is -k too narrow?)", file=sys.stderr)
         return EXIT_USAGE
@@ -177,16 +177,46 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
     return EXIT_OK
 
 
+class _Scrubbed:
+    """A text stream that writes through a scrubber (no token of the run ever reaches the terminal)."""
+
+    def __init__(self, stream: TextIO, scrub) -> None:
+        self.stream, self.scrub = stream, scrub
+
+    def write(self, text: str) -> int:
+        return self.stream.write(self.scrub(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def _print_summary(results, summary, written, out) -> None:
-    failures = [r for r in results if r.outcome in reports.FAILING]
-    for result in sorted(failures, key=lambda r: r.id):
-        first = result.message.splitlines()[0] if result.message else ""
-        broken = result.failed_requirements or result.requirements
-        print(f"FAILED {result.id} ({', '.join(broken)}) {result.nodeid}\n    {first}", file=out)
+    """The end of a run: each broken requirement once (with how many checks it failed or blocked),
+    the first failure in full, the warnings, the counts. Each failure had its line while running."""
+    failures = [r for r in results if r.outcome == "failed"]
+    if failures:
+        groups: dict[tuple[str, ...], list[reports.Result]] = {}
+        for result in failures:
+            groups.setdefault(tuple(result.failed_requirements or result.requirements), []).append(result)
+        print("broken requirements (MUST):", file=out)
+        for broken, rows in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+            checks = sorted({(r.violation or {}).get("check", r.id) for r in rows})
+            blocked = sum(1 for r in rows if (r.violation or {}).get("blocked"))
+            others = f"; {blocked} of them stopped on it before their own rule (blocked)" if blocked else ""
+            print(f"  {', '.join(broken)}: {', '.join(checks)} failed in {len(rows)} check(s){others}", file=out)
+        first = min(failures, key=lambda r: r.id)
+        print(f"first failure, in full ({first.nodeid}):", file=out)
+        for line in first.message.splitlines():
+            print(f"    {line}", file=out)
+    errored = [r for r in results if r.outcome == "errored"]
+    for result in sorted(errored, key=lambda r: r.id):
+        first_line = result.message.splitlines()[0] if result.message else ""
+        print(f"ERRORED {result.id} {result.nodeid}\n    {first_line}", file=out)
     for result in sorted((r for r in results if r.outcome == "warned"), key=lambda r: r.id):
-        first = result.message.splitlines()[0] if result.message else ""
+        first_line = result.message.splitlines()[0] if result.message else ""
         print(
-            f"WARNING {result.id} ({', '.join(result.warned_requirements)}, {result.level}) {result.nodeid}\n    {first}",
+            f"WARNING {result.id} ({', '.join(result.warned_requirements)}, {result.level}) {result.nodeid}\n"
+            f"    {first_line}",
             file=out,
         )
     print(summary_line(summary), file=out)

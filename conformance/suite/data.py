@@ -130,7 +130,8 @@ class DataPool:
                 if sim.sid in self._used:
                     continue
                 self._used.add(sim.sid)
-            exchange = client.get(f"/v1/Sims/{sim.sid}", check=False)
+            # with the response checks: a malformed answer here is the root cause of what follows
+            exchange = client.get(f"/v1/Sims/{sim.sid}")
             live = exchange.json() if exchange.status == 200 and exchange.is_json else None
             if (
                 not isinstance(live, dict)

@@ -23,6 +23,7 @@ from conformance.checks import (
     deferring_response_violations,
     load_all,
 )
+from conformance.checks.scenarios import STEP
 from conformance.profile import ProfileError
 from conformance.run.settings import Settings, settings_from_options
 from conformance.run.target import Target, TargetClient
@@ -262,24 +263,48 @@ def describe_item(item: pytest.Item) -> dict[str, Any]:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Let a scenario run past response-check violations to judge its own rule, then report all.
 
-    The scenario's own violation comes first; response violations it went past are attached
-    (``also``). If the scenario passed, or broke down on a malformed answer, the gravest
-    response violation (MUST before SHOULD) is the failure and the others are attached.
+    The scenario's own violation comes first and response violations it went past are attached
+    (``also``) - unless one of those broke a MUST: then the scenario's own failure may be only
+    its consequence (a 404 because the SID it used was malformed), so the response violation is
+    the failure and the scenario's rule is *blocked* by it (``blocked``), its story untold. If
+    the scenario passed, or broke down on a malformed answer, the gravest response violation
+    (MUST before SHOULD) is the failure and the others are attached.
     """
     with deferring_response_violations() as collected:
         try:
             result = yield
         except Exception as error:
             own = first_violation(error)
+            root = [v for v in collected if v.level == "MUST" and (own is None or v.check_id != own.check_id)]
+            if own is not None and root and own.check is not None and own.check.func is None:
+                # The answers already broke a MUST response rule (a wrong SID, a body without
+                # "sid"): the scenario's own verdict rests on them and is not judged; the
+                # response violation is the failure, the scenario's rule is blocked by it.
+                first = _gravest_first(collected)
+                first.blocked.append(_own_rule(item) if own.check_id == STEP else own)
+                raise first from None
             if own is not None:
                 own.also.extend(v for v in collected if v.check_id != own.check_id)
+                if own.check_id == STEP:  # a step it rests on broke: its own rule was not reached
+                    own.blocked.append(_own_rule(item))
                 raise
             if collected:
-                raise _gravest_first(collected) from error
+                # it broke down on an answer that had already broken the contract (a KeyError on
+                # a body without "sid"): that violation is the failure, the rule itself blocked
+                first = _gravest_first(collected)
+                first.blocked.append(_own_rule(item))
+                raise first from None
             raise
     if collected:
         raise _gravest_first(collected)
     return result
+
+
+def _own_rule(item: pytest.Item) -> Violation:
+    """A stand-in for the rule of the item's own check, to name it as blocked (never raised)."""
+    marker = item.get_closest_marker("supersim_check")
+    check_id = marker.args[0] if marker and marker.args and marker.args[0] in CHECKS else STEP
+    return Violation(check_id, "not judged")
 
 
 def _gravest_first(collected: list[Violation]) -> Violation:
@@ -333,7 +358,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         elif report.passed:
             report.wasxfail = f"expected to fail ({expected}) but passed: fixed"
     elif violation is not None and report.when == "call" and report.failed:
-        found = all_violations(call.excinfo.value if call.excinfo is not None else None)
+        found = _root_causes(all_violations(call.excinfo.value if call.excinfo is not None else None))
         info["level"] = min((v.level for v in found), key=LEVELS.index, default="MUST")
         strict = _strict(item)
         # under --strict every violation fails the run, so every broken requirement is failed
@@ -346,6 +371,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.outcome = "passed"
             info["warned"] = True
     report.user_properties.append((PROPERTY, json.dumps(info)))
+
+
+def _on_answers(violation: Violation) -> bool:
+    """A rule judged on one answer (a RESP-* check, or a Schemathesis check on a generated one)."""
+    return violation.check_id.startswith("GEN-ST-") or (
+        violation.check is not None and violation.check.func is not None
+    )
+
+
+def _root_causes(found: list[Violation]) -> list[Violation]:
+    """What a test's verdict names: when an answer broke a MUST rule, the multi-step rules that
+    failed with it (GEN-STATEFUL's "a Sim just registered can be fetched", after its sid came
+    back malformed) are its consequences, blocked, not broken requirements of their own."""
+    if not any(v.level == "MUST" and _on_answers(v) for v in found):
+        return found
+    return [v for v in found if _on_answers(v) or v.check_id == STEP]
 
 
 def _strict(item: pytest.Item) -> bool:

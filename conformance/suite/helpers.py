@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from conformance.checks import expect, fail
-from conformance.checks.scenarios import ERROR_CODE, PAGE_WALK
+from conformance.checks.scenarios import ERROR_CODE, PAGE_WALK, STEP
 from conformance.contract.exchange import Exchange
 from conformance.run.target import TargetClient
 
@@ -97,13 +97,33 @@ def sims_of(pages: list[Exchange]) -> list[dict[str, Any]]:
     return [sim for page in pages for sim in body(page)["sims"]]
 
 
+def fetch_sim(client: TargetClient, ref: str) -> dict[str, Any]:
+    """The Sim ``ref`` (a SID or unique name the scenario holds) as the target shows it now.
+
+    A scenario rests on being able to read back the Sim it works on; when it cannot (a 404, a
+    body that is no Sim), the scenario's own rule cannot be judged: SCN-STEP fails, and the
+    scenario is reported as blocked by it rather than with a story about its own rule.
+    """
+    exchange = client.get(f"/v1/Sims/{ref}")
+    sim = body(exchange)
+    if exchange.status != 200 or not isinstance(sim, dict) or not isinstance(sim.get("sid"), str):
+        fail(
+            STEP,
+            f"the Sim {ref} that the scenario works on could not be read back",
+            expected="200 with the Sim",
+            received=f"{exchange.status} {exchange.excerpt()}",
+            exchange=exchange,
+        )
+    return sim
+
+
 def wait_until(
     client: TargetClient, sid: str, done, *, timeout: float = 15.0, interval: float = 0.05
 ) -> dict[str, Any]:
     """Poll the Sim until ``done(sim)`` or ``timeout``; return the last representation seen."""
     deadline = time.monotonic() + timeout
     while True:
-        sim = body(client.get(f"/v1/Sims/{sid}"))
+        sim = fetch_sim(client, sid)
         if done(sim) or time.monotonic() > deadline:
             return sim
         time.sleep(interval)

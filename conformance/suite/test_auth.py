@@ -6,7 +6,7 @@ import pytest
 
 from conformance.checks import expect
 from conformance.checks.scenarios import AUTH_MISSING, AUTH_OTHER_ACCOUNT, AUTH_WRONG
-from conformance.suite.helpers import body, error_code, sims_of, walk
+from conformance.suite.helpers import body, error_code, fetch_sim, sims_of, walk
 
 check = pytest.mark.supersim_check
 
@@ -108,7 +108,7 @@ def test_other_accounts_sim_is_404_for_update(sc_unrelated, sc_primary, sc_pool)
         received=exchange.status,
         exchange=exchange,
     )
-    after = body(sc_primary.get(f"/v1/Sims/{sim.sid}"))
+    after = fetch_sim(sc_primary, sim.sid)
     expect(
         after.get("unique_name") != "stolen-by-unrelated",
         AUTH_OTHER_ACCOUNT,

@@ -12,7 +12,7 @@ from conformance.checks.scenarios import (
     MOVE_RULES,
     MOVE_TO_SUB,
 )
-from conformance.suite.helpers import body
+from conformance.suite.helpers import body, fetch_sim
 
 check = pytest.mark.supersim_check
 pytestmark = pytest.mark.usefixtures("sc_full_suite")
@@ -103,7 +103,7 @@ def test_move_to_unrelated_is_refused(sc_target, sc_primary, sc_pool):
         received=refused.status,
         exchange=refused,
     )
-    still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
+    still = fetch_sim(sc_primary, sim["sid"])
     expect(
         still["account_sid"] == sc_primary.account_sid,
         MOVE_RULES,

@@ -33,7 +33,7 @@ from conformance.checks.scenarios import (
     UPDATE_FLEET_SYNC,
     UPDATE_INVALID,
 )
-from conformance.suite.helpers import body, expect_error_code, wait_until
+from conformance.suite.helpers import body, expect_error_code, fetch_sim, wait_until
 
 check = pytest.mark.supersim_check
 requirement = pytest.mark.supersim_requirement
@@ -84,7 +84,7 @@ def test_unique_name_is_set_and_unique(sc_primary, sc_pool):
         received=clash.status,
         exchange=clash,
     )
-    after = body(sc_primary.get(f"/v1/Sims/{name}"))
+    after = fetch_sim(sc_primary, name)
     expect(
         after["sid"] == first["sid"],
         UNIQUE_NAME,
@@ -178,7 +178,7 @@ def test_ready_only_from_new(sc_primary, sc_pool, status):
         received=exchange.status,
         exchange=exchange,
     )
-    now = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
+    now = fetch_sim(sc_primary, sim["sid"])
     expect(
         now["status"] == status,
         READY_ONLY_FROM_NEW,
@@ -202,7 +202,7 @@ def test_never_back_to_new(sc_primary, sc_pool, status):
         received=exchange.status,
         exchange=exchange,
     )
-    now = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
+    now = fetch_sim(sc_primary, sim["sid"])
     expect(
         now["status"] == status,
         NO_RETURN_TO_NEW,
@@ -250,7 +250,7 @@ def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=No
             exchange=exchange,
             requirements=["SIM-ASYNC-004"],
         )
-        pending = body(client.get(f"/v1/Sims/{sim['sid']}"))
+        pending = fetch_sim(client, sim["sid"])
         if pending["status"] == "scheduled":
             expect(
                 pending["fleet_sid"] == sim["fleet_sid"],
@@ -558,7 +558,7 @@ def test_ready_becomes_active_automatically(sc_primary, sc_pool, mock_control, t
             headers={"Content-Type": "application/json"},
             check=False,
         )
-        still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
+        still = fetch_sim(sc_primary, sim["sid"])
         expect(
             still["status"] == "ready",
             AUTO_ACTIVE,
@@ -584,7 +584,7 @@ def test_ready_becomes_active_automatically(sc_primary, sc_pool, mock_control, t
             headers={"Content-Type": "application/json"},
             check=False,
         )
-        still = body(sc_primary.get(f"/v1/Sims/{sim['sid']}"))
+        still = fetch_sim(sc_primary, sim["sid"])
         expect(
             still["status"] == "ready",
             AUTO_ACTIVE,
