@@ -2,17 +2,24 @@
 
 Exit codes are public interface (CI scripts depend on them):
 0 success / valid, 1 a contract violation was found, 2 usage or input error (one line,
-never a traceback), 3 target unreachable or credentials rejected.
+never a traceback), 3 target unreachable or credentials rejected, 4 no check failed but some
+could not be judged (an error of the kit itself).
+
+A reader that closes standard output early (``supersim-conformance requirements | head -1``)
+silences the rest of the output; the command still finishes and exits with its own code.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import IO, Any, TextIO, TypeAlias, cast
+from urllib.parse import parse_qsl
 
 from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, documented in the module docstring)
     EXIT_FAILED,
@@ -28,11 +35,89 @@ EXIT_VIOLATION = EXIT_FAILED  # the name this module used first
 
 
 #: argparse's sub-parser collection (what ``add_subparsers`` returns).
-_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+_Commands: TypeAlias = "argparse._SubParsersAction[CommandParser]"
 
 
 class UsageError(Exception):
     """A problem with what the user gave us; printed as one line, exit 2."""
+
+
+#: How ``run --help`` and the README state the exit codes of ``run`` (a test keeps them equal).
+RUN_EXIT_CODES = (
+    "0 no MUST requirement broken",
+    "1 a check failed",
+    "2 usage or configuration error",
+    "3 target unreachable or credentials rejected",
+    "4 no check failed but some could not be judged",
+)
+#: Width the hand-wrapped help texts are wrapped to.
+HELP_WIDTH = 78
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of one command: an unknown argument is reported with *this* command's usage.
+
+    argparse hands a sub-command's unknown arguments back to the top-level parser, which then
+    printed its own usage (``supersim-conformance [-h] [--version] COMMAND ...``) for
+    ``supersim-conformance run --bogus``. ``epilog_factory`` computes the epilog only when
+    help is shown (the names of the mock's faults cost the mock's imports).
+    """
+
+    def __init__(self, *args: Any, epilog_factory: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_factory = epilog_factory
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    def format_help(self) -> str:
+        if self.epilog_factory is not None:
+            self.epilog = self.epilog_factory()
+        return super().format_help()
+
+
+def _paragraphs(*texts: str) -> str:
+    """Help text wrapped by hand (the commands with an epilog keep their line breaks)."""
+    return "\n\n".join(
+        textwrap.fill(text, HELP_WIDTH, break_on_hyphens=False, break_long_words=False) for text in texts
+    )
+
+
+def _names_epilog() -> str:
+    """The names ``--fault`` and ``--variation`` accept, compactly."""
+    from conformance.mock.faults import FAULTS
+    from conformance.mock.variations import VARIATIONS
+
+    return _paragraphs(
+        f"faults (--fault NAME, each breaks one documented rule): {', '.join(FAULTS)}",
+        f"variations (--variation NAME, each a difference a correct server may have): {', '.join(VARIATIONS)}",
+    )
+
+
+def _run_epilog() -> str:
+    return _paragraphs(f"exit status: {', '.join(RUN_EXIT_CODES)} (an error of the kit itself)") + (
+        "\n\n" + _names_epilog()
+    )
+
+
+def _serve_epilog() -> str:
+    return (
+        _paragraphs(
+            "--write-profile FILE writes the target profile (TOML) the mock serves: the accounts with their "
+            "auth tokens, fleets, registrable SIM cards and SIMs; give it to `run --target URL --profile FILE`. "
+            'Its format: the README\'s section "Target profile", or `python -m pydoc conformance.profile`.',
+            "A conformance run's generated phase sends malformed HTTP on purpose: uvicorn refuses those with 400 "
+            "before they reach the mock, and the mock counts them and prints one line when it stops instead of "
+            "a warning each.",
+        )
+        + "\n\n"
+        + _names_epilog()
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Contract test kit for the Twilio Super SIM Sim resource (/v1/Sims).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
 
     requirements = commands.add_parser(
         "requirements",
@@ -56,10 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate",
         help="validate a JSON document (a Sim, a list page, a callback payload, an error body)",
-        description="Validate a JSON file against the contract. Exit 0 valid, 1 invalid, 2 unreadable.",
+        description="Validate a JSON file against the contract; each problem is listed with the requirement "
+        "it breaks, its JSON path and the rule. A callback may also be given form-encoded, as it arrives "
+        "(SimSid=...&SimStatus=...). Exit 0 valid, 1 invalid, 2 unreadable.",
     )
     validate.add_argument("--as", dest="kind", required=True, choices=list(contract.SCHEMA_FILES))
-    validate.add_argument("file", metavar="FILE", help="a JSON file, or - for standard input")
+    validate.add_argument(
+        "file", metavar="FILE", help="a JSON file (a callback: JSON or form-encoded), or - for standard input"
+    )
     validate.set_defaults(handler=_cmd_validate)
 
     _add_serve(commands)
@@ -83,11 +172,16 @@ def _add_serve(commands: _Commands) -> None:
         "serve",
         help="start the reference mock of the Sim resource",
         description="Start the stateful reference mock (uvicorn + Starlette). Ctrl-C stops it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog_factory=_serve_epilog,
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port (default 8080)")
     serve.add_argument("--profile", metavar="FILE", help="target profile (TOML); default: the built-in profile")
     serve.add_argument("--write-profile", metavar="FILE", help="write the profile being served to FILE")
+    serve.add_argument(
+        "--no-serve", action="store_true", help="with --write-profile: write the profile and exit, serve nothing"
+    )
     serve.add_argument(
         "--async-delay",
         metavar="S",
@@ -101,14 +195,17 @@ def _add_serve(commands: _Commands) -> None:
         metavar="NAME",
         action="append",
         default=[],
-        help="plant a named fault (for testing checkers); repeatable; see docs/mock.md",
+        help="plant a named fault (for testing checkers); repeatable; the names are listed below",
     )
     serve.add_argument(
         "--variation",
         metavar="NAME",
         action="append",
         default=[],
-        help="add a benign variation (a correct server's harmless difference); repeatable; see docs/mock.md",
+        help="add a benign variation (a correct server's harmless difference); repeatable; the names are listed below",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="print uvicorn's access log: one line per request (standard output)"
     )
     serve.set_defaults(handler=_cmd_serve)
 
@@ -119,6 +216,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from conformance.mock.variations import UnknownVariationError
     from conformance.profile import ProfileError
 
+    if args.no_serve and not args.write_profile:
+        raise UsageError("--no-serve writes the profile and exits: give --write-profile FILE")
     try:
         return serve(
             host=args.host,
@@ -129,6 +228,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             strict=args.strict,
             faults=args.fault,
             variations=args.variation,
+            listen=not args.no_serve,
+            access_log=args.access_log,
         )
     except (ProfileError, UnknownFaultError, UnknownVariationError) as error:
         raise UsageError(str(error)) from None
@@ -142,9 +243,9 @@ def _add_run(commands: _Commands) -> None:
     run = commands.add_parser(
         "run",
         help="run the conformance suite (default: against the embedded reference mock)",
-        description="Run every check of the Sim contract against a target and write reports. "
-        "Exit 0 all passed, 1 a check failed, 2 usage error, 3 target unreachable or credentials "
-        "rejected, 4 no check failed but some could not be judged (an error of the kit itself).",
+        description=_paragraphs("Run every check of the Sim contract against a target and write reports."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog_factory=_run_epilog,
     )
     for option in RUN_OPTIONS:  # the plugin's table: the same options as --supersim-… in a pytest session
         if option.cli:
@@ -216,7 +317,27 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Standard output is guarded (:class:`QuietWhenClosed`): a reader that stops reading
+    (``| head -1``) silences the rest instead of a BrokenPipeError traceback, and the
+    command exits with the code it would have had.
+    """
+    real = sys.stdout
+    guard = QuietWhenClosed(real)
+    guarded = sys.stdout = cast("TextIO", guard)
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # written past the guard (e.g. to sys.stdout.buffer): the recipe of the Python docs
+        guard.silence()
+        return EXIT_OK
+    finally:
+        guard.flush()
+        if sys.stdout is guarded:
+            sys.stdout = real
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -230,6 +351,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+class QuietWhenClosed:
+    """Standard output that goes quiet, instead of raising BrokenPipeError, once its reader is gone.
+
+    The recipe of the Python documentation ("Note on SIGPIPE"): on the first broken pipe the
+    file descriptor is pointed at the null device, so nothing written later (nor Python's own
+    flush at exit) fails again. Unlike catching the error at the top only, the command goes
+    on: ``run ... | head -1`` still writes its reports and exits 1 when a check failed.
+    Everything else is the wrapped stream's (``fileno``, ``encoding``, ``isatty``...).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.closed_by_reader = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_by_reader:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self.silence()
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self.silence()
+            try:
+                self._stream.flush()  # what was buffered goes to the null device now
+            except (OSError, ValueError):
+                pass
+        except ValueError:  # closed
+            pass
+
+    def silence(self) -> None:
+        """Point the stream's file descriptor at the null device (once)."""
+        if self.closed_by_reader:
+            return
+        self.closed_by_reader = True
+        try:
+            descriptor = self._stream.fileno()
+        except (OSError, ValueError):  # no descriptor (a StringIO): nothing will raise again
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, descriptor)
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _cmd_requirements(args: argparse.Namespace) -> int:
@@ -251,29 +429,67 @@ def _cmd_requirements(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def read_json_file(name: str) -> Any:
-    """Read JSON from a file or ``-`` (stdin); raise UsageError with one line on any problem."""
+def read_text_file(name: str) -> str:
+    """The text of a file or ``-`` (stdin); raise UsageError with one line on any problem."""
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        return sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"no such file: {name}") from None
     except IsADirectoryError:
         raise UsageError(f"{name} is a directory, not a JSON file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read {name}: {error}") from None
+
+
+def parse_json_text(text: str, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"{name} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 
+def read_json_file(name: str) -> Any:
+    """Read JSON from a file or ``-`` (stdin); raise UsageError with one line on any problem."""
+    return parse_json_text(read_text_file(name), name)
+
+
+def read_document(name: str, kind: str) -> Any:
+    """The document to validate: JSON, or for a callback also a form-encoded body (as one arrives)."""
+    text = read_text_file(name)
+    if kind == "callback" and not text.lstrip().startswith(("{", "[", '"')):
+        return parse_form(text, name)
+    return parse_json_text(text, name)
+
+
+def parse_form(text: str, name: str) -> dict[str, str]:
+    """``SimSid=HS...&SimStatus=active`` (a callback's body, or a query string with its ``?``) as a dict."""
+    body = text.strip().removeprefix("?")
+    if not body:
+        raise UsageError(f"{name} is empty: give the callback as JSON or form-encoded (SimSid=...&SimStatus=...)")
+    try:
+        pairs = parse_qsl(body, keep_blank_values=True, strict_parsing=True, errors="strict")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UsageError(
+            f"{name} is neither JSON nor a form-encoded body (SimSid=...&SimStatus=...): {error}"
+        ) from None
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key in params:
+            raise UsageError(f"{name}: the parameter {key} appears more than once")
+        params[key] = value
+    return params
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    document = read_json_file(args.file)
-    errors = contract.validate(args.kind, document)
-    if not errors:
+    from conformance.contract.validators import problems
+
+    document = read_document(args.file, args.kind)
+    found = problems(args.kind, document)
+    if not found:
         print(f"{args.file}: valid {args.kind}")
         return EXIT_OK
-    print(f"{args.file}: {len(errors)} violation(s) of the {args.kind} schema")
-    for error in errors:
-        print(f"  {error}")
+    broken = sorted({requirement for problem in found for requirement in problem.requirements})
+    print(f"{args.file}: {len(found)} violation(s) of the {args.kind} contract, breaking {', '.join(broken)}")
+    for problem in found:
+        print(f"  {problem}")
     return EXIT_VIOLATION

@@ -341,7 +341,25 @@ def problems(kind: str, document: Any) -> list[Problem]:
         found += _sim_rules(document, "$")
     elif kind == "sim-page":
         found += _page_rules(document)
-    return sorted(found, key=lambda p: (p.path, p.rule))
+    return sorted(found, key=lambda p: (path_key(p.path), p.rule))
+
+
+_PATH_PART = re.compile(r"\[(\d+)\]|\.([^.\[]*)")
+
+
+def path_key(path: str) -> tuple[tuple[int, int, str], ...]:
+    """A sort key for a JSON path that orders list indexes as numbers: ``$.sims[2]`` before ``$.sims[10]``."""
+    parts: list[tuple[int, int, str]] = []
+    position = 1 if path.startswith("$") else 0
+    while position < len(path):
+        match = _PATH_PART.match(path, position)
+        if match is None:  # not a path this module wrote: the rest as text
+            parts.append((1, 0, path[position:]))
+            break
+        index, name = match.groups()
+        parts.append((0, int(index), "") if index is not None else (1, 0, name))
+        position = match.end()
+    return tuple(parts)
 
 
 def _assert(kind: str, document: Any, function: str) -> Any:

@@ -4,10 +4,13 @@ Routes::
 
     GET  /v1/Sims          ListSim      POST /v1/Sims          CreateSim
     GET  /v1/Sims/{Sid}    FetchSim     POST /v1/Sims/{Sid}    UpdateSim
+    GET  /v1/Sims/{Sid}/BillingPeriods, /v1/Sims/{Sid}/IpAddresses   an empty list page (outside the contract)
     /_mock/...             control endpoints (conformance.mock.control)
 
 Every answer of the Twilio surface is JSON: a Sim, a page, or Twilio's error body. Unknown
-paths answer 404 and wrong methods 405, both with Twilio's body.
+paths answer 404 and wrong methods 405, both with Twilio's body. The two sub-resources a Sim's
+``links`` point at answer an empty page of Twilio's list shape (``operations.sub_resource``), so
+a client that follows the links does not break; the kit tests only the Sim resource.
 
 This module only assembles the parts, and is the top of the mock's HTTP layer (nothing in
 the mock imports it but ``server``):

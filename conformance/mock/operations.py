@@ -1,5 +1,9 @@
 """The Twilio surface's four operations, and what every request goes through to reach them.
 
+The two sub-resources a Sim's ``links`` point at (``/v1/Sims/{Sid}/BillingPeriods`` and
+``/IpAddresses``) answer an empty list page of Twilio's shape, so a client that follows the
+links does not break; they are outside the contract (the kit tests only the Sim resource).
+
 ListSim, FetchSim, CreateSim and UpdateSim each take a :class:`Call` (the request as read
 from the ASGI scope), so the two ways in, the front's fast path for GETs (``front``) and
 Starlette's routes (``app``), run exactly the same code and differ only in how a request
@@ -10,10 +14,11 @@ its parameters parsed and checked against the contract (violations go to the req
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -219,12 +224,126 @@ async def collection(call: Call) -> Response:
 
 
 async def instance(call: Call, matched: str) -> Response:
-    """``/v1/Sims/{Sid}``: FetchSim (GET, HEAD) or UpdateSim (POST); ``matched`` is the route's {sid}."""
+    """``/v1/Sims/{Sid}``: FetchSim (GET, HEAD) or UpdateSim (POST); ``matched`` is the route's {sid}.
+
+    ``/v1/Sims/{Sid}/BillingPeriods`` and ``/IpAddresses`` (the same route) go to :func:`sub_resource`.
+    """
+    sub = sub_resource_reference(call.scope, matched)
+    if sub is not None:
+        return await sub_resource(call, *sub)
     try:
         ref = sim_reference(call.scope, matched)
     except ApiError as error:
         return error_response(error, call.state.faults)
     return await answer(call, "UpdateSim" if call.method == "POST" else "FetchSim", ref)
+
+
+# ---------------------------------------------------------------------------------------
+# the Sim's sub-resources (outside the contract): an empty list page each
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubResource:
+    """A list a Sim's ``links`` point at, as Twilio's published OpenAPI describes it."""
+
+    path: str
+    """The path segment after ``/v1/Sims/{Sid}/``."""
+    operation: str
+    """Its operationId in Twilio's spec (shown in the request log)."""
+    key: str
+    """The list's property, also ``meta.key``."""
+
+
+SUB_RESOURCES: dict[str, SubResource] = {
+    item.path: item
+    for item in (
+        SubResource("BillingPeriods", "ListBillingPeriod", "billing_periods"),
+        SubResource("IpAddresses", "ListSimIpAddress", "ip_addresses"),
+    )
+}
+#: The parameters Twilio's spec gives both lists.
+SUB_RESOURCE_PARAMETERS = ("PageSize", "Page", "PageToken")
+_PAGE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def sub_resource_reference(scope: Scope, matched: str) -> tuple[str, SubResource] | None:
+    """(the Sim reference, the sub-resource) for ``/v1/Sims/{Sid}/BillingPeriods`` or ``/IpAddresses``, else None."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    prefix = b"/v1/Sims/"
+    if raw_path.startswith(prefix):
+        head, slash, tail = raw_path[len(prefix) :].partition(b"/")
+        if not slash or not head or b"/" in tail:
+            return None
+        sub = SUB_RESOURCES.get(tail.decode("latin-1"))
+        try:
+            ref = unquote(head.decode("ascii"), errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            return None  # sim_reference refuses it, as for the Sim itself
+    else:
+        ref, separator, name = matched.rpartition("/")
+        sub = SUB_RESOURCES.get(name)
+        if not separator or not ref or "/" in ref:
+            return None
+    return (ref, sub) if sub is not None else None
+
+
+async def sub_resource(call: Call, ref: str, sub: SubResource) -> Response:
+    """GET ``/v1/Sims/{Sid}/<sub>``: an empty page for a Sim of the requesting account, else 404."""
+    state, entry = call.state, call.entry
+    entry.operation = sub.operation
+    try:
+        if call.method not in ("GET", "HEAD"):
+            raise ApiError(
+                405, 20405, f"Method {call.method} is not allowed on {call.scope['path']}", headers={"Allow": "GET"}
+            )
+        account = authenticate(call.header(b"authorization"), state)
+        entry.account = account
+        query = forms.query_params(call.scope.get("query_string", b""))
+        entry.query = query
+        if state.strict:
+            for name in query:
+                if name not in SUB_RESOURCE_PARAMETERS:
+                    raise bad_request(
+                        f"Unknown parameter {name} (this list takes {', '.join(SUB_RESOURCE_PARAMETERS)})"
+                    )
+        page_size = _page_number(query, "PageSize", 50, 1, 1000)
+        page = _page_number(query, "Page", 0, 0, None)
+        sim = state.store.fetch(account, ref)
+    except ApiError as error:
+        return error_response(error, state.faults)
+    return json_response(200, sub_resource_page(sub, call.base_url(), sim.sid, page_size, page, query.get("PageToken")))
+
+
+def sub_resource_page(
+    sub: SubResource, base: str, sid: str, page_size: int, page: int, token: str | None = None
+) -> dict[str, Any]:
+    """The empty list page, meta as in the examples of Twilio's spec (``readEmpty``)."""
+    root = f"{base}/v1/Sims/{sid}/{sub.path}"
+    here = [("PageSize", str(page_size)), ("Page", str(page))] + ([("PageToken", token)] if token else [])
+    return {
+        sub.key: [],
+        "meta": {
+            "page": page,
+            "page_size": page_size,
+            "first_page_url": f"{root}?{urlencode([('PageSize', str(page_size)), ('Page', '0')])}",
+            "previous_page_url": None,
+            "url": f"{root}?{urlencode(here)}",
+            "next_page_url": None,
+            "key": sub.key,
+        },
+    }
+
+
+def _page_number(query: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if not _PAGE_NUMBER.fullmatch(raw.strip()):
+        raise bad_request(f"{name} {raw[:100]!r} is not an integer", parameter=name)
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise bad_request(f"{name} {value} is out of range: must be {bounds}", parameter=name)
+    return value
 
 
 def sim_reference(scope: Scope, matched: str) -> str:

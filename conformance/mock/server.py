@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import signal
 import socket
 import sys
@@ -24,9 +25,45 @@ from conformance.mock.app import create_app
 from conformance.mock.faults import validate_faults
 from conformance.mock.state import MockState
 from conformance.mock.variations import validate_variations
-from conformance.profile import Profile, default_profile, dump_profile, load_profile
+from conformance.profile import Profile, ProfileError, default_profile, dump_profile, load_profile
 
 BANNER = "supersim-conformance mock listening on {url}"
+#: What uvicorn logs (a warning on ``uvicorn.error``) for each request it cannot parse, answering 400.
+INVALID_REQUEST = "Invalid HTTP request received."
+#: The line ``serve`` prints when it stops, instead of one warning per malformed request.
+MALFORMED_SUMMARY = (
+    "{count} malformed request{s} {were} refused by the HTTP server (400) before reaching the mock; "
+    "expected during a conformance run's generated phase"
+)
+
+
+class MalformedRequests(logging.Filter):
+    """Counts uvicorn's "Invalid HTTP request received." warnings and drops them (everything else passes).
+
+    A conformance run's generated phase sends malformed HTTP on purpose; uvicorn refuses each
+    with a 400 before the mock sees it, and logged a warning each, which filled the terminal
+    of ``serve``. ``serve`` prints :meth:`summary` once, when it stops.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == INVALID_REQUEST:
+            with self._lock:
+                self.count += 1
+            return False
+        return True
+
+    def summary(self) -> str | None:
+        """The one line for the count, or None when there was none."""
+        if not self.count:
+            return None
+        return MALFORMED_SUMMARY.format(
+            count=self.count, s="" if self.count == 1 else "s", were="was" if self.count == 1 else "were"
+        )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -152,12 +189,19 @@ def serve(
     faults: Iterable[str] = (),
     out: TextIO | None = None,
     variations: Iterable[str] = (),
+    listen: bool = True,
+    access_log: bool = False,
 ) -> int:
     """Serve in the foreground until Ctrl-C (exit 0); 1 if the address cannot be bound.
 
-    Raises :class:`conformance.profile.ProfileError` for a bad profile and
-    :class:`conformance.mock.faults.UnknownFaultError` (a ValueError) for an unknown fault
-    (``UnknownVariationError`` for an unknown variation), before anything is bound.
+    With ``listen=False`` only write the profile (``write_profile_path``) and return 0.
+    ``access_log`` prints uvicorn's access log (a line per request) on standard output.
+    Malformed HTTP that uvicorn refuses (400) is counted, and one line says how many when
+    the mock stops (:class:`MalformedRequests`).
+
+    Raises :class:`conformance.profile.ProfileError` for a bad profile (or one that cannot be
+    written) and :class:`conformance.mock.faults.UnknownFaultError` (a ValueError) for an
+    unknown fault (``UnknownVariationError`` for an unknown variation), before anything is bound.
     """
     out = out or sys.stdout
     profile = load_profile(profile_path) if profile_path else default_profile()
@@ -165,7 +209,14 @@ def serve(
     benign = validate_variations(variations)
     app = create_app(profile, async_delay=async_delay, strict=strict, faults=chosen, variations=benign)
     if write_profile_path:
-        Path(write_profile_path).write_text(dump_profile(profile), encoding="utf-8")
+        try:
+            Path(write_profile_path).write_text(dump_profile(profile), encoding="utf-8")
+        except OSError as error:
+            raise ProfileError(write_profile_path, f"cannot write the profile: {error.strerror or error}") from None
+    if not listen:
+        if write_profile_path:
+            print(f"wrote the target profile to {write_profile_path}", file=out, flush=True)
+        return 0
     try:
         sock = _bind(host, port)
     except OSError as exc:
@@ -176,7 +227,12 @@ def serve(
     token_note = (
         f"auth token {profile.token_for(primary.sid)}" if not profile_path else f"auth token as in {profile_path}"
     )
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=access_log))
+    if access_log:  # uvicorn gives the access logger the server's level, and an access line is INFO
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    malformed = MalformedRequests()
+    error_log = logging.getLogger("uvicorn.error")
+    error_log.addFilter(malformed)
     try:
         with _ctrl_c_stops(server):
             print(BANNER.format(url=url), file=out, flush=True)
@@ -189,7 +245,11 @@ def serve(
     except KeyboardInterrupt:  # belt and braces: a Ctrl-C re-raised by anything after the shutdown
         pass
     finally:
+        error_log.removeFilter(malformed)
         sock.close()
+        summary = malformed.summary()
+        if summary:
+            print(summary, file=out, flush=True)
     return 0
 
 

@@ -8,6 +8,18 @@ import tomli_w
 
 from conformance.profile.model import Profile
 
+#: The comment a written profile starts with: what it is, and where its format is described
+#: (places an installed kit has: the docstring of ``conformance.profile``, ``serve --help``).
+HEADER = """\
+# supersim-conformance target profile: what the target holds before a run.
+# [target] name; [[accounts]] sid, role (primary | subaccount | unrelated), auth_token or
+# auth_token_env, parent (a subaccount's primary); [[fleets]] sid, account, unique_name;
+# [[registrable]] SIM cards nobody has registered yet: iccid, registration_code;
+# [[sims]] sid, account, iccid, status (new | ready | active | inactive), unique_name, fleet.
+# The format in full: `python -m pydoc conformance.profile` (or the README, "Target profile");
+# written by `supersim-conformance serve --write-profile FILE` (see `serve --help`).
+"""
+
 
 # ---------------------------------------------------------------------------------------
 # writing
@@ -29,6 +41,22 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
 
 
 def dump_profile(profile: Profile) -> str:
-    """TOML text that :func:`loads_profile` reads back to an equal profile."""
-    header = "# supersim-conformance target profile (format: conformance/profile.py, docs/mock.md)\n"
-    return header + tomli_w.dumps(profile_to_dict(profile))
+    """TOML text that :func:`loads_profile` reads back to an equal profile.
+
+    Every list is written as an array of tables (``[[registrable]]``, one table per entry), as
+    the README shows the format; tomli_w alone would write short entries as an inline array.
+    """
+    data = profile_to_dict(profile)
+    if any(isinstance(v, (dict, list)) for table in _tables(data) for v in table.values()):
+        return HEADER + "\n" + tomli_w.dumps(data)  # nested values (none today): tomli_w places them
+    chunks = [HEADER]
+    for key, value in data.items():
+        tables = [value] if isinstance(value, dict) else value
+        header = f"[{key}]" if isinstance(value, dict) else f"[[{key}]]"
+        for table in tables:
+            chunks.append(f"\n{header}\n{tomli_w.dumps(table)}")
+    return "".join(chunks)
+
+
+def _tables(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [table for value in data.values() for table in ([value] if isinstance(value, dict) else value)]

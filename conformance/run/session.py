@@ -8,6 +8,9 @@
 * a URL: load the profile (credentials from the environment where set) and probe the target, so
   an unreachable target or rejected credentials stop the run before any check.
 
+It also keeps Hypothesis' storage (``.hypothesis/``, which the generated phase would create in
+the current directory) in a temporary directory (:func:`hypothesis_home_outside_cwd`).
+
 It yields a :class:`PreparedRun` and, on leaving the block, stops the mock and removes what it
 wrote. The CLI maps its errors to exit codes, the plugin to pytest's usage error or exit status;
 neither prepares anything itself, so they cannot drift apart.
@@ -16,6 +19,7 @@ neither prepares anything itself, so they cannot drift apart.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -121,6 +125,7 @@ def prepare_run(config: RunConfig, *, side: str = "cli", probe_target: bool = Tr
     """
     validate(config, side)
     with ExitStack() as stack:
+        hypothesis_home_outside_cwd(stack, side)
         try:
             if is_cassette_target(config.target):
                 prepared = _cassette(config)
@@ -131,6 +136,49 @@ def prepare_run(config: RunConfig, *, side: str = "cli", probe_target: bool = Tr
         except ProfileError as error:
             raise RunError(str(error)) from None
         yield prepared
+
+
+#: The environment variable Hypothesis reads for its storage directory (default ``./.hypothesis``).
+HYPOTHESIS_STORAGE = "HYPOTHESIS_STORAGE_DIRECTORY"
+
+
+def hypothesis_home_outside_cwd(stack: ExitStack, side: str = "cli") -> Path | None:
+    """Point Hypothesis' storage at a temporary directory for the run; undone when ``stack`` closes.
+
+    The generated phase (Schemathesis, on Hypothesis) otherwise leaves ``.hypothesis/`` (its
+    constants and Unicode caches; the example database is off) in the user's current
+    directory. Hypothesis resolves its home on first use, from ``set_hypothesis_home_dir`` or
+    ``HYPOTHESIS_STORAGE_DIRECTORY``: the call covers this process, the variable the
+    pytest-xdist workers started later. Left alone: a storage directory the user chose (the
+    variable, or another home set in this process), and in a pytest session (``side="pytest"``)
+    a ``.hypothesis/`` that already exists there, which the session's own Hypothesis tests use.
+    Returns the temporary directory, or None when left alone.
+    """
+    if os.environ.get(HYPOTHESIS_STORAGE):
+        return None
+    try:
+        from hypothesis import configuration
+    except ImportError:  # pragma: no cover - a dependency of the kit
+        return None
+    # Hypothesis' own default (the current directory when it was imported), and its home once resolved or set.
+    default = Path(vars(configuration).get("__hypothesis_home_directory_default") or Path.cwd() / ".hypothesis")
+    previous = vars(configuration).get("__hypothesis_home_directory")
+    if side == "pytest" and default.exists():
+        return None
+    if previous is not None and Path(previous) != default:
+        return None
+    home = Path(
+        stack.enter_context(tempfile.TemporaryDirectory(prefix="supersim-hypothesis-", ignore_cleanup_errors=True))
+    )
+
+    def restore() -> None:
+        os.environ.pop(HYPOTHESIS_STORAGE, None)
+        configuration.set_hypothesis_home_dir(previous)
+
+    os.environ[HYPOTHESIS_STORAGE] = str(home)
+    configuration.set_hypothesis_home_dir(home)
+    stack.callback(restore)
+    return home
 
 
 def _suite(config: RunConfig, kind: str) -> str:

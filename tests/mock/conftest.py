@@ -8,6 +8,7 @@ against the contract (sim, sim-page or error schema) before the test sees it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +21,8 @@ from conformance.mock import RunningMock, start_mock
 
 #: Delay of asynchronous updates in these tests (seconds).
 DELAY = 0.05
+#: The two lists a Sim's links point at (answered with an empty page, outside the contract).
+SUB_RESOURCE_PATH = re.compile(r"^/v1/Sims/[^/]+/(BillingPeriods|IpAddresses)$")
 
 
 def contract_kind(method: str, path: str, status: int) -> str | None:
@@ -28,6 +31,8 @@ def contract_kind(method: str, path: str, status: int) -> str | None:
         return "error" if status >= 400 else None
     if status >= 400:
         return "error"
+    if SUB_RESOURCE_PATH.match(path):
+        return None  # the Sim's sub-resources: outside the contract (tests/mock/test_mock_subresources.py)
     if path.rstrip("/") == "/v1/Sims" and method in ("GET", "HEAD"):
         return "sim-page"
     return "sim"

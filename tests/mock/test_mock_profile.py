@@ -57,6 +57,30 @@ def test_round_trip_through_toml(tmp_path):
     assert dump_profile(loaded) == dump_profile(profile)
 
 
+def test_dump_writes_every_list_as_tables_and_a_header_an_installed_kit_can_follow():
+    text = dump_profile(default_profile())
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert header and text.startswith(header[0])
+    assert "docs/mock.md" not in text and "conformance/profile.py" not in text  # absent from an installed kit
+    assert "python -m pydoc conformance.profile" in text and "serve --help" in text
+    body = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert body[:2] == ["[target]", 'name = "reference-mock"']
+    for key, count in (("accounts", 4), ("registrable", 24)):
+        assert body.count(f"[[{key}]]") == len(getattr(default_profile(), key)) >= count
+    assert not any(line.endswith("= [") or line.lstrip().startswith("{") for line in body)  # no inline arrays
+
+
+def test_load_reads_inline_arrays_as_well_as_tables():
+    import tomli_w
+
+    from conformance.profile.dump import profile_to_dict
+
+    profile = default_profile()
+    inline = tomli_w.dumps(profile_to_dict(profile))  # how dump_profile wrote short entries before
+    assert "registrable = [" in inline
+    assert loads_profile(inline) == profile == loads_profile(dump_profile(profile))
+
+
 def test_token_from_environment(monkeypatch):
     text = f"""
 [[accounts]]
