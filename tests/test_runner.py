@@ -251,3 +251,20 @@ def test_progress_lines_when_not_a_terminal(tmp_path):
     assert "FAIL SCN-LIST-DEFAULT" in result.stderr or "FAIL RESP-PAGE-SCHEMA" in result.stderr
     assert "checks run" in result.stderr
     assert "\r" not in result.stderr
+
+
+def test_what_cannot_be_put_back_is_one_note_and_only_for_a_target_that_outlives_the_run(tmp_path):
+    selection = ["-k", "test_deactivation_is_asynchronous", "--no-progress"]
+    # the embedded mock goes away with the run: nothing to report about its state
+    run_cli(tmp_path, *selection, "--report-dir", str(tmp_path / "embedded"))
+    embedded = json.loads((tmp_path / "embedded" / "report.json").read_text())
+    assert embedded["not_restored"] == [] and not [n for n in embedded["notes"] if "put back" in n]
+    # a served mock outlives it: one summarising note, the details in not_restored
+    with start_mock(async_delay=0.05) as mock:
+        profile = tmp_path / "profile.toml"
+        profile.write_text(dump_profile(mock.profile))
+        run_cli(tmp_path, *selection, "--target", mock.base_url, "--profile", str(profile),
+                "--report-dir", str(tmp_path / "served"))  # fmt: skip
+    served = json.loads((tmp_path / "served" / "report.json").read_text())
+    assert [n for n in served["notes"] if "could not be put back" in n] == [served["notes"][-1]]
+    assert served["not_restored"] and all("status cannot be restored" in n for n in served["not_restored"])

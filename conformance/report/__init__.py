@@ -62,6 +62,19 @@ class RunInfo:
     notes: list[str] = field(default_factory=list)
     strict: bool = False
     """SHOULD and MAY violations failed the run too (``--strict``)."""
+    not_restored: list[str] = field(default_factory=list)
+    """What a full run changed on a target that outlives it and could not put back (one note says how many)."""
+
+    def add_restore_notes(self, notes: list[str]) -> None:
+        """Record what could not be put back: nothing for the throw-away embedded mock (its state
+        goes with it), else the list in report.json's ``not_restored`` and one summarising note."""
+        if not notes or self.target_kind.startswith("reference-mock"):
+            return
+        self.not_restored.extend(notes)
+        self.notes.append(
+            f"{len(notes)} change(s) the run made could not be put back on the target (the API cannot "
+            "return a Sim to an earlier status, for one): each is listed under not_restored in report.json"
+        )
 
 
 def now_iso() -> str:
@@ -189,6 +202,7 @@ def build_report(info: RunInfo, results: list[Result]) -> dict[str, Any]:
         "strict": info.strict,
         "requirements_summary": verdicts,
         "notes": info.notes,
+        "not_restored": info.not_restored,
         "results": [r.to_dict() for r in _ordered(results)],
         "scorecard": cards,
     }

@@ -98,7 +98,7 @@ class SessionReport:
                 started_at=self.started_at or reports.now_iso(),
             )
         info.duration = time.monotonic() - self.started
-        info.notes.extend(restore_notes(self.report_dir))
+        info.add_restore_notes(restore_notes(self.report_dir))
         if int(exitstatus) not in (0, 1):
             name = getattr(exitstatus, "name", str(exitstatus))
             info.notes.append(f"pytest ended with exit status {int(exitstatus)} ({name})")

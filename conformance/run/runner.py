@@ -150,7 +150,7 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
     code = pytest.main(pytest_args(config, prepared, run_dir), plugins=[collector])
     info.duration = time.monotonic() - started
     results = collector.ordered()
-    info.notes.extend(restore_notes(run_dir))
+    info.add_restore_notes(restore_notes(run_dir))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         info.notes.append(f"pytest ended with exit status {int(code)} ({getattr(code, 'name', code)})")
     written = reports.write_reports(run_dir, info, results, secrets)
