@@ -249,7 +249,7 @@ def _add_run(commands: _Commands) -> None:
     )
     for option in RUN_OPTIONS:  # the plugin's table: the same options as --supersim-… in a pytest session
         if option.cli:
-            run.add_argument(option.cli, dest=option.name, **option.argparse_kwargs())
+            run.add_argument(option.cli, *option.aliases, dest=option.name, **option.argparse_kwargs())
     run.set_defaults(handler=_cmd_run)
 
 

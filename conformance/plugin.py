@@ -108,6 +108,8 @@ class RunOption:
     """A repeatable flag collecting a list (``--fault A --fault B``)."""
     flag: bool = False
     """A flag without a value."""
+    aliases: tuple[str, ...] = ()
+    """More spellings of the CLI flag (``-x`` beside ``--exitfirst``)."""
 
     @property
     def ini(self) -> str | None:
@@ -233,6 +235,14 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
         flag=True,
         help="fail the run on SHOULD and MAY violations too (default: they are warnings; MUST violations fail)",
     ),
+    RunOption(
+        "exitfirst",
+        cli="--exitfirst",
+        aliases=("-x",),
+        flag=True,
+        help="stop at the first failing check (the reports of what ran are still written)",
+    ),
+    RunOption("show_skips", cli="--show-skips", flag=True, help="list each skipped check with its reason at the end"),
     RunOption("no_progress", cli="--no-progress", flag=True, help="no progress lines"),
 )
 
@@ -261,6 +271,8 @@ class RunConfig:
     faults: list[str] = field(default_factory=list)
     variations: list[str] = field(default_factory=list)
     strict: bool = False
+    exitfirst: bool = False
+    show_skips: bool = False
     no_progress: bool = False
     async_delay: float = EMBEDDED_ASYNC_DELAY
     """Seconds the embedded mock keeps an asynchronous update scheduled (not a flag)."""

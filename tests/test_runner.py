@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -268,3 +269,35 @@ def test_what_cannot_be_put_back_is_one_note_and_only_for_a_target_that_outlives
     served = json.loads((tmp_path / "served" / "report.json").read_text())
     assert [n for n in served["notes"] if "could not be put back" in n] == [served["notes"][-1]]
     assert served["not_restored"] and all("status cannot be restored" in n for n in served["not_restored"])
+
+
+def test_a_failure_against_the_embedded_mock_says_how_to_reproduce_it(tmp_path):
+    result = run_cli(tmp_path, "--fault", "lowercase-sid-prefix", "-k", "test_fetch_by_sid", "--no-progress",
+                     "--report-dir", str(tmp_path / "out"))  # fmt: skip
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    command = "supersim-conformance serve --port 8080 --async-delay 0.05 --fault lowercase-sid-prefix"
+    assert command in result.stdout and any(command in note for note in report["notes"])
+    # the mock that command serves has the same data and the same defect: the failing request fails again
+    failure = next(r for r in report["results"] if r["outcome"] == "failed")
+    url = failure["violation"]["exchange"]["url"]
+    with start_mock(faults=["lowercase-sid-prefix"], async_delay=0.05) as mock:
+        import httpx
+
+        path = url.split("/v1/", 1)[1]
+        answer = httpx.get(f"{mock.base_url}/v1/{path}", auth=mock.credentials(), trust_env=False)
+    assert answer.status_code == 200 and answer.json()["sid"].startswith("hs")
+
+
+def test_exitfirst_stops_at_the_first_failure_and_show_skips_says_why(tmp_path):
+    result = run_cli(tmp_path, "--fault", "lowercase-sid-prefix", "-x", "-k", "test_read", "--no-progress",
+                     "--report-dir", str(tmp_path / "x"))  # fmt: skip
+    report = json.loads((tmp_path / "x" / "report.json").read_text())
+    assert result.returncode == 1 and report["summary"]["failed"] == 1 and report["summary"]["total"] == 1
+    profile = tmp_path / "no-cards.toml"
+    profile.write_text(dump_profile(dataclasses.replace(default_profile(), registrable=())))  # no card to register
+    shown = run_cli(tmp_path, "--profile", str(profile), "-k", "test_register_card", "--no-progress", "--show-skips",
+                    "--report-dir", str(tmp_path / "s"))  # fmt: skip
+    assert shown.returncode == 0 and "SKIPPED SCN-CREATE" in shown.stdout and "registrable" in shown.stdout
+    quiet = run_cli(tmp_path, "--profile", str(profile), "-k", "test_register_card", "--no-progress",
+                    "--report-dir", str(tmp_path / "q"))  # fmt: skip
+    assert "--show-skips says why" in quiet.stdout and "SKIPPED" not in quiet.stdout

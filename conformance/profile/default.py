@@ -79,7 +79,7 @@ def default_profile() -> Profile:
         elif status == "inactive":
             # an inactive Sim may have lost its fleet (Twilio error 83008 names deactivation as the
             # way to remove one); a ready or active Sim always has one (83007, 83008)
-            fleet_sid = None if i % 3 == 0 else primary_fleets[i % 3]
+            fleet_sid = None if i % 2 == 0 else primary_fleets[i % 3]
         else:
             fleet_sid = primary_fleets[i % 3]
         name = f"primary-sim-{position:03d}" if position % 3 == 0 else None

@@ -9,6 +9,7 @@ when the run fails.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from datetime import UTC, datetime
@@ -118,6 +119,8 @@ def pytest_args(config: RunConfig, prepared: PreparedRun, run_dir: Path) -> list
         args += ["--hypothesis-seed", str(config.seed)]
     if config.keyword:
         args += ["-k", config.keyword]
+    if config.exitfirst:
+        args += ["-x"]
     # Load only the plugins the suite uses. Autoloading every installed plugin makes pytest
     # rewrite the asserts of ~400 third-party modules (schemathesis, hypothesis, ...) on each
     # run: measured, that was half the generated phase's time (tests/benchmarks/bench_run.py).
@@ -153,11 +156,16 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
     info.add_restore_notes(restore_notes(run_dir))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         info.notes.append(f"pytest ended with exit status {int(code)} ({getattr(code, 'name', code)})")
+    reproduce = reproduce_note(config, prepared)
+    if reproduce and any(r.outcome in reports.FAILING or r.outcome == "warned" for r in results):
+        info.notes.append(reproduce)
     written = reports.write_reports(run_dir, info, results, secrets)
     if root is not None:
         reports.point_latest(root, run_dir)
     summary = reports.summarize(results)
-    _print_summary(results, summary, written, _Scrubbed(out, reports.scrubber(secrets)))
+    _print_summary(
+        results, summary, written, _Scrubbed(out, reports.scrubber(secrets)), reproduce, show_skips=config.show_skips
+    )
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or summary["total"] == 0:
         print("supersim-conformance run: no check ran (is -k too narrow?)", file=sys.stderr)
         return EXIT_USAGE
@@ -190,7 +198,23 @@ class _Scrubbed:
         self.stream.flush()
 
 
-def _print_summary(results, summary, written, out) -> None:
+def reproduce_note(config: RunConfig, prepared: PreparedRun) -> str | None:
+    """For a run against the embedded mock (gone when the run ends): how to serve it again and
+    replay a failure's curl against it. None for any other target (its curl runs as it is)."""
+    if not prepared.kind.startswith("reference-mock"):
+        return None
+    parts = ["supersim-conformance serve --port 8080", f"--async-delay {config.async_delay:g}"]
+    if config.profile:
+        parts.append(f"--profile {shlex.quote(config.profile)}")
+    parts += [f"--fault {name}" for name in config.faults] + [f"--variation {name}" for name in config.variations]
+    return (
+        f"to reproduce a failure: `{' '.join(parts)}` serves this mock again with the same data and prints the "
+        "primary account's auth token (export it as TWILIO_AUTH_TOKEN); then run the failure's curl with "
+        f"http://127.0.0.1:8080 in place of {prepared.target}"
+    )
+
+
+def _print_summary(results, summary, written, out, reproduce: str | None = None, *, show_skips: bool = False) -> None:
     """The end of a run: each broken requirement once (with how many checks it failed or blocked),
     the first failure in full, the warnings, the counts. Each failure had its line while running."""
     failures = [r for r in results if r.outcome == "failed"]
@@ -208,6 +232,8 @@ def _print_summary(results, summary, written, out) -> None:
         print(f"first failure, in full ({first.nodeid}):", file=out)
         for line in first.message.splitlines():
             print(f"    {line}", file=out)
+        if reproduce:
+            print(reproduce, file=out)
     errored = [r for r in results if r.outcome == "errored"]
     for result in sorted(errored, key=lambda r: r.id):
         first_line = result.message.splitlines()[0] if result.message else ""
@@ -219,5 +245,13 @@ def _print_summary(results, summary, written, out) -> None:
             f"    {first_line}",
             file=out,
         )
-    print(summary_line(summary), file=out)
+    skipped = sorted((r for r in results if r.outcome == "skipped"), key=lambda r: r.nodeid)
+    if skipped and show_skips:
+        print("skipped:", file=out)
+        for result in skipped:
+            print(f"  SKIPPED {result.id} {result.nodeid}: {result.message}", file=out)
+    print(
+        summary_line(summary) + (" (--show-skips says why each was skipped)" if skipped and not show_skips else ""),
+        file=out,
+    )
     print(f"reports: {written['html'].parent}/ (report.json, junit.xml, report.md, report.html)", file=out)

@@ -113,12 +113,22 @@ class DataPool:
 
         Skips the calling test (with the reason) when the profile has no unused SIM like that.
         """
+        matching = self.profile.sims_by(account, status, with_fleet=with_fleet, named=named)
+        free = [
+            sim
+            for sim in matching
+            if self._mine(sim.sid) and sim.sid not in self.reserved and sim.sid not in self._used
+        ]
+        # When the scenario does not care, hand out SIMs of the more plentiful kind (with or
+        # without a fleet) and without a name first, keeping the rarer ones for the scenarios
+        # that need them (a fleetless inactive Sim for a refused activation, a fleeted new one
+        # for an activation).
+        fleeted = sum(1 for sim in free if sim.fleet is not None)
+        prefer_fleet = fleeted > len(free) - fleeted
         candidates = sorted(
-            self.profile.sims_by(account, status, with_fleet=with_fleet, named=named),
-            # When the scenario does not care, hand out the plainest SIMs first and keep those
-            # with a fleet or a name for the scenarios that need them.
+            matching,
             key=lambda sim: (
-                (with_fleet is None and sim.fleet is not None),
+                (with_fleet is None and (sim.fleet is not None) != prefer_fleet),
                 (named is None and sim.unique_name is not None),
             ),
         )
