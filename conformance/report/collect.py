@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -93,6 +94,9 @@ class Collector:
         self.done = 0
         self.failures = 0
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.monotonic()
+        self.running: dict[str, float] = {}
+        """Checks started and not yet finished (several under pytest-xdist), with when they started."""
 
     # -- pytest hooks --------------------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -139,6 +143,7 @@ class Collector:
             else:
                 result = self._result(info, nodeid, "passed", "\n".join(_notes(report)), report)
         elif report.when == "teardown":
+            self.running.pop(nodeid, None)
             if report.failed and result is not None and result.outcome in ("passed", "skipped"):
                 result = self._result(info, nodeid, "errored", _failure_message(report, info), report)
             self._tick(result)
@@ -185,10 +190,27 @@ class Collector:
         if not self.progress:
             return
         if self.tty:
-            self.stream.write(f"\r[{self.done}/{self.total or '?'}] checks run, {self.failures} failed ")
-            self.stream.flush()
+            self._status_line()
         elif self.done % 25 == 0 or self.done == self.total:
             self.stream.write(f"progress: {self.done}/{self.total or '?'} checks run, {self.failures} failed\n")
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.running[nodeid] = time.monotonic()
+        if self.progress and self.tty:
+            self._status_line()
+
+    def _status_line(self) -> None:
+        """``[done/total] current check — N failed, ~Ts left``, rewritten in place on a terminal."""
+        left = ""
+        if self.done and self.total > self.done:
+            seconds = (time.monotonic() - self.started) / self.done * (self.total - self.done)
+            left = f", ~{seconds:.0f} s left"
+        current = next(reversed(self.running), "") if self.running else ""
+        width = 60
+        shown = current if len(current) <= width else "…" + current[-(width - 1) :]
+        line = f"[{self.done}/{self.total or '?'}] {shown} — {self.failures} failed{left}"
+        self.stream.write(f"\r\033[K{line}")
+        self.stream.flush()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.progress and self.tty:
