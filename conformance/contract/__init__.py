@@ -121,7 +121,10 @@ def validate(kind: str, document: Any) -> list[ContractError]:
     errors = []
     for error in validator_for(kind).iter_errors(document):
         errors.extend(leaf_errors(error))
-    errors.sort(key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    # document order: list positions as numbers ([2] before [10]), then names
+    errors.sort(
+        key=lambda e: ([(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in e.absolute_path], e.validator)
+    )
     return [
         ContractError(
             path=json_path(e.absolute_path),
