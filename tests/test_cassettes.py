@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from conformance.cassettes import (
     query_pairs,
     scan_for_secrets,
 )
+from conformance.cassettes.replay import PROFILE_FILE, ReplayError, open_recording
 from conformance.cli import main as cli_main
 from conformance.mock import start_mock
 from conformance.profile import default_profile, dump_profile, iter_tokens
@@ -326,6 +328,99 @@ def test_usage_errors_exit_2(tmp_path, capsys, args, fragment):
     assert cli_main([a.format(tmp=tmp_path) for a in args]) == 2
     assert fragment in capsys.readouterr().err
     assert (tmp_path / "full" / "notes.txt").exists()
+
+
+#: What every "not a record output" message ends with: what `run --target cassette:DIR` does replay.
+REPLAYS = (
+    "`run --target cassette:DIR` replays what `record --out DIR` writes "
+    "(one cassette per suite module, test_read.yaml…, with recording.json and profile.toml)"
+)
+
+
+@pytest.mark.parametrize("with_profile", [False, True])
+def test_the_repository_scenario_cassettes_are_not_a_recording_and_say_what_replays_them(tmp_path, with_profile):
+    """`run --target cassette:cassettes` in a clone: exit 2, one line naming what they are and the command
+    that replays them (with or without --profile: the kind of directory is told before the profile)."""
+    profile = ["--profile", str(tmp_path / "profile.toml")] if with_profile else []
+    (tmp_path / "profile.toml").write_text(dump_profile(default_profile()))
+    result = run_cli("run", "--target", "cassette:cassettes", *profile, "--no-progress", cwd=REPO)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        "supersim-conformance run: error: cassette:cassettes: twilio-python scenario cassettes (23 files: "
+        "error_activate_without_fleet.yaml, error_bad_registration_code.yaml, …), not a `supersim-conformance "
+        "record` output; they replay with `python -m pytest tests/client/test_client_replay.py` from the root of "
+        f"a clone of the kit (which replays the clone's cassettes/); {REPLAYS}\n"
+    )
+    assert result.stdout == "" and not (REPO / "reports" / "cassette").exists()
+    # the command it names is the one that replays them: it exists and replays cassettes/
+    replay_tests = REPO / "tests" / "client" / "test_client_replay.py"
+    assert "harness.replay(" in replay_tests.read_text() and harness.CASSETTES == REPO / "cassettes"
+
+
+def _vcrpy_cassette_of_another_client(directory: Path) -> None:
+    data = yaml.safe_load((REPO / "cassettes" / "fetch_by_sid.yaml").read_text())
+    data["interactions"][0]["request"]["headers"]["User-Agent"] = ["curl/8.5.0"]
+    (directory / "fetch.yaml").write_text(yaml.safe_dump(data))
+
+
+NOT_A_RECORDING = {
+    "empty": (
+        lambda d: None,
+        "the directory holds no cassettes (*.yaml): not a `supersim-conformance record` output",
+    ),
+    "unrelated yaml": (
+        lambda d: [
+            (d / "config.yaml").write_text("name: x\nitems: [1, 2]\n"),
+            (d / "broken.yaml").write_text("a: [unclosed\n"),
+            (d / "binary.yaml").write_bytes(b"\xff\xfe\x00"),
+            (d / "list.yaml").write_text("- interactions\n"),
+        ],
+        "not a `supersim-conformance record` output: no file here is a vcrpy cassette "
+        "(4 files: binary.yaml, broken.yaml, …: no `interactions` list)",
+    ),
+    "other vcrpy cassettes": (
+        _vcrpy_cassette_of_another_client,
+        "not a `supersim-conformance record` output: its vcrpy cassettes (fetch.yaml) are named after no suite module",
+    ),
+    "scenario cassettes copied": (
+        lambda d: [shutil.copy(REPO / "cassettes" / name, d / name) for name in ("register.yaml", "pagination.yaml")],
+        "twilio-python scenario cassettes (pagination.yaml, register.yaml), not a `supersim-conformance record` "
+        "output; they replay with `python -m pytest tests/client/test_client_replay.py`",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(NOT_A_RECORDING))
+def test_a_directory_that_is_no_record_output_exits_2_with_one_line(tmp_path, capsys, kind):
+    make, fragment = NOT_A_RECORDING[kind]
+    directory = tmp_path / "dir"
+    directory.mkdir()
+    make(directory)
+    (directory / PROFILE_FILE).write_text(dump_profile(default_profile()))  # a profile does not make it one
+    assert cli_main(["run", "--target", f"cassette:{directory}", "--report-dir", str(tmp_path / "r")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"supersim-conformance run: error: cassette:{directory}: {fragment}")
+    assert captured.err.endswith(f"; {REPLAYS}\n") and captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err + captured.out and not (tmp_path / "r").exists()
+
+
+def test_a_record_output_is_told_by_its_suite_module_cassettes(tmp_path, capsys):
+    """A directory with a cassette named after a suite module is a recording (recording.json is optional:
+    it only carries the suite); one whose cassettes are named after no suite module is not, even with
+    a recording.json (a suite module renamed since)."""
+    directory = tmp_path / "rec"
+    directory.mkdir()
+    (directory / PROFILE_FILE).write_text(dump_profile(default_profile()))
+    shutil.copy(REPO / "cassettes" / "fetch_by_sid.yaml", directory / "test_read.yaml")
+    recording = open_recording(f"cassette:{directory}")
+    assert [p.name for p in recording.cassettes] == ["test_read.yaml"] and recording.suite == "read-only"
+    (directory / "test_read.yaml").rename(directory / "test_reads.yaml")
+    (directory / "recording.json").write_text('{"suite": "read-only"}')
+    with pytest.raises(
+        ReplayError,
+        match=r"a `supersim-conformance record` output whose cassettes \(test_reads.yaml\) are named after no suite module of this version: re-record it",
+    ):
+        open_recording(f"cassette:{directory}")
 
 
 def test_record_unreachable_target_exits_3_and_keeps_the_earlier_recording(tmp_path, capsys):

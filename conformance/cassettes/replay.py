@@ -15,6 +15,14 @@ because the transport has no way to send it. The price is that only the suite's 
 replays; a foreign client wanting recorded answers would need vcrpy itself (the canonical
 client cassettes show how: ``tests/client``).
 
+Which directories replay: a ``record`` output, told by at least one cassette named after a suite
+test module (``test_read.yaml``…; ``recording.json`` is optional, ``profile.toml`` or ``--profile``
+needed). Anything else is refused before the run with one line saying what it is
+(:func:`not_a_recording`): no ``*.yaml``; YAML that is no vcrpy cassette; the twilio-python scenario
+cassettes of the kit's ``cassettes/`` (one per client scenario, replayed by the kit's own
+``tests/client/test_client_replay.py``, :data:`SCENARIO_REPLAY`); other vcrpy cassettes; a
+recording whose modules this version no longer has.
+
 Which cassette answers: the one of the suite module that is running (``record`` writes one
 cassette per suite test module), so a request repeated in two modules gets the answer it got
 there. Within a cassette, equal requests are answered in recorded order and the last answer is
@@ -41,6 +49,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from vcr.cassette import Cassette
 from vcr.request import Request as VcrRequest
 
@@ -113,7 +122,9 @@ def open_recording(target: str, profile_path: str | None = None) -> Recording:
         raise ReplayError(f"{target}: no such directory (write one with `supersim-conformance record --out DIR`)")
     cassettes = tuple(sorted(directory.glob("*.yaml")))
     if not cassettes:
-        raise ReplayError(f"{target}: the directory holds no cassettes (*.yaml)")
+        raise ReplayError(f"{target}: the directory holds no cassettes (*.yaml): {_NOT_RECORDED_BY_US}; {_REPLAYS}")
+    if not any(cassette.stem in suite_modules() for cassette in cassettes):
+        raise ReplayError(f"{target}: {not_a_recording(directory, cassettes)}")
     path = Path(profile_path) if profile_path else directory / PROFILE_FILE
     if not path.is_file():
         raise ReplayError(
@@ -134,6 +145,86 @@ def open_recording(target: str, profile_path: str | None = None) -> Recording:
             reason = " ".join(str(error).split())
             raise ReplayError(f"{cassette}: not a readable vcrpy cassette: {reason}") from None
     return Recording(directory.resolve(), path.resolve(), profile, meta.get("suite", "read-only"), cassettes)
+
+
+_NOT_RECORDED_BY_US = "not a `supersim-conformance record` output"
+_REPLAYS = (
+    "`run --target cassette:DIR` replays what `record --out DIR` writes "
+    f"(one cassette per suite module, test_read.yaml…, with {RECORDING_FILE} and {PROFILE_FILE})"
+)
+
+#: What replays the twilio-python scenario cassettes (``cassettes/`` of the kit's repository).
+SCENARIO_REPLAY = "python -m pytest tests/client/test_client_replay.py"
+
+
+def suite_modules() -> frozenset[str]:
+    """The cassette names a ``record`` output can hold: one per suite test module (``test_read``…)."""
+    from conformance.plugin import SUITE_DIR
+
+    return frozenset(path.stem for path in SUITE_DIR.glob("test_*.py") if path.stem != "test_generated")
+
+
+def not_a_recording(directory: Path, cassettes: tuple[Path, ...]) -> str:
+    """Why ``directory``, whose ``*.yaml`` files are named after no suite module, is no ``record`` output.
+
+    Tells apart the twilio-python scenario cassettes of the kit's repository (``cassettes/``: one
+    per client scenario, ``register.yaml``…, every request sent by twilio-python), other vcrpy
+    cassettes, and YAML that is no cassette at all.
+    """
+    agents: set[str] = set()
+    vcrpy: list[Path] = []
+    for cassette in cassettes:
+        interactions = _interactions(cassette)
+        if interactions is not None:
+            vcrpy.append(cassette)
+            agents.update(_user_agent(interaction) for interaction in interactions)
+    if not vcrpy:
+        return (
+            f"{_NOT_RECORDED_BY_US}: no file here is a vcrpy cassette ({_some(cassettes)}: "
+            f"no `interactions` list); {_REPLAYS}"
+        )
+    if (directory / RECORDING_FILE).is_file():
+        return (
+            f"a `supersim-conformance record` output whose cassettes ({_some(tuple(vcrpy))}) are named after "
+            f"no suite module of this version: re-record it; {_REPLAYS}"
+        )
+    if agents and all(agent.startswith("twilio-python/") for agent in agents):
+        return (
+            f"twilio-python scenario cassettes ({_some(tuple(vcrpy))}), {_NOT_RECORDED_BY_US}; they replay with "
+            f"`{SCENARIO_REPLAY}` from the root of a clone of the kit (which replays the clone's cassettes/); "
+            f"{_REPLAYS}"
+        )
+    return (
+        f"{_NOT_RECORDED_BY_US}: its vcrpy cassettes ({_some(tuple(vcrpy))}) are named after no suite module; "
+        f"{_REPLAYS}"
+    )
+
+
+def _some(paths: tuple[Path, ...]) -> str:
+    if len(paths) <= 3:
+        return ", ".join(path.name for path in paths)
+    return f"{len(paths)} files: {paths[0].name}, {paths[1].name}, …"
+
+
+def _interactions(path: Path) -> list[Any] | None:
+    """The interactions of a vcrpy cassette as plain data, or None for a file that is not one."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except Exception:  # unreadable, not UTF-8, not YAML, too deeply nested: not a cassette
+        return None
+    interactions = data.get("interactions") if isinstance(data, dict) else None
+    return interactions if isinstance(interactions, list) else None
+
+
+def _user_agent(interaction: Any) -> str:
+    """The ``User-Agent`` a recorded request was sent with (``""`` when none, or not a vcrpy interaction)."""
+    request = interaction.get("request") if isinstance(interaction, dict) else None
+    headers = request.get("headers") if isinstance(request, dict) else None
+    if not isinstance(headers, dict):
+        return ""
+    value = next((value for name, value in headers.items() if str(name).lower() == "user-agent"), "")
+    return str(value[0] if isinstance(value, list) and value else value or "")
 
 
 def _load(path: Path, profile: Profile) -> Cassette:
