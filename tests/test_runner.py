@@ -301,3 +301,23 @@ def test_exitfirst_stops_at_the_first_failure_and_show_skips_says_why(tmp_path):
     quiet = run_cli(tmp_path, "--profile", str(profile), "-k", "test_register_card", "--no-progress",
                     "--report-dir", str(tmp_path / "q"))  # fmt: skip
     assert "--show-skips says why" in quiet.stdout and "SKIPPED" not in quiet.stdout
+
+
+def test_workers_claim_the_profiles_data_first_come_first_served(tmp_path):
+    """Under pytest-xdist a Sim goes to whichever worker asks first (a file in the run's .claims),
+    not to a fixed half: a worker that runs many activation scenarios never runs out while the
+    other has spares. The claims are this run's only and are gone afterwards."""
+    from conformance.suite.data import DataPool
+
+    claims = tmp_path / ".claims"
+    profile = default_profile()
+    first, second = DataPool(profile, share=(0, 2), claims=claims), DataPool(profile, share=(1, 2), claims=claims)
+    sims = [s.sid for s in profile.sims_by(profile.primary.sid, "new") if s.sid not in first.reserved]
+    assert all(first._take(sid) for sid in sims)  # one worker may take every free Sim ...
+    assert not any(second._take(sid) for sid in sims)  # ... and then the other gets none of them twice
+    result = run_cli(
+        tmp_path, "-k", "test_update", "--workers", "2", "--no-progress", "--report-dir", str(tmp_path / "r")
+    )
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert result.returncode == 0 and report["summary"]["skipped"] == 0
+    assert not (tmp_path / "r" / ".claims").exists()

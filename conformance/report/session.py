@@ -61,6 +61,15 @@ class SessionReport:
 
         self.started = time.monotonic()
         self.started_at = now_iso()
+        self._drop_claims()
+
+    def _drop_claims(self) -> None:
+        """The workers' claims on the profile's data belong to one session (see DataPool.claims)."""
+        import shutil
+
+        from conformance.suite.data import CLAIMS_DIR
+
+        shutil.rmtree(self.report_dir / CLAIMS_DIR, ignore_errors=True)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A suite module that fails to import is an errored row (as in the CLI's reports)."""
@@ -77,6 +86,7 @@ class SessionReport:
         from conformance.profile import iter_tokens
 
         run = self.run
+        self._drop_claims()
         results = self.collector.ordered()
         if run is not None:
             suite = self.config.getoption("supersim_suite") or ("read-only" if run.kind == "live" else "full")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from conformance.run.session import (
     restore_notes,
     summary_line,
 )
+from conformance.suite.data import CLAIMS_DIR
 
 #: The name this configuration had before it became the plugin's :class:`RunConfig` (kept for callers).
 RunOptions = RunConfig
@@ -149,9 +151,12 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
         file=out,
     )
+    claims = Path(run_dir) / CLAIMS_DIR  # the workers' claims on the profile's data: this run's only
+    shutil.rmtree(claims, ignore_errors=True)
     started = time.monotonic()
     code = pytest.main(pytest_args(config, prepared, run_dir), plugins=[collector])
     info.duration = time.monotonic() - started
+    shutil.rmtree(claims, ignore_errors=True)
     results = collector.ordered()
     info.add_restore_notes(restore_notes(run_dir))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

@@ -11,8 +11,10 @@ names and fleets back afterwards where the API allows it.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +51,11 @@ class Original:
     status: str
 
 
+#: Where the xdist workers of a run claim the profile's SIMs and cards (inside the report directory;
+#: removed before and after the run by whoever runs it: the CLI's runner, the plugin's session).
+CLAIMS_DIR = ".claims"
+
+
 @dataclass
 class DataPool:
     profile: Profile
@@ -57,6 +64,10 @@ class DataPool:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     originals: dict[str, Original] = field(default_factory=dict)
     _reserved: set[str] | None = None
+    claims: Path | None = None
+    """A directory all pytest-xdist workers of the run share: an item is taken by creating its
+    file there (first come, first served), so no worker runs out while another has spares.
+    None: a fixed share per worker (``share``), for sessions without a shared report directory."""
 
     @property
     def reserved(self) -> set[str]:
@@ -89,9 +100,36 @@ class DataPool:
         ]
 
     def _mine(self, key: str) -> bool:
-        """Whether this worker owns the item: a hash of its key, so no profile order can skew shares."""
+        """Whether this worker may take the item: any worker with shared claims, else a hash share."""
+        if self.claims is not None:
+            return True
         index, count = self.share
         return int(hashlib.sha1(key.encode()).hexdigest(), 16) % count == index
+
+    def _claim_file(self, key: str) -> Path | None:
+        return self.claims / hashlib.sha1(key.encode()).hexdigest() if self.claims is not None else None
+
+    def _free(self, key: str) -> bool:
+        """Not reserved, not taken by this worker, nor (with shared claims) by another one."""
+        if key in self.reserved or key in self._used or not self._mine(key):
+            return False
+        claim = self._claim_file(key)
+        return claim is None or not claim.exists()
+
+    def _take(self, key: str) -> bool:
+        """Take the item for this scenario if nobody has; True if it is now ours."""
+        with self._lock:
+            if key in self._used or not self._mine(key):
+                return False
+            claim = self._claim_file(key)
+            if claim is not None:
+                try:
+                    claim.parent.mkdir(parents=True, exist_ok=True)
+                    os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    return False
+            self._used.add(key)
+            return True
 
     def sims(
         self, account: str, status: str | None = None, *, with_fleet: bool | None = None, named: bool | None = None
@@ -114,11 +152,7 @@ class DataPool:
         Skips the calling test (with the reason) when the profile has no unused SIM like that.
         """
         matching = self.profile.sims_by(account, status, with_fleet=with_fleet, named=named)
-        free = [
-            sim
-            for sim in matching
-            if self._mine(sim.sid) and sim.sid not in self.reserved and sim.sid not in self._used
-        ]
+        free = [sim for sim in matching if self._free(sim.sid)]
         # When the scenario does not care, hand out SIMs of the more plentiful kind (with or
         # without a fleet) and without a name first, keeping the rarer ones for the scenarios
         # that need them (a fleetless inactive Sim for a refused activation, a fleeted new one
@@ -134,12 +168,8 @@ class DataPool:
         )
         drifted = []
         for sim in candidates:
-            if not self._mine(sim.sid) or sim.sid in self.reserved:
+            if sim.sid in self.reserved or not self._take(sim.sid):
                 continue
-            with self._lock:
-                if sim.sid in self._used:
-                    continue
-                self._used.add(sim.sid)
             # with the response checks: a malformed answer here is the root cause of what follows
             exchange = client.get(f"/v1/Sims/{sim.sid}")
             live = exchange.json() if exchange.status == 200 and exchange.is_json else None
@@ -171,12 +201,8 @@ class DataPool:
         cards = self.profile.registrable_for(account)
         registered = 0
         for card in cards:
-            if not self._mine(card.iccid):
+            if not self._take(card.iccid):
                 continue
-            with self._lock:
-                if card.iccid in self._used:
-                    continue
-                self._used.add(card.iccid)
             if client is not None:
                 found = client.get("/v1/Sims", params={"Iccid": card.iccid}, check=False)
                 sims = (

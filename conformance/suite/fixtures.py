@@ -28,7 +28,7 @@ from conformance.profile import ProfileError
 from conformance.run.settings import Settings, settings_from_options
 from conformance.run.target import Target, TargetClient
 from conformance.suite.callbacks import CallbackReceiver
-from conformance.suite.data import DataPool, worker_share
+from conformance.suite.data import CLAIMS_DIR, DataPool, worker_share
 
 PROPERTY = "supersim"
 
@@ -109,7 +109,9 @@ def sc_pool(
     request: pytest.FixtureRequest, sc_settings: Settings, sc_target: Target, sc_primary: TargetClient
 ) -> Iterator[DataPool]:
     """The profile's SIMs, cards and fleets, shared out between scenarios and workers."""
-    sc_pool = DataPool(sc_settings.profile, share=worker_share(request.config))
+    report_dir = request.config.getoption("supersim_report_dir", default=None)
+    claims = Path(report_dir) / CLAIMS_DIR if report_dir and getattr(request.config, "workerinput", None) else None
+    sc_pool = DataPool(sc_settings.profile, share=worker_share(request.config), claims=claims)
     yield sc_pool
     if sc_settings.full and sc_pool.originals:
         notes = restore(sc_pool, sc_target, sc_primary)
