@@ -97,10 +97,15 @@ def markdown_table() -> str:
 
 def with_table(document: str) -> str:
     """``document`` with the text between the error-code markers replaced by :func:`markdown_table`."""
-    start, end = document.find(DOCS_START), document.find(DOCS_END)
+    return between_markers(document, DOCS_START, DOCS_END, markdown_table())
+
+
+def between_markers(document: str, start_marker: str, end_marker: str, text: str) -> str:
+    """``document`` with what stands between two markers replaced by ``text`` (docs tables)."""
+    start, end = document.find(start_marker), document.find(end_marker)
     if start < 0 or end < start:
-        raise ValueError(f"the document has no {DOCS_START!r} ... {DOCS_END!r} markers")
-    return document[: start + len(DOCS_START)] + "\n" + markdown_table() + document[end:]
+        raise ValueError(f"the document has no {start_marker!r} ... {end_marker!r} markers")
+    return document[: start + len(start_marker)] + "\n" + text + document[end:]
 
 
 def more_info(code: int) -> str:

@@ -408,10 +408,9 @@ def markdown_table() -> str:
 
 def with_table(document: str) -> str:
     """``document`` with the text between the fault-table markers replaced by :func:`markdown_table`."""
-    start, end = document.find(DOCS_START), document.find(DOCS_END)
-    if start < 0 or end < start:
-        raise ValueError(f"the document has no {DOCS_START!r} ... {DOCS_END!r} markers")
-    return document[: start + len(DOCS_START)] + "\n" + markdown_table() + document[end:]
+    from conformance.mock.errors import between_markers
+
+    return between_markers(document, DOCS_START, DOCS_END, markdown_table())
 
 
 def write_docs(path: str | Path) -> bool:
