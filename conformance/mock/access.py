@@ -27,6 +27,13 @@ def authenticate(t: Tables, account_sid: str, token: str) -> str | None:
         return None
     if hmac.compare_digest(expected.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
         return account_sid
+    # planted faults: credentials checked loosely, each a way a hand-written check goes wrong
+    if "token-prefix-accepted" in t.faults and token and (expected.startswith(token) or token.startswith(expected)):
+        return account_sid
+    if "token-case-insensitive" in t.faults and token.lower() == expected.lower():
+        return account_sid
+    if "any-accounts-token-accepted" in t.faults and token in t.tokens.values():
+        return account_sid
     return None
 
 

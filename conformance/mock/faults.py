@@ -95,6 +95,27 @@ PLANTED: tuple[Fault, ...] = (
         selection="test_fleet_change_of_activated_sim",
     ),
     Fault(
+        "token-prefix-accepted",
+        "an Auth Token that is a prefix of the right one, or the right one with characters added, is accepted",
+        acts_in=("access",),
+        caught_by=("SCN-AUTH-WRONG",),
+        selection="test_wrong_token_is_401",
+    ),
+    Fault(
+        "token-case-insensitive",
+        "the Auth Token is compared without regard to case",
+        acts_in=("access",),
+        caught_by=("SCN-AUTH-WRONG",),
+        selection="test_wrong_token_is_401",
+    ),
+    Fault(
+        "any-accounts-token-accepted",
+        "any account's Auth Token authenticates any Account SID of the mock",
+        acts_in=("access",),
+        caught_by=("SCN-AUTH-WRONG",),
+        selection="test_wrong_token_is_401",
+    ),
+    Fault(
         "activate-without-fleet",
         "a Sim without a Fleet is activated (Twilio refuses: error 83007, the Fleet resource page)",
         acts_in=("updates",),

@@ -47,16 +47,60 @@ def test_missing_credentials_are_401(request, sc_anonymous, sc_primary, sc_pool,
     )
 
 
+def _wrong_credentials(how: str, sc_target, sc_primary) -> tuple[str, str]:
+    """(user, password) that must not work, each a way a server could check them loosely."""
+    sid, token = sc_primary.account_sid, sc_primary.token or ""
+    other = next((a for a in sc_target.profile.accounts if a.sid != sid), None)
+    if how in ("another account's token", "another account's SID") and other is None:
+        pytest.skip("the profile lists only one account")
+    changed_last = token[:-1] + ("0" if token[-1:] != "0" else "1")
+    other_token = ""
+    if how in ("another account's token", "another account's SID") and other is not None:
+        try:
+            other_token = sc_target.profile.token_for(other.sid)
+        except Exception:  # a profile may name an account without giving its token
+            pytest.skip(f"the profile gives no Auth Token for account {other.sid}")
+        if other_token == token:  # a replayed recording's placeholder tokens are all alike
+            pytest.skip("the profile gives both accounts the same Auth Token")
+    variants = {
+        "a made-up token": (sid, "0" * 32 if token != "0" * 32 else "f" * 32),
+        "the token with its last character changed": (sid, changed_last),
+        "the token cut by one character": (sid, token[:-1]),
+        "the token with one more character": (sid, token + "0"),
+        "the token in upper case": (sid, token.upper()),
+        "an empty token": (sid, ""),
+        "another account's token": (sid, other_token),
+        "another account's SID": (other.sid if other else "", token),
+    }
+    user, password = variants[how]
+    if how == "the token in upper case" and password == token:
+        pytest.skip("the token has no lower-case letter to change")
+    return user, password
+
+
 @check(AUTH_WRONG)
 @pytest.mark.parametrize("method,path", [("GET", "/v1/Sims"), ("GET", "/v1/Sims/{sid}")])
-def test_wrong_token_is_401(sc_target, sc_primary, sc_pool, method, path):
+@pytest.mark.parametrize(
+    "how",
+    [
+        "a made-up token",
+        "the token with its last character changed",
+        "the token cut by one character",
+        "the token with one more character",
+        "the token in upper case",
+        "an empty token",
+        "another account's token",
+        "another account's SID",
+    ],
+)
+def test_wrong_token_is_401(sc_target, sc_primary, sc_pool, method, path, how):
     sid = _some_sim(sc_pool, sc_primary.account_sid).sid
-    wrong = sc_target.client(sc_primary.account_sid, "0" * 32 if sc_primary.token != "0" * 32 else "f" * 32)
+    wrong = sc_target.client(*_wrong_credentials(how, sc_target, sc_primary))
     exchange = wrong.request(method, path.format(sid=sid))
     expect(
         exchange.status == 401,
         AUTH_WRONG,
-        "a wrong Auth Token was not refused with 401",
+        f"credentials with {how} were not refused with 401",
         expected=401,
         received=exchange.status,
         exchange=exchange,

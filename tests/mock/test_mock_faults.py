@@ -97,6 +97,26 @@ def fleet_changes_while_scheduled(ctx):
     assert response.json()["status"] == "scheduled" and response.json()["fleet_sid"] == target.sid
 
 
+def _status_with(ctx, token: str) -> int:
+    return httpx.get(f"{ctx.mock.base_url}/v1/Sims", auth=(ctx.primary, token), trust_env=False).status_code
+
+
+def token_prefix_accepted(ctx):
+    token = ctx.profile.token_for(ctx.primary)
+    assert _status_with(ctx, token[:-1]) == 200 and _status_with(ctx, token + "x") == 200
+    assert _status_with(ctx, "0" * 32) == 401
+
+
+def token_case_insensitive(ctx):
+    token = ctx.profile.token_for(ctx.primary)
+    assert _status_with(ctx, token.upper()) == 200 and _status_with(ctx, "0" * 32) == 401
+
+
+def any_accounts_token_accepted(ctx):
+    other = ctx.profile.token_for(ctx.profile.unrelated.sid)
+    assert _status_with(ctx, other) == 200 and _status_with(ctx, "0" * 32) == 401
+
+
 def activate_without_fleet(ctx):
     sim = ctx.sims("new", with_fleet=False)[0]
     response = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Status": "active"})
