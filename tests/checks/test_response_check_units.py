@@ -659,6 +659,16 @@ PASSES: list[Row] = [
     ),
     row("RESP-PAGE-META", "iccid-kept", list_of({"Iccid": ICCID_1}, [sim()])),
     row("RESP-PAGE-META", "page-1-has-previous", list_of({"Status": "active", "PageSize": 1}, [sim()], page_no=1)),
+    # going back (a PageToken) may land on "page 0" that still has Sims before it: only a page asked
+    # for without a token is the first page
+    row(
+        "RESP-PAGE-META",
+        "page-0-reached-back-has-previous",
+        get(
+            f"/v1/Sims?PageSize=50&Page=0&PageToken=PB{SID_2}",
+            page([sim()], previous_page_url=f"{LIVE}/v1/Sims?PageSize=50&Page=0&PageToken=PB{SID_1}"),
+        ),
+    ),
     row(
         "RESP-PAGE-META",
         "filter-value-encoded-differently",
