@@ -436,27 +436,46 @@ def test_callback_signature(sc_primary, sc_pool, sc_callbacks):
 # --- activation needs a fleet (SIM-STATUS-001, SIM-TRANS-007) -------------------------------
 
 
+def _refused_and_unchanged(client, check_id, sim, form, accepted: str, why: str, what: str):
+    """Send an update the rules refuse; check the 4xx and that the Sim kept its status and fleet.
+
+    An asynchronous update a broken target accepted is waited out first (it must not change
+    the Sim either). Returns the refusal, for the error-code step that comes last.
+    """
+    exchange = client.post(f"/v1/Sims/{sim['sid']}", form=form)
+    expect(
+        400 <= exchange.status < 500,
+        check_id,
+        accepted,
+        expected=f"a 4xx ({why})",
+        received=f"{exchange.status} {exchange.excerpt()}",
+        exchange=exchange,
+    )
+    now = wait_until(client, sim["sid"], lambda s: s["status"] != "scheduled", timeout=2)
+    before = {"status": sim["status"], "fleet_sid": sim["fleet_sid"]}
+    expect(
+        {"status": now["status"], "fleet_sid": now["fleet_sid"]} == before,
+        check_id,
+        f"the refused {what} changed the Sim anyway",
+        expected=before,
+        received={"status": now["status"], "fleet_sid": now["fleet_sid"]},
+    )
+    return exchange
+
+
 @requirement("SIM-ERR-012")  # its last step: the error code (a SHOULD)
 @check(ACTIVATE_NEEDS_FLEET)
 @pytest.mark.parametrize(("status", "final"), [("new", "active"), ("new", "ready"), ("inactive", "active")])
 def test_activation_without_fleet_is_refused(sc_primary, sc_pool, status, final):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=False)
-    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": final})
-    expect(
-        400 <= exchange.status < 500,
+    exchange = _refused_and_unchanged(
+        sc_primary,
         ACTIVATE_NEEDS_FLEET,
+        sim,
+        {"Status": final},
         f"a {status} Sim without a Fleet was accepted for activation to {final}",
-        expected="a 4xx (a Sim must be assigned to a Fleet before it can be activated)",
-        received=f"{exchange.status} {exchange.excerpt()}",
-        exchange=exchange,
-    )
-    now = wait_until(sc_primary, sim["sid"], lambda s: s["status"] != "scheduled", timeout=2)
-    expect(
-        (now["status"], now["fleet_sid"]) == (status, None),
-        ACTIVATE_NEEDS_FLEET,
-        "the refused activation changed the Sim anyway",
-        expected={"status": status, "fleet_sid": None},
-        received={"status": now["status"], "fleet_sid": now["fleet_sid"]},
+        "a Sim must be assigned to a Fleet before it can be activated",
+        "activation",
     )
     expect_error_code(exchange, 83007, "an activation without a Fleet")
 
@@ -490,22 +509,14 @@ def test_activation_with_fleet_in_the_same_request(sc_primary, sc_pool, sc_callb
 @pytest.mark.parametrize("status", ["active", "ready"])
 def test_activated_sim_keeps_its_fleet(sc_primary, sc_pool, status):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=True)
-    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Fleet": ""})
-    expect(
-        400 <= exchange.status < 500,
+    exchange = _refused_and_unchanged(
+        sc_primary,
         FLEET_REQUIRED,
+        sim,
+        {"Fleet": ""},
         f"the Fleet of a {status} Sim was removed",
-        expected="a 4xx (a ready or active Sim must belong to a Fleet)",
-        received=f"{exchange.status} {exchange.excerpt()}",
-        exchange=exchange,
-    )
-    now = wait_until(sc_primary, sim["sid"], lambda s: s["status"] != "scheduled", timeout=2)
-    expect(
-        (now["status"], now["fleet_sid"]) == (status, sim["fleet_sid"]),
-        FLEET_REQUIRED,
-        "the refused fleet removal changed the Sim anyway",
-        expected={"status": status, "fleet_sid": sim["fleet_sid"]},
-        received={"status": now["status"], "fleet_sid": now["fleet_sid"]},
+        "a ready or active Sim must belong to a Fleet",
+        "fleet removal",
     )
     expect_error_code(exchange, 83008, f"removing the Fleet of a {status} Sim")
 
