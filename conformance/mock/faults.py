@@ -20,37 +20,25 @@ catch it (the zoo). Adding a fault is one entry here, the behaviour, and an effe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.mock.planted import callbacks, pages, rules, values
+from conformance.mock.planted.model import Fault
 
-@dataclass(frozen=True)
-class Fault:
-    """One planted fault, as data."""
-
-    name: str
-    """What ``--fault`` takes: lower-case words joined by hyphens."""
-    description: str
-    """One line: the documented rule it breaks, and how."""
-    acts_in: tuple[str, ...]
-    """The modules of ``conformance.mock`` whose code tests for it (``"name" in faults``)."""
-    caught_by: tuple[str, ...]
-    """Check IDs; a run of the suite against a mock with this fault must fail on at least one."""
-    selection: str
-    """The ``pytest -k`` expression that selects the suite's tests able to catch it (what the zoo runs)."""
-    level: str = "MUST"
-    """The level of what it breaks: a MUST fault fails the run; a SHOULD fault is reported as a
-    warning and the run still passes (the zoo checks both)."""
+__all__ = ["FAULTS", "PLANTED", "Fault", "UnknownFaultError", "validate_faults"]
 
 
-#: Every planted fault, in the order docs/mock.md lists them.
-PLANTED: tuple[Fault, ...] = (
+#: The first faults, planted before the mutation analysis (issue 12); the later ones live by
+#: area in :mod:`conformance.mock.planted`.
+_FIRST: tuple[Fault, ...] = (
     Fault(
         "lowercase-sid-prefix",
         'the "sid" of every returned Sim starts with "hs" instead of "HS"',
         acts_in=("render",),
         caught_by=("RESP-PAGE-SCHEMA", "RESP-SIM-SCHEMA"),
         selection="test_response_check or test_fetch_by_sid",
+        breaks=("SIM-PROP-001",),
+        kind="wrong-value",
     ),
     Fault(
         "iccid-filter-returns-two",
@@ -58,6 +46,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("RESP-FILTER-ICCID", "SCN-FILTER-ICCID"),
         selection="iccid",
+        breaks=("SIM-FILTER-005", "SIM-FILTER-006"),
+        kind="off-by-one",
     ),
     Fault(
         "next-page-loops",
@@ -65,6 +55,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("render",),
         caught_by=("SCN-PAGE-WALK",),
         selection="test_walk",
+        breaks=("SIM-LIST-005", "SIM-PAGE-007"),
+        kind="wrong-link",
     ),
     Fault(
         "page-repeats-item",
@@ -72,6 +64,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("SCN-PAGE-WALK",),
         selection="test_walk",
+        breaks=("SIM-PAGE-007",),
+        kind="off-by-one",
     ),
     Fault(
         "create-returns-200",
@@ -79,6 +73,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("operations",),
         caught_by=("RESP-CREATE",),
         selection="test_register_card",
+        breaks=("SIM-CREATE-006",),
+        kind="wrong-status",
     ),
     Fault(
         "skip-scheduled",
@@ -86,6 +82,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-ASYNC-ACTIVATE", "SCN-ASYNC-DEACTIVATE", "SCN-ASYNC-REACTIVATE"),
         selection="asynchronous",
+        breaks=("SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-006", "SIM-ASYNC-007", "SIM-ASYNC-008"),
+        kind="timing",
     ),
     Fault(
         "fleet-changes-while-scheduled",
@@ -93,6 +91,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-ASYNC-FLEET",),
         selection="test_fleet_change_of_activated_sim",
+        breaks=("SIM-ASYNC-004", "SIM-ASYNC-009"),
+        kind="timing",
     ),
     Fault(
         "token-prefix-accepted",
@@ -100,6 +100,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("access",),
         caught_by=("SCN-AUTH-WRONG",),
         selection="test_wrong_token_is_401",
+        breaks=("SIM-AUTH-002",),
+        kind="loose-check",
     ),
     Fault(
         "token-case-insensitive",
@@ -107,6 +109,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("access",),
         caught_by=("SCN-AUTH-WRONG",),
         selection="test_wrong_token_is_401",
+        breaks=("SIM-AUTH-002",),
+        kind="partial-match",
     ),
     Fault(
         "any-accounts-token-accepted",
@@ -114,6 +118,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("access",),
         caught_by=("SCN-AUTH-WRONG",),
         selection="test_wrong_token_is_401",
+        breaks=("SIM-AUTH-001", "SIM-AUTH-002"),
+        kind="wrong-scope",
     ),
     Fault(
         "activate-without-fleet",
@@ -121,6 +127,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-ACTIVATE-NEEDS-FLEET",),
         selection="test_activation_without_fleet_is_refused",
+        breaks=("SIM-STATUS-001",),
+        kind="loose-check",
     ),
     Fault(
         "activation-fleet-applied-at-once",
@@ -129,6 +137,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-ACTIVATE-WITH-FLEET",),
         selection="test_activation_with_fleet_in_the_same_request",
+        breaks=("SIM-ASYNC-004",),
+        kind="timing",
     ),
     Fault(
         "remove-fleet-while-active",
@@ -136,6 +146,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-FLEET-REQUIRED",),
         selection="test_activated_sim_keeps_its_fleet",
+        breaks=("SIM-TRANS-007",),
+        kind="loose-check",
     ),
     Fault(
         "generic-error-codes",
@@ -144,6 +156,17 @@ PLANTED: tuple[Fault, ...] = (
         caught_by=("SCN-ERROR-CODE",),
         selection="test_registration_errors or test_unique_name_is_set_and_unique or test_activation_without_fleet",
         level="SHOULD",
+        breaks=(
+            "SIM-ERR-008",
+            "SIM-ERR-009",
+            "SIM-ERR-010",
+            "SIM-ERR-011",
+            "SIM-ERR-012",
+            "SIM-ERR-013",
+            "SIM-ERR-014",
+            "SIM-ERR-015",
+        ),
+        kind="wrong-value",
     ),
     Fault(
         "callback-as-json",
@@ -151,6 +174,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("callbacks",),
         caught_by=("SCN-CB-POST",),
         selection="test_post_callback",
+        breaks=("SIM-CB-006",),
+        kind="encoding",
     ),
     Fault(
         "callback-without-account-sid",
@@ -158,6 +183,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("callbacks",),
         caught_by=("SCN-CB-POST",),
         selection="test_post_callback",
+        breaks=("SIM-CB-005",),
+        kind="missing",
     ),
     Fault(
         "callback-get-as-form",
@@ -165,6 +192,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("callbacks",),
         caught_by=("SCN-CB-GET",),
         selection="test_get_callback",
+        breaks=("SIM-CB-007",),
+        kind="encoding",
     ),
     Fault(
         "callback-bad-signature",
@@ -172,6 +201,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("callbacks",),
         caught_by=("SCN-CB-SIGNATURE",),
         selection="test_callback_signature",
+        breaks=("SIM-CB-009",),
+        kind="wrong-value",
     ),
     Fault(
         "callback-twice",
@@ -179,6 +210,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("callbacks",),
         caught_by=("SCN-CB-POST",),
         selection="test_post_callback",
+        breaks=("SIM-CB-001",),
+        kind="timing",
     ),
     Fault(
         "no-callback",
@@ -186,6 +219,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("callbacks",),
         caught_by=("SCN-CB-POST",),
         selection="test_post_callback",
+        breaks=("SIM-CB-001",),
+        kind="missing",
     ),
     Fault(
         "error-body-not-twilio",
@@ -193,6 +228,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("responses",),
         caught_by=("RESP-ERROR-BODY",),
         selection="test_fetch_unknown or test_response_check",
+        breaks=("SIM-ERR-002",),
+        kind="wrong-value",
     ),
     Fault(
         "accept-wrong-credentials",
@@ -200,6 +237,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("auth",),
         caught_by=("SCN-AUTH-MISSING", "SCN-AUTH-WRONG"),
         selection="wrong_token or missing_credentials",
+        breaks=("SIM-AUTH-001", "SIM-AUTH-002"),
+        kind="loose-check",
     ),
     Fault(
         "other-account-visible",
@@ -207,6 +246,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("access",),
         caught_by=("SCN-AUTH-OTHER-ACCOUNT",),
         selection="other_accounts",
+        breaks=("SIM-AUTH-003",),
+        kind="wrong-scope",
     ),
     Fault(
         "relative-urls",
@@ -214,6 +255,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("render",),
         caught_by=("RESP-PAGE-HOST", "RESP-PAGE-SCHEMA", "RESP-SIM-SCHEMA", "RESP-SIM-URL"),
         selection="test_response_check or test_fetch_by_sid",
+        breaks=("SIM-PROP-013", "SIM-PROP-014", "SIM-PAGE-010"),
+        kind="wrong-link",
     ),
     Fault(
         "meta-key-wrong",
@@ -221,6 +264,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("render",),
         caught_by=("RESP-PAGE-META", "RESP-PAGE-SCHEMA"),
         selection="test_response_check or test_plain_list",
+        breaks=("SIM-LIST-002",),
+        kind="wrong-value",
     ),
     Fault(
         "no-null-next-on-last-page",
@@ -228,6 +273,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("SCN-PAGE-WALK",),
         selection="test_walk",
+        breaks=("SIM-PAGE-008",),
+        kind="off-by-one",
     ),
     Fault(
         "ignore-page-size",
@@ -235,6 +282,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("RESP-PAGE-META", "SCN-PAGE-SIZE-BOUNDS", "SCN-PAGE-WALK"),
         selection="test_walk or page_size",
+        breaks=("SIM-PAGE-002", "SIM-LIST-009"),
+        kind="loose-check",
     ),
     Fault(
         "ignore-status-filter",
@@ -242,6 +291,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("RESP-FILTER-STATUS", "SCN-FILTER-STATUS"),
         selection="status_filter or test_response_check",
+        breaks=("SIM-FILTER-001",),
+        kind="loose-check",
     ),
     Fault(
         "allow-ready-from-active",
@@ -249,6 +300,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-TRANS-READY",),
         selection="test_ready_only_from_new",
+        breaks=("SIM-TRANS-002",),
+        kind="loose-check",
     ),
     Fault(
         "allow-return-to-new",
@@ -256,6 +309,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("forms", "updates"),
         caught_by=("SCN-TRANS-NEW",),
         selection="test_never_back_to_new",
+        breaks=("SIM-TRANS-001", "SIM-UPDATE-003"),
+        kind="loose-check",
     ),
     Fault(
         "duplicate-unique-name-allowed",
@@ -263,6 +318,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-UNIQUE-NAME",),
         selection="test_unique_name",
+        breaks=("SIM-ERR-005",),
+        kind="loose-check",
     ),
     Fault(
         "unknown-sid-returns-200-empty",
@@ -270,6 +327,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("operations",),
         caught_by=("RESP-SIM-SCHEMA", "SCN-FETCH-404"),
         selection="test_fetch_unknown",
+        breaks=("SIM-ERR-001",),
+        kind="wrong-status",
     ),
     Fault(
         "date-updated-not-moving",
@@ -277,6 +336,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("tables",),
         caught_by=("SCN-ASYNC-ACTIVATE", "SCN-ASYNC-DEACTIVATE", "SCN-ASYNC-REACTIVATE"),
         selection="asynchronous",
+        breaks=("SIM-PROP-012",),
+        kind="stale",
     ),
     Fault(
         "next-page-other-host",
@@ -284,6 +345,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("render",),
         caught_by=("RESP-PAGE-HOST", "SAFE-FOREIGN-HOST"),
         selection="test_walk or test_response_check",
+        breaks=("SIM-PAGE-010",),
+        kind="wrong-link",
     ),
     Fault(
         "forbidden-not-404",
@@ -291,6 +354,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("access",),
         caught_by=("SCN-AUTH-OTHER-ACCOUNT",),
         selection="other_accounts",
+        breaks=("SIM-AUTH-003",),
+        kind="wrong-status",
     ),
     Fault(
         "page-size-over-max-accepted",
@@ -298,6 +363,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("forms",),
         caught_by=("SCN-PAGE-SIZE-BOUNDS",),
         selection="page_size",
+        breaks=("SIM-PAGE-002", "SIM-PAGE-003"),
+        kind="loose-check",
     ),
     Fault(
         "move-non-new-allowed",
@@ -305,6 +372,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-MOVE-RULES",),
         selection="test_only_new_sims_move",
+        breaks=("SIM-MOVE-007",),
+        kind="loose-check",
     ),
     Fault(
         "move-to-unrelated-allowed",
@@ -312,6 +381,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-MOVE-RULES",),
         selection="test_move_to_unrelated",
+        breaks=("SIM-MOVE-006",),
+        kind="wrong-scope",
     ),
     Fault(
         "no-auto-activate",
@@ -319,6 +390,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("activation",),
         caught_by=("SCN-AUTO-ACTIVE",),
         selection="automatically",
+        breaks=("SIM-TRANS-003", "SIM-TRANS-004", "SIM-TRANS-005"),
+        kind="missing",
     ),
     Fault(
         "date-updated-before-created",
@@ -326,6 +399,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("render",),
         caught_by=("RESP-SIM-DATES",),
         selection="test_response_check or test_fetch_by_sid",
+        breaks=("SIM-PROP-012",),
+        kind="wrong-value",
     ),
     Fault(
         "ignore-fleet-filter",
@@ -333,6 +408,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("RESP-FILTER-FLEET", "SCN-FILTER-COMBINED", "SCN-FILTER-FLEET"),
         selection="test_response_check or fleet_filter or combined",
+        breaks=("SIM-FILTER-003",),
+        kind="loose-check",
     ),
     Fault(
         "list-shows-other-accounts",
@@ -340,6 +417,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("pagination",),
         caught_by=("RESP-ACCOUNT",),
         selection="test_response_check or test_walk",
+        breaks=("SIM-AUTH-004", "SIM-LIST-001"),
+        kind="wrong-scope",
     ),
     Fault(
         "unique-name-not-addressable",
@@ -347,6 +426,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("access",),
         caught_by=("SCN-FETCH-NAME", "SCN-UNIQUE-NAME"),
         selection="unique_name",
+        breaks=("SIM-ADDR-002", "SIM-ADDR-003", "SIM-FETCH-002"),
+        kind="missing",
     ),
     Fault(
         "default-page-size-20",
@@ -354,6 +435,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("forms",),
         caught_by=("RESP-PAGE-META", "SCN-LIST-DEFAULT"),
         selection="test_plain_list",
+        breaks=("SIM-PAGE-001",),
+        kind="wrong-value",
     ),
     Fault(
         "json-body-accepted",
@@ -361,6 +444,8 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("forms",),
         caught_by=("SCN-CREATE-JSON",),
         selection="test_json_body",
+        breaks=("SIM-REQ-001",),
+        kind="encoding",
     ),
     Fault(
         "move-keeps-foreign-fleet",
@@ -368,8 +453,13 @@ PLANTED: tuple[Fault, ...] = (
         acts_in=("updates",),
         caught_by=("SCN-MOVE-FLEET",),
         selection="test_sim_with_fleet_needs_a_fleet",
+        breaks=("SIM-MOVE-008",),
+        kind="loose-check",
     ),
 )
+
+#: Every planted fault, in the order docs/mock.md lists them.
+PLANTED: tuple[Fault, ...] = _FIRST + values.FAULTS + pages.FAULTS + callbacks.FAULTS + rules.FAULTS
 
 #: Every planted fault: name -> one-line description of the rule it breaks.
 FAULTS: dict[str, str] = {fault.name: fault.description for fault in PLANTED}
