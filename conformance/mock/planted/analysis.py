@@ -106,8 +106,8 @@ def markdown_table() -> str:
         "| requirement | level | kind | way it breaks (the planted fault's effect) | fault | caught by |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for requirement, level, kind, way, fault, checks in rows():
-        cells = [f"`{requirement}`", level, kind, way, f"`{fault}`", ", ".join(f"`{c}`" for c in checks.split(", "))]
+    for requirement_id, level, kind, way, fault, checks in rows():
+        cells = [f"`{requirement_id}`", level, kind, way, f"`{fault}`", ", ".join(f"`{c}`" for c in checks.split(", "))]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     if ONE_WAY:
         lines += ["", "Requirements with one way only:", ""]
