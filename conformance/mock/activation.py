@@ -31,8 +31,20 @@ def maybe_auto_activate(t: Tables, sim: SimRecord) -> bool:
     """Make a ready Sim active (synchronously, no callback) if it met the rule; True if it did."""
     if "no-auto-activate" in t.faults or sim.status != "ready" or sim.pending is not None:
         return False
-    due = sim.ready_since is not None and t.clock.now() >= add_months(sim.ready_since, AUTO_ACTIVATE_MONTHS)
-    if sim.data_kb >= AUTO_ACTIVATE_DATA_KB or sim.sms_commands >= AUTO_ACTIVATE_SMS or due:
+    faults = t.faults
+    if sim.ready_since is None:
+        due = False
+    elif "auto-activate-after-three-weeks" in faults:
+        due = t.clock.now() >= sim.ready_since + timedelta(weeks=AUTO_ACTIVATE_MONTHS)
+    else:
+        due = t.clock.now() >= add_months(sim.ready_since, AUTO_ACTIVATE_MONTHS)
+    data_kb = 200 if "auto-activate-at-200kb" in faults else AUTO_ACTIVATE_DATA_KB
+    sms = AUTO_ACTIVATE_SMS - 1 if "auto-activate-at-four-sms" in faults else AUTO_ACTIVATE_SMS
+    if "auto-activate-above-threshold" in faults:
+        used = sim.data_kb > data_kb or sim.sms_commands > sms
+    else:
+        used = sim.data_kb >= data_kb or sim.sms_commands >= sms
+    if used or due:
         t.change(sim, status="active")
         t.touch(sim)
         return True

@@ -22,9 +22,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -36,6 +37,13 @@ log = logging.getLogger("conformance.mock.callbacks")
 CALLBACK_TIMEOUT = 2.0
 
 
+@dataclass(frozen=True)
+class SignedCompletion(Completion):
+    """A completion whose callback is signed for ``signer`` (planted: another account's Auth Token)."""
+
+    signer: str = ""
+
+
 def callback_params(completion: Completion, faults: frozenset[str] = frozenset()) -> dict[str, str]:
     """The documented parameters: SimSid, SimUniqueName (only if set), SimStatus, AccountSid.
 
@@ -43,10 +51,15 @@ def callback_params(completion: Completion, faults: frozenset[str] = frozenset()
     like the others: the signature is computed over whatever this returns).
     """
     sim = completion.sim
-    params = {"SimSid": sim.sid}
-    if sim.unique_name:
-        params["SimUniqueName"] = sim.unique_name
-    params["SimStatus"] = sim.status
+    params = {"Sid" if "callback-sim-sid-as-sid" in faults else "SimSid": sim.sid}
+    if sim.unique_name and "callback-without-unique-name" not in faults:
+        name = sim.unique_name
+        if "callback-unique-name-double-encoded" in faults:
+            name = quote(name, safe="")
+        params["SimUniqueName"] = name
+    elif not sim.unique_name and "callback-unique-name-none" in faults:
+        params["SimUniqueName"] = str(sim.unique_name)
+    params["SimStatus"] = "scheduled" if "callback-status-scheduled" in faults else sim.status
     if "callback-without-account-sid" not in faults:
         params["AccountSid"] = sim.account_sid
     if "extra-callback-params" in faults:  # a benign variation
@@ -75,10 +88,10 @@ def signature(auth_token: str, url: str, params: dict[str, str] | None = None) -
     return base64.b64encode(digest).decode("ascii")
 
 
-def with_query(url: str, params: dict[str, str]) -> str:
+def with_query(url: str, params: dict[str, str], encoding: str = "utf-8") -> str:
     """``url`` with ``params`` appended to its query string."""
     parts = urlsplit(url)
-    query = "&".join(part for part in (parts.query, urlencode(params)) if part)
+    query = "&".join(part for part in (parts.query, urlencode(params, encoding=encoding)) if part)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
@@ -87,21 +100,34 @@ def build_request(completion: Completion, auth_token: str, faults: frozenset[str
     params = callback_params(completion, faults)
     key = auth_token if "callback-bad-signature" not in faults else auth_token + "-wrong"
     headers = {"User-Agent": "TwilioProxy/1.1 (supersim-conformance mock)"}
-    if completion.callback_method == "GET":
+    given = completion.callback_url
+    if "callback-to-url-without-query" in faults:
+        given = urlunsplit(urlsplit(given)._replace(query=""))
+    encoding = "latin-1" if "callback-latin1-params" in faults else "utf-8"
+    method = completion.callback_method
+    if method == "POST" and "callback-default-get" in faults:
+        method = "GET"
+    if method == "GET":
         if "callback-get-as-form" in faults:
-            url, body = completion.callback_url, urlencode(params).encode()
+            url, body = given, urlencode(params, encoding=encoding).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-Twilio-Signature"] = signature(key, url, params)
         else:
-            url, body = with_query(completion.callback_url, params), b""
-            headers["X-Twilio-Signature"] = signature(key, url)
+            url, body = with_query(given, params, encoding), b""
+            if "callback-get-with-body" in faults:
+                body = urlencode(params, encoding=encoding).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            signed = given if "callback-signature-without-query" in faults else url
+            headers["X-Twilio-Signature"] = signature(key, signed)
         return {"method": "GET", "url": url, "headers": headers, "content": body}
-    url = completion.callback_url
+    url = given
+    if "callback-post-with-query" in faults:
+        url = with_query(given, params, encoding)
     if "callback-as-json" in faults:
         body = json.dumps(params).encode()
         headers["Content-Type"] = "application/json"
     else:
-        body = urlencode(params).encode()
+        body = urlencode(params, encoding=encoding).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     headers["X-Twilio-Signature"] = signature(key, url, params)
     return {"method": "POST", "url": url, "headers": headers, "content": body}
@@ -126,7 +152,8 @@ class Dispatcher:
         """Queue the callback(s) for one completed update; never blocks the caller."""
         if "no-callback" in self._faults:
             return
-        request = build_request(completion, self._token_for(completion.sim.account_sid), self._faults)
+        signer = getattr(completion, "signer", "") or completion.sim.account_sid
+        request = build_request(completion, self._token_for(signer), self._faults)
         times = 2 if "callback-twice" in self._faults else 1
         with self._lock:
             if self._closed:

@@ -12,7 +12,9 @@ import itertools
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 from pytest_httpserver import HTTPServer
@@ -31,6 +33,10 @@ class ReceivedCallback:
     url: str
     """The URL the target was given (public form when --callback-url-base is set)."""
     received_at: float = field(default_factory=time.monotonic)
+    seen: Any = None
+    """What the ``watch`` hook of its path returned, called while the target waited for the answer."""
+    seen_error: str | None = None
+    """Why the hook failed (an error of the kit's own request, not of the callback)."""
 
     @property
     def params(self) -> dict[str, str]:
@@ -50,6 +56,7 @@ class CallbackReceiver:
         self._calls: list[ReceivedCallback] = []
         self._changed = threading.Condition()
         self._counter = itertools.count(1)
+        self._hooks: dict[str, Callable[[ReceivedCallback], Any]] = {}
 
     def close(self) -> None:
         if self.server.is_running():
@@ -59,6 +66,17 @@ class CallbackReceiver:
     def url_for(self, label: str) -> str:
         """A fresh, unique callback URL for one scenario."""
         return f"{self.public_base}/cb/{label}-{next(self._counter)}"
+
+    def watch(self, url: str, on_arrival: Callable[[ReceivedCallback], Any]) -> None:
+        """Call ``on_arrival`` for each callback to ``url`` before answering it; keep its result as ``seen``.
+
+        The target is still waiting for the answer, so what the hook reads happens after the
+        target sent its callback: the state a callback reports must be visible by then.
+        """
+        self._hooks[self._path(url)] = on_arrival
+
+    def _path(self, url: str) -> str:
+        return (url[len(self.public_base) :] if url.startswith(self.public_base) else url).split("?", 1)[0]
 
     def _handle(self, request: Request) -> Response:
         body = request.get_data(cache=True)
@@ -79,6 +97,12 @@ class CallbackReceiver:
             headers={k: v for k, v in request.headers.items()},
             url=self.public_base + path + (("?" + request.query_string.decode()) if request.query_string else ""),
         )
+        hook = self._hooks.get(path)
+        if hook is not None:
+            try:
+                call.seen = hook(call)
+            except Exception as exc:  # the kit's own request failed: never the target's fault
+                call.seen_error = f"{type(exc).__name__}: {exc}"[:300]
         with self._changed:
             self._calls.append(call)
             self._changed.notify_all()

@@ -14,7 +14,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from conformance import contract
-from conformance.checks import expect, fail
+from conformance.checks import expect, expect_soft, fail
 from conformance.checks.scenarios import (
     ACTIVATE_NEEDS_FLEET,
     ACTIVATE_WITH_FLEET,
@@ -22,7 +22,9 @@ from conformance.checks.scenarios import (
     ASYNC_DEACTIVATE,
     ASYNC_FLEET,
     ASYNC_REACTIVATE,
+    ASYNC_SYNC,
     AUTO_ACTIVE,
+    CALLBACK_ARRIVAL,
     CALLBACK_GET,
     CALLBACK_POST,
     CALLBACK_SIGNATURE,
@@ -42,6 +44,10 @@ pytestmark = pytest.mark.usefixtures("sc_full_suite")
 
 #: Why an activation scenario takes a Sim that has a fleet (the skip reason when none is left).
 NEEDS_FLEET = "Twilio activates only a Sim assigned to a Fleet (error 83007)"
+
+
+#: ``fleet_after`` when an update leaves the fleet as it was.
+_UNCHANGED = object()
 
 
 def _name(label: str) -> str:
@@ -215,12 +221,16 @@ def test_never_back_to_new(sc_primary, sc_pool, status):
 # --- asynchronous updates and callbacks -----------------------------------------------------
 
 
-def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=None, fleet_check=ASYNC_FLEET):
+def _scheduled_then_final(
+    client, check_id, sim, form, final, *, fleet_before=None, fleet_check=ASYNC_FLEET, fleet_after=_UNCHANGED
+):
     """Send an asynchronous update; check scheduled first (with the old fleet), then the final state.
 
     ``fleet_check`` is the check a fleet_sid shown too early breaks (SIM-ASYNC-004 is among its
     requirements): the fleet-change scenario's own, or the one of a scenario that sends Status
-    and Fleet together.
+    and Fleet together. ``fleet_after`` is the fleet_sid the completed update shows (when the
+    update changes it): a fetch right after the 202 must show either the scheduled Sim or that
+    final state, never the Sim as it was before (SIM-ASYNC-002).
     """
     exchange = client.post(f"/v1/Sims/{sim['sid']}", form=form)
     expect(
@@ -240,6 +250,17 @@ def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=No
         received=accepted["status"],
         exchange=exchange,
     )
+    pending = fetch_sim(client, sim["sid"])
+    final_fleet = sim["fleet_sid"] if fleet_after is _UNCHANGED else fleet_after
+    completed = pending["status"] == final and pending["fleet_sid"] == final_fleet
+    expect(
+        pending["status"] == "scheduled" or completed or final == "ready" and pending["status"] == "active",
+        check_id,
+        "right after the update was accepted, a fetch shows neither the scheduled Sim nor the completed update",
+        expected=f"status scheduled, or the completed update (status {final}, fleet_sid {final_fleet})",
+        received={"status": pending["status"], "fleet_sid": pending["fleet_sid"]},
+        requirements=["SIM-ASYNC-002"],
+    )
     if fleet_before is not None or "Fleet" in form:
         expect(
             accepted["fleet_sid"] == sim["fleet_sid"],
@@ -250,7 +271,6 @@ def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=No
             exchange=exchange,
             requirements=["SIM-ASYNC-004"],
         )
-        pending = fetch_sim(client, sim["sid"])
         if pending["status"] == "scheduled":
             expect(
                 pending["fleet_sid"] == sim["fleet_sid"],
@@ -276,8 +296,15 @@ def _scheduled_then_final(client, check_id, sim, form, final, *, fleet_before=No
             "date_updated did not move when the asynchronous update completed",
             expected=f"later than {sim['date_updated']}",
             received=done["date_updated"],
+            requirements=["SIM-PROP-012"] if "SIM-PROP-012" in _requirements(check_id) else None,
         )
     return accepted, done
+
+
+def _requirements(check_id: str) -> tuple[str, ...]:
+    from conformance.checks import load_all
+
+    return load_all()[check_id].requirements
 
 
 def _parse(stamp: str) -> datetime:
@@ -294,64 +321,144 @@ def _server_time(exchange) -> datetime | None:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
-def _check_callback(sc_callbacks, url, sim_after, token, method, check_id):
+def _watched_url(sc_callbacks, client, label: str, sid: str, suffix: str = "") -> str:
+    """A fresh callback URL whose callbacks make the receiver fetch the Sim before it answers.
+
+    The fetch happens while the target waits for the receiver's answer, that is after it sent
+    the callback: whatever the callback reports must already be what the Sim shows.
+    """
+    url = sc_callbacks.url_for(label) + suffix
+
+    def fetch(call):
+        exchange = client.get(f"/v1/Sims/{sid}", check=False)
+        return body(exchange) if exchange.status == 200 else {"status": f"HTTP {exchange.status}"}
+
+    sc_callbacks.watch(url, fetch)
+    return url
+
+
+def _same_status(shown: str, reported: str) -> bool:
+    """A Sim that completed as ready may have turned active since (data use, SMS Commands): both agree."""
+    return shown == reported or (reported == "ready" and shown == "active")
+
+
+def _check_callback(
+    client, sc_callbacks, url, sim, *, final, token, method="POST", account=None, fleet=_UNCHANGED, signature_check=None
+):
+    """The one callback of an asynchronous update: how it came, what it says, when it came, its signature.
+
+    ``sim`` is the Sim as it was before the update; ``final`` the status it must end in (for a
+    fleet change, its prior ready or active status); ``account`` the account it belongs to
+    afterwards (default: its own); ``fleet`` the fleet_sid it shows afterwards when it changed.
+    """
+    own = CALLBACK_GET if method == "GET" else CALLBACK_POST
     calls = sc_callbacks.wait(url, count=1, timeout=sc_callbacks.timeout)
     expect(
         len(calls) == 1,
-        check_id,
+        own,
         "not exactly one callback arrived for the asynchronous update",
         expected=f"1 {method} request to {url}",
         received=f"{len(calls)} request(s)",
+        requirements=["SIM-CB-001"],
     )
     call = calls[0]
     expect(
-        call.method == method, check_id, "the callback used another HTTP method", expected=method, received=call.method
+        call.method == method,
+        own,
+        "the callback used another HTTP method",
+        expected=method,
+        received=call.method,
+        requirements=["SIM-CB-006", "SIM-UPDATE-008"] if method == "POST" else ["SIM-CB-007"],
+    )
+    own_query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    expect(
+        all(pair in call.query for pair in own_query),
+        own,
+        "the callback did not go to the CallbackUrl given: its own query string is missing",
+        expected=url,
+        received=call.url,
+        requirements=["SIM-UPDATE-006", "SIM-CB-001"],
     )
     if method == "POST":
-        own_query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
         expect(
             "application/x-www-form-urlencoded" in call.content_type and call.query == own_query,
             CALLBACK_POST,
-            "a POST callback did not carry its parameters as an HTML form body",
+            "a POST callback did not carry its parameters as an HTML form body (and only there)",
             expected=f"Content-Type: application/x-www-form-urlencoded, query only {own_query}",
-            received=f"Content-Type: {call.content_type!r}, body {call.body[:120]!r}",
+            received=f"Content-Type: {call.content_type!r}, query {call.query}, body {call.body[:120]!r}",
+            requirements=["SIM-CB-006"],
         )
     else:
         expect(
-            call.query and not call.body,
+            len(call.query) > len(own_query) and not call.body,
             CALLBACK_GET,
-            "a GET callback did not carry its parameters in the query string",
-            expected="parameters in the query string, empty body",
+            "a GET callback did not carry its parameters in the query string (and only there)",
+            expected=f"the URL's own query {own_query} and the parameters, empty body",
             received=f"query {call.query}, body {call.body[:120]!r}",
+            requirements=["SIM-CB-007"],
         )
     params = call.params
     errors = contract.validate("callback", params)
     if errors:
         fail(
-            check_id,
+            own,
             "the callback parameters break the contract",
             expected="SimSid, SimStatus, AccountSid (+ SimUniqueName)",
             received="; ".join(str(e) for e in errors),
         )
-    wanted = {"SimSid": sim_after["sid"], "SimStatus": sim_after["status"], "AccountSid": sim_after["account_sid"]}
-    if sim_after.get("unique_name"):
-        wanted["SimUniqueName"] = sim_after["unique_name"]
-    observed = {k: params.get(k) for k in wanted}
+    account = account or sim["account_sid"]
+    for name, wanted, requirement in (
+        ("SimSid", sim["sid"], "SIM-CB-002"),
+        ("SimStatus", final, "SIM-CB-004"),
+        ("AccountSid", account, "SIM-CB-005"),
+    ):
+        expect(
+            params.get(name) == wanted,
+            own,
+            f"the callback's {name} does not describe the updated Sim",
+            expected=wanted,
+            received=params.get(name),
+            requirements=[requirement],
+        )
+    name = sim.get("unique_name")
     expect(
-        observed == wanted,
-        check_id,
-        "the callback parameters do not describe the updated Sim",
-        expected=wanted,
-        received=observed,
+        params.get("SimUniqueName") == name if name else params.get("SimUniqueName") in (None, ""),
+        own,
+        "the callback's SimUniqueName is not the Sim's unique_name"
+        if name
+        else "the callback carries a SimUniqueName for a Sim without a unique name",
+        expected=name if name else "no SimUniqueName",
+        received=params.get("SimUniqueName"),
+        requirements=["SIM-CB-003"],
+    )
+    if call.seen_error is None and isinstance(call.seen, dict):
+        seen = {"status": call.seen.get("status"), "fleet_sid": call.seen.get("fleet_sid")}
+        wanted_state = {"status": final, "fleet_sid": sim["fleet_sid"] if fleet is _UNCHANGED else fleet}
+        expect(
+            _same_status(str(seen["status"]), final) and seen["fleet_sid"] == wanted_state["fleet_sid"],
+            CALLBACK_ARRIVAL,
+            "when the callback arrived, the Sim did not yet show the final state of the update",
+            expected=wanted_state,
+            received=seen,
+        )
+    later = fetch_sim(client, sim["sid"])
+    expect(
+        _same_status(later["status"], final),
+        CALLBACK_ARRIVAL,
+        "after the update completed and its callback arrived, the Sim left the final status again",
+        expected=final,
+        received=later["status"],
+        requirements=["SIM-ASYNC-003", "SIM-TRANS-006"],
     )
     signature = call.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(token)
-    signed_params = {} if method == "GET" else dict(call.form)
+    signed_url, signed_params = (call.url, {}) if method == "GET" else (url, dict(call.form))
     expect(
-        bool(signature) and validator.validate(call.url, signed_params, signature),
-        CALLBACK_SIGNATURE,
+        bool(signature) and validator.validate(signed_url, signed_params, signature),
+        signature_check or CALLBACK_SIGNATURE,
         "the callback's X-Twilio-Signature is missing or not valid for the account's Auth Token",
-        expected="a valid HMAC-SHA1 signature",
+        expected=f"a valid HMAC-SHA1 signature of {signed_url}"
+        + (" + the sorted form parameters" if signed_params else ""),
         received=signature or "no X-Twilio-Signature header",
     )
 
@@ -377,12 +484,19 @@ def test_reactivation_is_asynchronous(sc_primary, sc_pool):
 
 @check(ASYNC_FLEET)
 @pytest.mark.parametrize("status", ["active", "ready"])
-def test_fleet_change_of_activated_sim(sc_primary, sc_pool, status):
+def test_fleet_change_of_activated_sim(sc_primary, sc_pool, sc_callbacks, status):
     fleets = sc_pool.need_fleets(sc_primary.account_sid, 2)
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=True)
     new_fleet = next(f for f in fleets if f.sid != sim["fleet_sid"])
+    url = _watched_url(sc_callbacks, sc_primary, "fleet", sim["sid"])
     _, done = _scheduled_then_final(
-        sc_primary, ASYNC_FLEET, sim, {"Fleet": new_fleet.sid}, status, fleet_before=sim["fleet_sid"]
+        sc_primary,
+        ASYNC_FLEET,
+        sim,
+        {"Fleet": new_fleet.sid, "CallbackUrl": url},
+        status,
+        fleet_before=sim["fleet_sid"],
+        fleet_after=new_fleet.sid,
     )
     expect(
         done["fleet_sid"] == new_fleet.sid,
@@ -391,46 +505,105 @@ def test_fleet_change_of_activated_sim(sc_primary, sc_pool, status):
         expected=new_fleet.sid,
         received=done["fleet_sid"],
     )
+    _check_callback(sc_primary, sc_callbacks, url, sim, final=status, token=sc_primary.token, fleet=new_fleet.sid)
 
 
 @check(CALLBACK_POST)
 @pytest.mark.parametrize("method", [None, "POST"], ids=["default-method", "POST"])
 def test_post_callback(sc_primary, sc_pool, sc_callbacks, method):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active")
-    url = sc_callbacks.url_for("post")
+    url = _watched_url(sc_callbacks, sc_primary, "post", sim["sid"])
     form = {"Status": "inactive", "CallbackUrl": url, **({"CallbackMethod": method} if method else {})}
-    _, done = _scheduled_then_final(sc_primary, CALLBACK_POST, sim, form, "inactive")
-    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_POST)
+    _scheduled_then_final(sc_primary, CALLBACK_POST, sim, form, "inactive")
+    _check_callback(sc_primary, sc_callbacks, url, sim, final="inactive", token=sc_primary.token)
 
 
 @check(CALLBACK_GET)
 def test_get_callback(sc_primary, sc_pool, sc_callbacks):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "inactive", with_fleet=True, why=NEEDS_FLEET)
-    url = sc_callbacks.url_for("get")
+    url = _watched_url(sc_callbacks, sc_primary, "get", sim["sid"], "?ref=conformance")
     form = {"Status": "active", "CallbackUrl": url, "CallbackMethod": "GET"}
-    _, done = _scheduled_then_final(sc_primary, CALLBACK_GET, sim, form, "active")
-    _check_callback(sc_callbacks, url, done, sc_primary.token, "GET", CALLBACK_GET)
+    _scheduled_then_final(sc_primary, CALLBACK_GET, sim, form, "active")
+    _check_callback(sc_primary, sc_callbacks, url, sim, final="active", token=sc_primary.token, method="GET")
+
+
+#: A unique name with what form and query encodings get wrong: spaces, +, &, =, %, non-ASCII letters.
+AWKWARD_NAME = "conf cb+1&x=2%41 éü"
 
 
 @check(CALLBACK_POST)
-def test_callback_names_the_unique_name(sc_primary, sc_pool, sc_callbacks):
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_callback_names_the_unique_name(sc_primary, sc_pool, sc_callbacks, method):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True, why=NEEDS_FLEET)
-    name = _name("cb")
+    name = f"{AWKWARD_NAME} {uuid.uuid4().hex[:8]}"
     named = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": name})
+    if named.status != 200 or body(named).get("unique_name") != name:
+        pytest.skip(f"the target did not take the unique name {name!r} ({named.status}): SimUniqueName not judged")
     sim = body(named)
-    url = sc_callbacks.url_for("named")
-    _, done = _scheduled_then_final(sc_primary, CALLBACK_POST, sim, {"Status": "active", "CallbackUrl": url}, "active")
-    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_POST)
+    url = _watched_url(sc_callbacks, sc_primary, "named", sim["sid"])
+    form = {"Status": "active", "CallbackUrl": url, "CallbackMethod": method}
+    _scheduled_then_final(sc_primary, CALLBACK_POST, sim, form, "active")
+    _check_callback(sc_primary, sc_callbacks, url, sim, final="active", token=sc_primary.token, method=method)
 
 
 @check(CALLBACK_SIGNATURE)
 def test_callback_signature(sc_primary, sc_pool, sc_callbacks):
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True, why=NEEDS_FLEET)
-    url = sc_callbacks.url_for("signed") + "?ref=conformance"
-    _, done = _scheduled_then_final(
-        sc_primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready"
+    url = _watched_url(sc_callbacks, sc_primary, "signed", sim["sid"], "?ref=conformance")
+    _scheduled_then_final(sc_primary, CALLBACK_SIGNATURE, sim, {"Status": "ready", "CallbackUrl": url}, "ready")
+    _check_callback(sc_primary, sc_callbacks, url, sim, final="ready", token=sc_primary.token)
+
+
+@check(CALLBACK_POST)
+def test_callback_of_a_sim_moved_in_the_same_request(sc_primary, sc_subaccount, sc_pool, sc_callbacks):
+    """Moved to a subaccount and activated in one request: the callback is the subaccount's, signed with its token."""
+    sub = sc_subaccount.account_sid
+    fleet = sc_pool.need_fleets(sub, 1)[0]
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=True, why=NEEDS_FLEET)
+    url = _watched_url(sc_callbacks, sc_subaccount, "moved", sim["sid"])
+    form = {"AccountSid": sub, "Fleet": fleet.sid, "Status": "active", "CallbackUrl": url}
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form=form)
+    if exchange.status >= 400:
+        pytest.skip(f"the target refuses a move with an activation in one request ({exchange.status}): not judged")
+    done = wait_until(sc_subaccount, sim["sid"], lambda s: s["status"] != "scheduled")
+    expect(
+        done["status"] == "active" and done["account_sid"] == sub,
+        CALLBACK_POST,
+        "the moved Sim did not end active in the subaccount",
+        expected={"status": "active", "account_sid": sub},
+        received={"status": done["status"], "account_sid": done["account_sid"]},
+        requirements=["SIM-TRANS-006"] if done["account_sid"] == sub else None,
     )
-    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_SIGNATURE)
+    _check_callback(
+        sc_subaccount, sc_callbacks, url, sim, final="active", token=sc_subaccount.token, account=sub, fleet=fleet.sid
+    )
+
+
+@check(ASYNC_SYNC)
+@pytest.mark.parametrize("what", ["UniqueName", "CallbackUrl"])
+def test_synchronous_updates_are_not_scheduled(sc_primary, sc_pool, sc_callbacks, what):
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active")
+    form = {"UniqueName": _name("sync")} if what == "UniqueName" else {"CallbackUrl": sc_callbacks.url_for("sync")}
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form=form)
+    expect(
+        exchange.status < 300,
+        ASYNC_SYNC,
+        f"an update of {what} alone was not accepted",
+        expected="200",
+        received=f"{exchange.status} {exchange.excerpt()}",
+        exchange=exchange,
+    )
+    answered = body(exchange)["status"]
+    # leave the Sim as a later scenario expects it, whatever the answer was
+    wait_until(sc_primary, sim["sid"], lambda s: s["status"] != "scheduled")
+    expect_soft(
+        exchange.status == 200 and answered == "active",
+        ASYNC_SYNC,
+        f"an update of {what} alone went through scheduled: it is none of the four asynchronous scenarios",
+        expected="200 with the Sim still active",
+        received=f"{exchange.status} with status {answered}",
+        exchange=exchange,
+    )
 
 
 # --- activation needs a fleet (SIM-STATUS-001, SIM-TRANS-007) -------------------------------
@@ -484,7 +657,7 @@ def test_activation_without_fleet_is_refused(sc_primary, sc_pool, status, final)
 def test_activation_with_fleet_in_the_same_request(sc_primary, sc_pool, sc_callbacks):
     fleet = sc_pool.need_fleets(sc_primary.account_sid, 1)[0]
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
-    url = sc_callbacks.url_for("activate-with-fleet")
+    url = _watched_url(sc_callbacks, sc_primary, "activate-with-fleet", sim["sid"])
     accepted, done = _scheduled_then_final(
         sc_primary,
         ACTIVATE_WITH_FLEET,
@@ -493,6 +666,7 @@ def test_activation_with_fleet_in_the_same_request(sc_primary, sc_pool, sc_callb
         "active",
         fleet_before=sim["fleet_sid"],
         fleet_check=ACTIVATE_WITH_FLEET,
+        fleet_after=fleet.sid,
     )
     expect(
         done["fleet_sid"] == fleet.sid,
@@ -501,7 +675,7 @@ def test_activation_with_fleet_in_the_same_request(sc_primary, sc_pool, sc_callb
         expected=fleet.sid,
         received=done["fleet_sid"],
     )
-    _check_callback(sc_callbacks, url, done, sc_primary.token, "POST", CALLBACK_POST)
+    _check_callback(sc_primary, sc_callbacks, url, sim, final="active", token=sc_primary.token, fleet=fleet.sid)
 
 
 @requirement("SIM-ERR-013")  # its last step: the error code (a SHOULD)
@@ -531,6 +705,7 @@ def test_deactivation_may_remove_the_fleet(sc_primary, sc_pool):
         {"Status": "inactive", "Fleet": ""},
         "inactive",
         fleet_before=sim["fleet_sid"],
+        fleet_after=None,
     )
     expect(
         done["fleet_sid"] is None,
