@@ -141,22 +141,22 @@ NO_RETURN_TO_NEW = _c(
 )
 ASYNC_ACTIVATE = _c(
     "SCN-ASYNC-ACTIVATE",
-    requirements=["SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-006", "SIM-TRANS-006"],
+    requirements=["SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-006", "SIM-TRANS-006", "SIM-PROP-012"],
     title="Activating a new Sim answers scheduled, then reaches the requested status",
 )
 ASYNC_DEACTIVATE = _c(
     "SCN-ASYNC-DEACTIVATE",
-    requirements=["SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-007"],
+    requirements=["SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-007", "SIM-TRANS-006", "SIM-PROP-012"],
     title="Deactivating an active Sim answers scheduled, then reaches inactive",
 )
 ASYNC_REACTIVATE = _c(
     "SCN-ASYNC-REACTIVATE",
-    requirements=["SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-008"],
+    requirements=["SIM-ASYNC-001", "SIM-ASYNC-002", "SIM-ASYNC-003", "SIM-ASYNC-008", "SIM-TRANS-006", "SIM-PROP-012"],
     title="Reactivating an inactive Sim answers scheduled, then reaches active",
 )
 ASYNC_FLEET = _c(
     "SCN-ASYNC-FLEET",
-    requirements=["SIM-ASYNC-004", "SIM-ASYNC-005", "SIM-ASYNC-009", "SIM-ASYNC-010"],
+    requirements=["SIM-ASYNC-001", "SIM-ASYNC-004", "SIM-ASYNC-005", "SIM-ASYNC-009", "SIM-ASYNC-010"],
     title="A fleet change of an active Sim is scheduled with the existing fleet_sid, then shows the new one",
 )
 ACTIVATE_NEEDS_FLEET = _c(
@@ -202,7 +202,7 @@ CALLBACK_POST = _c(
 )
 CALLBACK_GET = _c(
     "SCN-CB-GET",
-    requirements=["SIM-CB-001", "SIM-CB-007", "SIM-CB-002", "SIM-CB-004", "SIM-CB-005"],
+    requirements=["SIM-CB-001", "SIM-CB-007", "SIM-CB-002", "SIM-CB-003", "SIM-CB-004", "SIM-CB-005", "SIM-UPDATE-006"],
     title="With CallbackMethod GET the parameters arrive in the query string",
 )
 CALLBACK_SIGNATURE = _c(
@@ -241,4 +241,24 @@ SAFE_FOREIGN_HOST = _c(
     "SAFE-FOREIGN-HOST",
     requirements=["SIM-PAGE-010", "SIM-PROP-013"],
     title="URLs the target hands out stay on the target (credentials are never sent elsewhere)",
+)
+
+# --- asynchronous updates and callbacks: invariants across requests (issue 12) -------------
+CALLBACK_ARRIVAL = _c(
+    "SCN-CB-ARRIVAL",
+    requirements=[
+        "SIM-CB-001",
+        "SIM-CB-004",
+        "SIM-UPDATE-006",
+        "SIM-ASYNC-003",
+        "SIM-ASYNC-005",
+        "SIM-ASYNC-010",
+        "SIM-TRANS-006",
+    ],
+    title="When a callback arrives the Sim already shows the final state it reports, and keeps it",
+)
+ASYNC_SYNC = _c(
+    "SCN-ASYNC-SYNC",
+    requirements=["SIM-ASYNC-011"],
+    title="Updates outside the four asynchronous scenarios (a UniqueName, a CallbackUrl alone) are not scheduled",
 )

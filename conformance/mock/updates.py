@@ -12,6 +12,8 @@ Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds 
 
 from __future__ import annotations
 
+import dataclasses
+
 from conformance.mock import access, scheduled
 from conformance.mock.activation import maybe_auto_activate
 from conformance.mock.errors import ApiError, bad_request, conflict, twilio_error
@@ -46,6 +48,8 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
     if isinstance(status, str) and status != sim.status:
         kind = transition(t.faults, sim.status, status)
         final_status = status
+        if kind == "async" and (sim.status, status) in _PLANTED_SYNC and _PLANTED_SYNC[(sim.status, status)] in t.faults:
+            kind = "sync"
     check_fleet_rules(t, sim, fleet, kind, final_status)
 
     sync: dict[str, object] = {}
@@ -67,6 +71,7 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
         # the fleet rides with an asynchronous status change, and is itself asynchronous for an
         # activated (ready or active) Sim.
         at_once = later_status is not None and "activation-fleet-applied-at-once" in t.faults
+        at_once = at_once or (later_status is None and "fleet-change-synchronous" in t.faults)
         if (later_status is not None or sim.status in ("ready", "active")) and not at_once:
             later_fleet = fleet
         else:
@@ -75,7 +80,10 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
     if sync:
         t.change(sim, **sync)
         t.touch(sim)
-    if later_status is None and later_fleet is UNSET:
+    scheduled_anyway = (
+        "unique-name-update-scheduled" in t.faults and "unique_name" in sync and len(sync) == 1 and kind is None
+    ) or ("callback-url-update-scheduled" in t.faults and request.callback_url and not sync and kind is None)
+    if later_status is None and later_fleet is UNSET and not scheduled_anyway:
         maybe_auto_activate(t, sim)
         return sim.view(), 200, []
 
@@ -92,6 +100,7 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
             return sim.view(), 200, []
         return sim.view(), 200, [Completion(sim.view(), request.callback_url, request.callback_method)]
 
+    hidden = "scheduled-hidden-from-fetch" in t.faults
     scheduled.schedule(
         t,
         sim,
@@ -100,8 +109,20 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
         request.callback_url,
         request.callback_method,
         show_fleet=later_fleet is not UNSET and "fleet-changes-while-scheduled" in t.faults,
+        hidden=hidden,
     )
-    return sim.view(), 202, []
+    if {"callback-account-of-requester", "callback-signed-by-requester"} & t.faults:
+        setattr(sim.pending, "requester", account)  # noqa: B010  (a planted fault's note on the queued update)
+    view = sim.view()
+    return (dataclasses.replace(view, status="scheduled") if hidden else view), 202, []
+
+
+#: Asynchronous transitions a planted fault makes synchronous: (from, to) -> fault.
+_PLANTED_SYNC = {
+    ("active", "inactive"): "deactivation-synchronous",
+    ("inactive", "active"): "reactivation-synchronous",
+    ("new", "active"): "activation-to-active-synchronous",
+}
 
 
 def check_fleet_rules(t: Tables, sim: SimRecord, fleet: object, kind: str | None, final_status: str) -> None:
