@@ -262,3 +262,44 @@ ASYNC_SYNC = _c(
     requirements=["SIM-ASYNC-011"],
     title="Updates outside the four asynchronous scenarios (a UniqueName, a CallbackUrl alone) are not scheduled",
 )
+
+# --- values: invariants across requests (issue 12) ----------------------------------------
+VALUE_ROUNDTRIP = _c(
+    "SCN-VALUE-ROUNDTRIP",
+    requirements=[
+        "SIM-PROP-003",
+        "SIM-UPDATE-001",
+        "SIM-UPDATE-002",
+        "SIM-ADDR-002",
+        "SIM-ADDR-003",
+        "SIM-FETCH-002",
+        "SIM-PROP-002",
+        "SIM-FETCH-001",
+        "SIM-ADDR-001",
+    ],
+    title="A value the suite writes reads back identical: in the update's answer, by SID, by name and in a list",
+)
+ADDR_EXACT = _c(
+    "SCN-ADDR-EXACT",
+    requirements=["SIM-ADDR-003", "SIM-FETCH-002", "SIM-PROP-003", "SIM-ADDR-001", "SIM-PROP-002"],
+    title="Only the exact unique name or SID addresses a Sim (not a prefix, one character more, a trailing space)",
+)
+DATES_LIFE = _c(
+    "SCN-DATES-LIFE",
+    requirements=["SIM-PROP-011", "SIM-PROP-012", "SIM-FETCH-001", "SIM-ADDR-001"],
+    title="date_created never changes; date_updated follows the target's clock on every update, never on reads",
+)
+ONE_REPRESENTATION = _c(
+    "SCN-ONE-REPRESENTATION",
+    requirements=[
+        "SIM-PROP-002",
+        "SIM-PROP-003",
+        "SIM-PROP-006",
+        "SIM-PROP-011",
+        "SIM-PROP-012",
+        "SIM-ADDR-003",
+        "SIM-FETCH-001",
+        "SIM-FETCH-002",
+    ],
+    title="Fetch by SID, fetch by unique name and a list page answer the same representation of a Sim",
+)

@@ -12,6 +12,7 @@ Plain functions over :class:`~conformance.mock.tables.Tables`; the caller holds 
 from __future__ import annotations
 
 import hmac
+from urllib.parse import quote
 
 from conformance.mock.errors import ApiError, not_found
 from conformance.mock.model import UNSET, UpdateRequest
@@ -58,13 +59,32 @@ def resolve(t: Tables, account: str, ref: str) -> SimRecord:
 
 def own(t: Tables, account: str, ref: str) -> SimRecord | None:
     """The account's own Sim with this SID or unique name (the oldest, were a name ever shared), or None."""
+    if t.faults:
+        ref = _misread(t, ref)
     if SIM_SID.match(ref):
         sim = t.sims.get(ref)
+        if sim is not None and "registered-sim-not-fetchable" in t.faults and sim.seq > len(t.profile.sims):
+            return None  # planted: only the Sims loaded at start are found by SID
         return sim if sim is not None and sim.account == account else None
     sids = t.names.get((account, ref)) if "unique-name-not-addressable" not in t.faults else None
+    if not sids and "unique-name-index-stale" in t.faults:
+        sids = {s.sid for s in t.sims.values() if s.account == account and s.unique_name == ref}
+    if not sids and "unique-name-prefix-lookup" in t.faults and ref:
+        sids = next((s for (a, name), s in t.names.items() if a == account and s and name.startswith(ref)), None)
     if sids:
         return t.sims[min(sids, key=lambda s: t.sims[s].seq)]
     return None
+
+
+def _misread(t: Tables, ref: str) -> str:
+    """The path's SID or name as the planted faults of addressing read it."""
+    if "sid-read-by-first-34-characters" in t.faults and len(ref) > 34 and SIM_SID.match(ref[:34]):
+        ref = ref[:34]
+    if "unique-name-lookup-trimmed" in t.faults:
+        ref = ref.strip()
+    if "unique-name-path-not-decoded" in t.faults and not SIM_SID.match(ref):
+        ref = quote(ref, safe="")  # looked up as it arrived in the path, percent-encoded
+    return ref
 
 
 def anywhere(t: Tables, ref: str) -> SimRecord | None:

@@ -28,7 +28,7 @@ FORM = "application/x-www-form-urlencoded"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+def parse_pairs(raw: bytes, where: str, faults: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Decode ``a=1&b=2`` (query string or form body) into name/value pairs, strictly."""
     try:
         text = raw.decode("utf-8")
@@ -47,10 +47,23 @@ def parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
             ) from None
         if not name:
             raise bad_request(f"The {where} has a parameter with no name", rule="malformed-body")
+        if faults:
+            value = _misdecoded(chunk.partition("=")[2], value, faults)
         pairs.append((name, value))
         if len(pairs) > MAX_PARAMETERS:
             raise bad_request(f"The {where} has more than {MAX_PARAMETERS} parameters", rule="malformed-body")
     return pairs
+
+
+def _misdecoded(raw: str, value: str, faults: frozenset[str]) -> str:
+    """A form value as the planted decoding faults read it (``raw``: as sent, ``value``: decoded right)."""
+    if "form-plus-as-space" in faults:  # "+" turned into a space once more, after percent-decoding
+        value = value.replace("+", " ")
+    if "form-decoded-twice" in faults:
+        value = unquote_plus(value)
+    if "form-utf8-read-as-latin1" in faults:
+        value = unquote_plus(raw, encoding="latin-1")
+    return value
 
 
 def unique_params(pairs: list[tuple[str, str]], where: str) -> dict[str, str]:
@@ -84,7 +97,7 @@ def body_params(body: bytes, content_type: str | None, faults: frozenset[str] = 
             f"Request body must be form-encoded ({FORM}), not {media}; send parameters like Iccid=...&RegistrationCode=...",
             rule="form-encoding-required",
         )
-    return unique_params(parse_pairs(body, "request body"), "request body")
+    return unique_params(parse_pairs(body, "request body", faults), "request body")
 
 
 def query_params(query_string: bytes) -> dict[str, str]:
@@ -129,7 +142,7 @@ def update_request(params: dict[str, str], faults: frozenset[str] = frozenset())
     """A validated update; empty UniqueName or Fleet means "remove it"."""
     fields: dict[str, object] = {}
     if "UniqueName" in params:
-        fields["unique_name"] = unique_name(params["UniqueName"])
+        fields["unique_name"] = unique_name(params["UniqueName"], faults)
     if "Status" in params:
         allowed = UPDATE_STATUSES + (("new",) if "allow-return-to-new" in faults else ())
         if params["Status"] not in allowed:
@@ -154,10 +167,14 @@ def update_request(params: dict[str, str], faults: frozenset[str] = frozenset())
     return UpdateRequest(**fields)  # type: ignore[arg-type]  # fields holds only UpdateRequest's names, each typed as its field
 
 
-def unique_name(value: str) -> str | None:
+def unique_name(value: str, faults: frozenset[str] = frozenset()) -> str | None:
     """A settable unique name: at most 64 printable characters, not shaped like a Sim SID."""
     if value == "":
         return None
+    if "unique-name-lowercased" in faults:
+        value = value.lower()
+    if "unique-name-cut-to-63" in faults and len(value) == MAX_UNIQUE_NAME:  # the longest one kept without its end
+        value = value[: MAX_UNIQUE_NAME - 1]
     if len(value) > MAX_UNIQUE_NAME:
         raise bad_request(
             f"UniqueName is longer than {MAX_UNIQUE_NAME} characters", rule="invalid-value", parameter="UniqueName"

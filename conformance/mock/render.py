@@ -94,7 +94,7 @@ def sim_json(sim: SimView, base: str, faults: frozenset[str] = frozenset()) -> d
         "unique_name": sim.unique_name,
         "status": sim.status,
         "fleet_sid": sim.fleet_sid,
-        "iccid": sim.iccid,
+        "iccid": int(sim.iccid) if "iccid-as-number" in faults and sim.iccid.isdigit() else sim.iccid,
         "date_created": stamp(sim.date_created),
         "date_updated": stamp(sim.date_created - timedelta(days=1))
         if "date-updated-before-created" in faults

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -128,7 +128,8 @@ class MockState:
         self.faults = self.planted_faults | self.variations
         self.strict = strict
         self.async_delay = self._delay(async_delay)
-        self.clock = clock or Clock()
+        # planted: local time (GMT+1) written as GMT, in every date the mock stamps
+        self.clock = clock or Clock(timedelta(hours=1) if "dates-an-hour-ahead" in self.faults else timedelta(0))
         self.store = Store(self.profile, clock=self.clock, faults=self.faults, async_delay=self.async_delay)
         self.dispatcher = Dispatcher(self.store.token_for, self.faults)
         self._log: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)

@@ -22,6 +22,7 @@ and concurrent requests cannot lose updates or register one ICCID twice. Reads r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from conformance.mock import access, activation, pagination, scheduled, seeding, updates
@@ -30,7 +31,12 @@ from conformance.mock.activation import AUTO_ACTIVATE_DATA_KB, AUTO_ACTIVATE_MON
 from conformance.mock.clock import Clock
 from conformance.mock.model import Completion, ListQuery, PageResult, SimView, UpdateRequest
 from conformance.mock.tables import Tables
-from conformance.profile import Fleet, Profile, RegistrableCard
+from conformance.profile import SIM_SID, Fleet, Profile, RegistrableCard
+
+#: Planted faults of how a list page shows its Sims (see :meth:`Store._as_listed`).
+_LISTED_FAULTS = frozenset({"list-shows-previous-version", "list-iccid-cut", "list-sid-uppercase"})
+#: What a synchronous update can change of a record (``update-answer-not-persisted`` puts it back).
+_PERSISTED = ("unique_name", "fleet", "status", "account", "ready_since", "date_created", "date_updated")
 
 __all__ = ["AUTO_ACTIVATE_DATA_KB", "AUTO_ACTIVATE_MONTHS", "AUTO_ACTIVATE_SMS", "Store"]
 
@@ -77,12 +83,33 @@ class Store(Tables):
 
     def fetch(self, account: str, ref: str) -> SimView:
         with self.lock:
-            return access.resolve(self, account, ref).view()
+            cached = "name-fetch-cached" in self.faults and not SIM_SID.match(ref)
+            if cached and (account, ref) in self.name_cache:
+                return self.name_cache[(account, ref)]  # planted: a cache no update invalidates
+            sim = access.resolve(self, account, ref)
+            if "date-updated-moves-on-read" in self.faults:
+                self.touch(sim)
+            if cached:
+                self.name_cache[(account, ref)] = sim.view()
+            return sim.view()
 
     def list_page(self, account: str, query: ListQuery) -> PageResult:
         """One page of the account's Sims matching the filters (see :mod:`conformance.mock.pagination`)."""
         with self.lock:
-            return pagination.list_page(self, account, query)
+            result = pagination.list_page(self, account, query)
+            if self.faults & _LISTED_FAULTS:
+                result = dataclasses.replace(result, sims=[self._as_listed(sim) for sim in result.sims])
+            return result
+
+    def _as_listed(self, sim: SimView) -> SimView:
+        """A listed Sim as the planted faults of values show it."""
+        if "list-shows-previous-version" in self.faults:
+            sim = self.previous.get(sim.sid, sim)
+        if "list-iccid-cut" in self.faults:  # a column one character too short
+            sim = dataclasses.replace(sim, iccid=sim.iccid[:-1])
+        if "list-sid-uppercase" in self.faults:
+            sim = dataclasses.replace(sim, sid=sim.sid[:2] + sim.sid[2:].upper())
+        return sim
 
     def update(self, account: str, ref: str, request: UpdateRequest) -> tuple[SimView, int, list[Completion]]:
         """Apply an update; return the Sim, 200 (done) or 202 (scheduled), and callbacks due now.
@@ -90,7 +117,15 @@ class Store(Tables):
         Everything is validated before anything changes, so a refused update changes nothing.
         """
         with self.lock:
-            return updates.update(self, account, ref, request)
+            if "update-answer-not-persisted" not in self.faults:
+                return updates.update(self, account, ref, request)
+            # planted: the synchronous update is answered from a changed copy, the record stays
+            record = access.for_update(self, account, ref, request)
+            kept = {name: getattr(record, name) for name in _PERSISTED}
+            view, status, done = updates.update(self, account, ref, request)
+            if status == 200:
+                self.change(record, **kept)
+            return view, status, done
 
     # ------------------------------------------------------------------ the update queue
     def next_due(self) -> float | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from conformance.mock.clock import Clock
+from conformance.mock.model import SimView
 from conformance.mock.records import SimRecord
 from conformance.profile import Account, Fleet, Profile, RegistrableCard
 
@@ -92,6 +93,11 @@ class Tables:
         self.seq = itertools.count(1)
         self.tickets = itertools.count(1)
         self.iccid_counter = itertools.count(1)
+        #: Planted faults' memory: each Sim as it was before its last change, views cached by name,
+        #: and which attributes the last change set.
+        self.previous: dict[str, SimView] = {}
+        self.name_cache: dict[tuple[str, str], SimView] = {}
+        self.last_changed: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ adding
     def add_fleet(self, fleet: Fleet) -> None:
@@ -127,15 +133,34 @@ class Tables:
 
         This and :meth:`touch` are the only places that change what a Sim shows.
         """
+        if self.faults:
+            changes = self._planted_changes(sim, changes)
         self._index_remove(sim)
         if sim.unique_name is not None:
             self.names.get((sim.account, sim.unique_name), set()).discard(sim.sid)
+        if "sid-changes-on-rename" in self.faults and "unique_name" in changes:
+            # planted: the SID derived from the name, so a rename makes a new one
+            del self.sims[sim.sid]
+            sim.sid = self.new_sid()
+            self.sims[sim.sid] = sim
+            self.by_iccid[sim.iccid] = sim.sid
         for name, value in changes.items():
             setattr(sim, name, value)
         sim.snapshot = None
-        if sim.unique_name is not None:
+        # planted: names set through the API are left out of the index (lookups scan for them)
+        unindexed = "unique-name-index-stale" in self.faults and "unique_name" in changes
+        if sim.unique_name is not None and not unindexed:
             self.names.setdefault((sim.account, sim.unique_name), set()).add(sim.sid)
         self._index_add(sim)
+
+    def _planted_changes(self, sim: SimRecord, changes: dict[str, object]) -> dict[str, object]:
+        """The changes as the planted faults of values apply them (and what they remember)."""
+        self.last_changed = frozenset(changes)
+        if "list-shows-previous-version" in self.faults:
+            self.previous[sim.sid] = sim.view()
+        if "fleet-update-clears-name" in self.faults and "fleet" in changes and "unique_name" not in changes:
+            changes = {**changes, "unique_name": None}
+        return changes
 
     def touch(self, sim: SimRecord) -> None:
         """Move date_updated: to now, and at least one second past its last value.
@@ -145,7 +170,13 @@ class Tables:
         """
         if "date-updated-not-moving" in self.faults:
             return
+        if "date-updated-only-on-status" in self.faults and not {"status", "pending"} & self.last_changed:
+            return
         sim.date_updated = max(self.clock.now(), sim.date_updated + timedelta(seconds=1))
+        if "date-updated-an-hour-behind" in self.faults:  # local time of GMT-1 written as GMT
+            sim.date_updated = self.clock.now() - timedelta(hours=1)
+        if "date-created-reset-on-update" in self.faults:
+            sim.date_created = sim.date_updated
         sim.snapshot = None
 
     # ------------------------------------------------------------------ the indexes
