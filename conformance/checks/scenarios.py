@@ -224,12 +224,12 @@ MOVE_FROM_SUB = _c(
 )
 MOVE_RULES = _c(
     "SCN-MOVE-RULES",
-    requirements=["SIM-MOVE-006", "SIM-MOVE-007"],
+    requirements=["SIM-MOVE-006", "SIM-MOVE-007", "SIM-MOVE-002"],
     title="Moves to an unrelated account, or of a Sim that is not new, are refused",
 )
 MOVE_INACTIVE = _c(
     "SCN-MOVE-INACTIVE",
-    requirements=["SIM-MOVE-010"],
+    requirements=["SIM-MOVE-010", "SIM-MOVE-009"],
     title="Moving an inactive Sim is refused or, with the private beta, done (both are right)",
 )
 MOVE_FLEET = _c(
@@ -241,26 +241,6 @@ SAFE_FOREIGN_HOST = _c(
     "SAFE-FOREIGN-HOST",
     requirements=["SIM-PAGE-010", "SIM-PROP-013"],
     title="URLs the target hands out stay on the target (credentials are never sent elsewhere)",
-)
-
-# --- asynchronous updates and callbacks: invariants across requests (issue 12) -------------
-CALLBACK_ARRIVAL = _c(
-    "SCN-CB-ARRIVAL",
-    requirements=[
-        "SIM-CB-001",
-        "SIM-CB-004",
-        "SIM-UPDATE-006",
-        "SIM-ASYNC-003",
-        "SIM-ASYNC-005",
-        "SIM-ASYNC-010",
-        "SIM-TRANS-006",
-    ],
-    title="When a callback arrives the Sim already shows the final state it reports, and keeps it",
-)
-ASYNC_SYNC = _c(
-    "SCN-ASYNC-SYNC",
-    requirements=["SIM-ASYNC-011"],
-    title="Updates outside the four asynchronous scenarios (a UniqueName, a CallbackUrl alone) are not scheduled",
 )
 
 # --- values: invariants across requests (issue 12) ----------------------------------------
@@ -302,4 +282,73 @@ ONE_REPRESENTATION = _c(
         "SIM-FETCH-002",
     ],
     title="Fetch by SID, fetch by unique name and a list page answer the same representation of a Sim",
+)
+
+# --- asynchronous updates and callbacks: invariants across requests (issue 12) -------------
+CALLBACK_ARRIVAL = _c(
+    "SCN-CB-ARRIVAL",
+    requirements=[
+        "SIM-CB-001",
+        "SIM-CB-004",
+        "SIM-UPDATE-006",
+        "SIM-ASYNC-003",
+        "SIM-ASYNC-005",
+        "SIM-ASYNC-010",
+        "SIM-TRANS-006",
+    ],
+    title="When a callback arrives the Sim already shows the final state it reports, and keeps it",
+)
+ASYNC_SYNC = _c(
+    "SCN-ASYNC-SYNC",
+    requirements=["SIM-ASYNC-011"],
+    title="Updates outside the four asynchronous scenarios (a UniqueName, a CallbackUrl alone) are not scheduled",
+)
+
+# --- pages: invariants across requests (issue 12) ---
+PAGE_LINKS = _c(
+    "SCN-PAGE-LINKS",
+    requirements=[
+        "SIM-LIST-004",
+        "SIM-LIST-005",
+        "SIM-LIST-006",
+        "SIM-LIST-007",
+        "SIM-LIST-008",
+        "SIM-LIST-009",
+        "SIM-LIST-010",
+        "SIM-PAGE-005",
+        "SIM-PAGE-006",
+    ],
+    title="Every link of every page of a walk leads where it says, keeping the filters and PageSize",
+)
+PAGE_COMPLETE = _c(
+    "SCN-PAGE-COMPLETE",
+    requirements=["SIM-PAGE-007", "SIM-PAGE-008", "SIM-LIST-001"],
+    title="A walk at any page size visits every Sim of the account exactly once and ends on a non-empty last page",
+)
+FILTER_EXACT = _c(
+    "SCN-FILTER-EXACT",
+    requirements=["SIM-FILTER-003", "SIM-FILTER-005", "SIM-FILTER-006", "SIM-FILTER-007"],
+    title="Filters match exactly: an altered ICCID or Fleet, or another account's ICCID, matches nothing",
+)
+FILTER_PAGES = _c(
+    "SCN-FILTER-PAGES",
+    requirements=["SIM-FILTER-001", "SIM-FILTER-002", "SIM-LIST-010"],
+    title="Each Status filter, walked page by page, answers exactly the account's Sims in that status",
+)
+LIST_SCOPE = _c(
+    "SCN-LIST-SCOPE",
+    requirements=["SIM-AUTH-004", "SIM-LIST-001"],
+    title="Every page of every list (any filter), of the primary and of a subaccount, holds only that account's Sims",
+)
+LIST_ITEM = _c(
+    "SCN-LIST-ITEM",
+    requirements=["SIM-LIST-003"],
+    title="A Sim on a list page is the Sim fetched by its SID, field for field",
+)
+
+# --- rules: properties, registration, moves, errors, methods (issue 12) ---------------------
+METHODS = _c(
+    "SCN-METHODS",
+    requirements=["SIM-ERR-007", "SIM-ERR-002"],
+    title="PUT, PATCH and DELETE on the Sim endpoints answer a 4xx (never 2xx or 5xx) and change nothing",
 )

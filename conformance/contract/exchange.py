@@ -49,6 +49,9 @@ class Exchange:
     oversize: bool = False
     """True when the target sent more than the kit reads (``MAX_BODY_BYTES``): the body was not
     read to its end, ``text`` holds its start, and it is never parsed."""
+    rate_limited: list[str | None] = field(default_factory=list)
+    """The Retry-After value (None: none) of each 429 the client waited out and retried before
+    this answer: a run judges them (SIM-ERR-006) although the final answer is another one."""
     _json: Any = field(default=None, repr=False)
 
     @property

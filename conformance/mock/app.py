@@ -101,7 +101,23 @@ async def sims_collection(request: Request) -> Response:
 
 
 async def sim_instance(request: Request) -> Response:
+    if request.method == "DELETE":  # only routed with the planted fault delete-removes-sim
+        return _planted_delete(request)
     return await instance(Call.of(request), request.path_params.get("sid", ""))
+
+
+def _planted_delete(request: Request) -> Response:
+    """The planted fault delete-removes-sim: 204, and the Sim is gone from its account."""
+    state: MockState = request.app.state.mock
+    try:
+        account = authenticate(request.headers.get("authorization"), state)
+        store = state.store
+        with store.lock:
+            sim = store.sims[store.fetch(account, request.path_params.get("sid", "")).sid]
+            store.change(sim, account="AC" + "0" * 32)  # nobody's: it no longer shows anywhere
+    except ApiError as error:
+        return error_response(error, state.faults)
+    return Response(status_code=204)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -111,6 +127,8 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     path = request.scope.get("path", "")
     if exc.status_code == 404:
         error = not_found(f"The requested resource {path} was not found")
+    elif exc.status_code == 405 and "unsupported-method-500" in state.faults:
+        return last_resort_response()
     elif exc.status_code == 405:
         error = ApiError(
             405, 20405, f"Method {request.method} is not allowed on {path}", headers=dict(exc.headers or {})
@@ -214,7 +232,8 @@ def create_app(
             state.stop()
 
     collection_route = Route("/v1/Sims", sims_collection, methods=["GET", "POST"])
-    instance_route = Route("/v1/Sims/{sid:path}", sim_instance, methods=["GET", "POST"])
+    planted_delete = ["DELETE"] if "delete-removes-sim" in state.faults else []
+    instance_route = Route("/v1/Sims/{sid:path}", sim_instance, methods=["GET", "POST", *planted_delete])
     app = MockApp(
         routes=[collection_route, instance_route, Mount("/_mock", routes=control.routes())],
         exception_handlers={HTTPException: http_exception, Exception: _server_error},

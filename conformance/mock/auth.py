@@ -9,7 +9,7 @@ decodes the header and keeps the per-state cache of values that already passed.
 from __future__ import annotations
 
 from conformance.contract import basic_auth
-from conformance.mock.errors import unauthorized
+from conformance.mock.errors import ApiError, unauthorized
 from conformance.mock.state import MockState
 
 
@@ -20,6 +20,8 @@ def authenticate(authorization: str | None, state: MockState) -> str:
         return account
     if "accept-wrong-credentials" in state.faults:
         return state.profile.primary.sid
+    if "wrong-credentials-403" in state.faults:
+        raise ApiError(403, 20003, "Authenticate")
     raise unauthorized()
 
 

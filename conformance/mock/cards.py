@@ -33,7 +33,7 @@ def register(t: Tables, account: str, iccid: str, code: str) -> SimView:
     if holder_sid is not None and t.sims[holder_sid].account == account:
         raise twilio_error(83003, f"The Super SIM with Iccid {iccid} already belongs to this Account: {holder_sid}")
     card = t.cards.get(iccid) if holder_sid is None else None
-    if card is None or not hmac.compare_digest(card.registration_code, code):
+    if card is None or not _code_matches(t.faults, card.registration_code, code):
         raise twilio_error(83002, f"Iccid {iccid} and this RegistrationCode do not belong to a registrable Super SIM")
     del t.cards[iccid]
     now = t.clock.now()
@@ -42,14 +42,32 @@ def register(t: Tables, account: str, iccid: str, code: str) -> SimView:
         sid=t.new_sid(),
         account=account,
         iccid=iccid,
-        status="new",
+        status="ready" if "registered-sim-ready" in t.faults else "new",
         unique_name=None,
-        fleet=None,
+        fleet=_first_fleet(t, account) if "registered-sim-in-first-fleet" in t.faults else None,
         date_created=now,
         date_updated=now,
     )
+    if "registration-not-persisted" in t.faults:
+        return sim.view()
     t.insert(sim)
+    if "registered-sim-not-indexed" in t.faults:
+        t.by_iccid.pop(iccid, None)
     return sim.view()
+
+
+def _code_matches(faults: frozenset[str], expected: str, given: str) -> bool:
+    """The code check (constant time), or one of the planted faults that check it loosely."""
+    if "registration-code-not-checked" in faults:
+        return True
+    if "registration-code-prefix-checked" in faults:
+        return hmac.compare_digest(expected[:9], given[:9])
+    return hmac.compare_digest(expected, given)
+
+
+def _first_fleet(t: Tables, account: str) -> str | None:
+    fleets = sorted(fleet.sid for fleet in t.fleets.values() if fleet.account == account)
+    return fleets[0] if fleets else None
 
 
 def add_cards(t: Tables, cards: Iterable[RegistrableCard]) -> list[RegistrableCard]:

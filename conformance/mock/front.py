@@ -17,6 +17,7 @@ Content-Length, so the server frames it with ``Transfer-Encoding: chunked``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Iterable
 
@@ -24,8 +25,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from conformance.mock.errors import ApiError
 from conformance.mock.operations import Call, collection, instance
-from conformance.mock.responses import last_resort_response, request_id
+from conformance.mock.responses import error_response, last_resort_response, request_id
 from conformance.mock.state import LoggedRequest, MockState
 
 log = logging.getLogger("conformance.mock")
@@ -163,6 +165,12 @@ class Front:
         self.latency = LATENCY if "latency" in state.faults else 0.0
         self.extra_headers = "extra-headers" in state.faults
         self.chunked = "chunked" in state.faults
+        # planted faults: every 25th request of the Twilio surface is rate limited, badly
+        self.retry_after: str | None = None
+        if "rate-limit-retry-after-unreadable" in state.faults:
+            self.retry_after = "soon"
+        self.rate_limited = self.retry_after is not None or "rate-limit-without-retry-after" in state.faults
+        self.requests = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,6 +185,12 @@ class Front:
         if path != "/_mock" and not path.startswith("/_mock/"):
             entry = scope["mock.entry"] = LoggedRequest(scope, self.state.clock.now())
         reply = Reply(send, entry, self.state)
+        if entry is not None and self.rate_limited and next(self.requests) % 25 == 0:
+            headers = {"Retry-After": self.retry_after} if self.retry_after else {}
+            response = error_response(ApiError(429, 20429, "Too Many Requests", headers=headers), self.state.faults)
+            reply.finish(429)
+            await response(scope, receive, send)
+            return
         try:
             response = await self.read(scope, entry) if scope["method"] == "GET" else None
             if response is None:

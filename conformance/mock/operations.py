@@ -14,9 +14,10 @@ its parameters parsed and checked against the contract (violations go to the req
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -24,12 +25,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from conformance.mock import forms, render
+from conformance.mock import access, forms, misrender, render
 from conformance.mock.auth import authenticate
 from conformance.mock.errors import ApiError, bad_request, not_found
+from conformance.mock.model import UNSET, UpdateRequest
 from conformance.mock.responses import EncodedJSON, error_response, json_response
 from conformance.mock.state import LoggedRequest, MockState
 from conformance.mock.violations import check_request
+from conformance.profile.model import SIM_SID
 
 BodyReader = Callable[[], Awaitable[bytes]]
 
@@ -143,7 +146,10 @@ async def prepare(call: Call, operation: str) -> Prepared:
                     "message": "a request body without Content-Type (application/x-www-form-urlencoded expected)",
                 },
             )
-        body = forms.body_params(raw, content_type, call.state.faults)
+        planted = None
+        if operation == "UpdateSim" and "json-update-accepted" in call.state.faults:
+            planted = _planted_json_update(raw, content_type)
+        body = planted if planted is not None else forms.body_params(raw, content_type, call.state.faults)
         entry.form = body
     for violation in check_request(operation, query, body):
         _add_violation(entry, violation.as_dict())
@@ -182,14 +188,23 @@ async def answer(call: Call, operation: str, ref: str | None) -> Response:
 def _list(state: MockState, p: Prepared, ref: str | None) -> Response:
     query = forms.list_query(p.query, state.faults)
     result = state.store.list_page(p.account, query)
-    return EncodedJSON(200, render.page_bytes(result, query, p.base, state.faults))
+    body = render.page_bytes(result, query, p.base, state.faults)
+    if misrender.planted(state.faults):
+        body = misrender.page(body, state.faults, state.profile.primary.sid)
+        return misrender.content_type(EncodedJSON(200, body), state.faults)
+    return EncodedJSON(200, body)
 
 
 def _create(state: MockState, p: Prepared, ref: str | None) -> Response:
-    iccid, code = forms.create_params(p.body or {})
+    params = dict(p.body or {})
+    if state.faults:
+        params = _planted_registration_params(state, params)
+        if "missing-parameter-500" in state.faults and not {"Iccid", "RegistrationCode"} <= params.keys():
+            raise RuntimeError("planted fault missing-parameter-500")
+    iccid, code = forms.create_params(params)
     sim = state.store.register(p.account, iccid, code)
     status = 200 if "create-returns-200" in state.faults else 201
-    return EncodedJSON(status, render.sim_bytes(sim, p.base, state.faults))
+    return _sim_answer(state, status, render.sim_bytes(sim, p.base, state.faults), created=True, p=p)
 
 
 def _fetch(state: MockState, p: Prepared, ref: str | None) -> Response:
@@ -199,17 +214,102 @@ def _fetch(state: MockState, p: Prepared, ref: str | None) -> Response:
     except ApiError as error:
         if error.status == 404 and "unknown-sid-returns-200-empty" in state.faults:
             return json_response(200, {})
+        if error.status == 404 and "unknown-name-500" in state.faults and not SIM_SID.match(ref):
+            raise RuntimeError(f"planted fault unknown-name-500: no Sim named {ref!r}") from error
         raise
-    return EncodedJSON(200, render.sim_bytes(sim, p.base, state.faults))
+    return _sim_answer(state, 200, render.sim_bytes(sim, p.base, state.faults), p=p)
 
 
 def _update(state: MockState, p: Prepared, ref: str | None) -> Response:
     assert ref is not None
-    request = forms.update_request(p.body or {}, state.faults)
-    sim, status, completions = state.store.update(p.account, ref, request)
+    params = dict(p.body or {})
+    status_value = params.get("Status")
+    if status_value is not None and status_value not in forms.UPDATE_STATUSES:
+        if "invalid-status-ignored" in state.faults:
+            del params["Status"]
+        if "invalid-status-500" in state.faults:
+            raise RuntimeError(f"planted fault invalid-status-500: Status {status_value!r}")
+    request = forms.update_request(params, state.faults)
+    if state.faults and request.account_sid is not UNSET:
+        planted = _planted_move_answer(state, p, ref, request)
+        if planted is not None:
+            return planted
+    try:
+        sim, status, completions = state.store.update(p.account, ref, request)
+    except ApiError as error:
+        if error.status == 404 and "other-account-update-applied" in state.faults:
+            with state.store.lock:
+                owner = access.anywhere(state.store, ref)
+            if owner is not None:
+                state.store.update(owner.account, ref, request)
+        raise
     for completion in completions:
         state.dispatcher.dispatch(completion)
-    return EncodedJSON(status, render.sim_bytes(sim, p.base, state.faults))
+    return _sim_answer(state, status, render.sim_bytes(sim, p.base, state.faults), p=p)
+
+
+def _planted_json_update(raw: bytes, content_type: str | None) -> dict[str, str] | None:
+    """The planted fault json-update-accepted: an update's JSON object read as its parameters."""
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        return None
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    return {str(k): str(v) for k, v in document.items()} if isinstance(document, dict) else None
+
+
+def _planted_move_answer(state: MockState, p: Prepared, ref: str, request: UpdateRequest) -> Response | None:
+    """The planted faults where a move's answer and what was done disagree; None when none applies."""
+    faults = state.faults
+    with state.store.lock:
+        before = access.for_update(state.store, p.account, ref, request)
+        status, account = before.status, before.account
+    not_applied = "move-answered-not-applied" in faults
+    not_applied = not_applied or (status == "inactive" and "inactive-move-answered-not-applied" in faults)
+    if not_applied:  # everything but the move is done; the answer claims the move
+        sim, code, _ = state.store.update(p.account, ref, replace(request, account_sid=UNSET, fleet=UNSET))
+        shown = request.account_sid
+    elif "move-answer-shows-old-account" in faults:
+        sim, code, _ = state.store.update(p.account, ref, request)
+        shown = account
+    else:
+        return None
+    document = json.loads(render.sim_bytes(sim, p.base, faults))
+    document["account_sid"] = shown
+    return EncodedJSON(code, render.encode(document))
+
+
+def _planted_registration_params(state: MockState, params: dict[str, str]) -> dict[str, str]:
+    """A registration's parameters, with the missing one filled in from the registrable cards
+    for the planted faults that register without it."""
+    with state.store.lock:
+        cards = list(state.store.cards.values())
+    if "Iccid" not in params and "missing-iccid-registers-by-code" in state.faults:
+        for card in cards:
+            if card.registration_code == params.get("RegistrationCode"):
+                params["Iccid"] = card.iccid
+    if "RegistrationCode" not in params and "missing-code-registers" in state.faults:
+        for card in cards:
+            if card.iccid == params.get("Iccid"):
+                params["RegistrationCode"] = card.registration_code
+    return params
+
+
+def _sim_answer(
+    state: MockState, status: int, body: bytes, *, created: bool = False, p: Prepared | None = None
+) -> Response:
+    """One Sim's answer; with a planted fault of :mod:`misrender`, as that fault writes it."""
+    if "account-sid-from-credentials" in state.faults and p is not None:
+        document = json.loads(body)
+        document["account_sid"] = p.account  # planted: the requester's SID, not the Sim's account
+        body = render.encode(document)
+    if not misrender.planted(state.faults):
+        return EncodedJSON(status, body)
+    body = misrender.sim(body, state.faults, state.profile.primary.sid)
+    if created:
+        body = misrender.created(body, state.faults)
+    return misrender.content_type(EncodedJSON(status, body), state.faults)
 
 
 _OPERATIONS = {"ListSim": _list, "CreateSim": _create, "FetchSim": _fetch, "UpdateSim": _update}

@@ -55,15 +55,42 @@ def json_response(status: int, document: Any, headers: dict[str, str] | None = N
     return EncodedJSON(status, render.encode(document), headers)
 
 
+#: Planted faults: the neighbouring Super SIM codes that refusals carry instead of their own.
+_SWAPPED_REGISTRATION_CODES = {83001: 83002, 83002: 83001, 83003: 83002}
+_SHIFTED_UPDATE_CODES = {83006: 83007, 83007: 83008, 83008: 83007, 83010: 83011, 83011: 83010}
+
+
 def error_response(error: ApiError, faults: frozenset[str] = frozenset()) -> Response:
-    """Twilio's error body (or, for the planted fault, a foreign one for 404s)."""
+    """Twilio's error body (or, for a planted fault, a wrong one)."""
+    if faults:
+        return _planted_error_response(error, faults)
+    return json_response(error.status, error.body(), error.headers)
+
+
+def _planted_error_response(error: ApiError, faults: frozenset[str]) -> Response:
     if error.status == 404 and "error-body-not-twilio" in faults:
         return json_response(404, {"error": "not found"}, error.headers)
+    if "errors-as-text" in faults and 400 <= error.status < 500:
+        text = Response("Not Found" if error.status == 404 else "Bad Request", error.status, error.headers)
+        text.headers["content-type"] = "text/plain; charset=utf-8"
+        return text
+    status = 400 if error.status == 404 and "unknown-sid-answers-400" in faults else error.status
     body = error.body()
+    if status != error.status:
+        body.update(status=400, code=20001, more_info=more_info(20001))
     if "generic-error-codes" in faults and 83000 <= error.code < 84000:
         body["code"] = {404: 20404, 409: 20409}.get(error.status, 20001)
         body["more_info"] = more_info(body["code"])
-    return json_response(error.status, body, error.headers)
+    for fault, codes in (
+        ("registration-error-codes-swapped", _SWAPPED_REGISTRATION_CODES),
+        ("update-error-codes-shifted", _SHIFTED_UPDATE_CODES),
+    ):
+        if fault in faults and error.code in codes:
+            body["code"] = codes[error.code]
+            body["more_info"] = more_info(body["code"])
+    if "error-status-field-mismatch" in faults:
+        body["status"] = 400 if status != 400 else 404
+    return json_response(status, body, error.headers)
 
 
 def last_resort_response() -> Response:

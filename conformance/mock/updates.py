@@ -20,6 +20,7 @@ from conformance.mock.errors import ApiError, bad_request, conflict, twilio_erro
 from conformance.mock.model import UNSET, Completion, SimView, UpdateRequest
 from conformance.mock.records import SimRecord
 from conformance.mock.tables import Tables
+from conformance.profile.model import FLEET_SID
 
 #: (from, to) status changes that answer 202 and complete later.
 ASYNC_TRANSITIONS = frozenset(
@@ -48,7 +49,11 @@ def update(t: Tables, account: str, ref: str, request: UpdateRequest) -> tuple[S
     if isinstance(status, str) and status != sim.status:
         kind = transition(t.faults, sim.status, status)
         final_status = status
-        if kind == "async" and (sim.status, status) in _PLANTED_SYNC and _PLANTED_SYNC[(sim.status, status)] in t.faults:
+        if (
+            kind == "async"
+            and (sim.status, status) in _PLANTED_SYNC
+            and _PLANTED_SYNC[(sim.status, status)] in t.faults
+        ):
             kind = "sync"
     check_fleet_rules(t, sim, fleet, kind, final_status)
 
@@ -138,12 +143,18 @@ def check_fleet_rules(t: Tables, sim: SimRecord, fleet: object, kind: str | None
     if final_status not in ("ready", "active") or final_fleet is not None:
         return
     if kind is not None and "activate-without-fleet" not in t.faults:
+        if "fleetless-activation-refused-but-applied" in t.faults:  # planted: the refusal changes the Sim
+            t.change(sim, status=final_status)
+            t.touch(sim)
         raise twilio_error(
             83007,
             f"Unable to activate Sim {sim.sid}: it does not belong to a Fleet; "
             "provide a Fleet in the activation request or assign it to a Fleet first",
         )
     if kind is None and fleet is None and "remove-fleet-while-active" not in t.faults:
+        if "fleet-removal-refused-but-applied" in t.faults:  # planted: the refusal changes the Sim
+            t.change(sim, fleet=None)
+            t.touch(sim)
         raise twilio_error(
             83008,
             f"Sim {sim.sid} is {sim.status} and must belong to a Fleet: give another Fleet, "
@@ -157,14 +168,23 @@ def check_move(t: Tables, account: str, sim: SimRecord, request: UpdateRequest) 
     if target is UNSET or target == sim.account:
         return sim.account
     assert isinstance(target, str)
+    if t.faults:
+        _planted_move_refusals(t, account, sim, target)
     allowed = access.may_act_for(t, account, target)
     if not allowed and "move-to-unrelated-allowed" in t.faults:
         allowed = target in t.accounts
+    if not allowed and "subaccount-moves-to-parent" in t.faults:
+        allowed = account in t.children.get(target, set())
     if not allowed:
         raise bad_request(f"AccountSid {target} is neither the requesting account nor one of its subaccounts")
     # moving an inactive Sim is a Private Beta ("inactive-move-allowed": an account that has it)
     beta = sim.status == "inactive" and "inactive-move-allowed" in t.faults
+    if sim.status == "inactive" and "inactive-move-500" in t.faults:
+        raise RuntimeError("planted fault inactive-move-500")
     if sim.status != "new" and not beta and "move-non-new-allowed" not in t.faults:
+        if "non-new-move-refused-but-applied" in t.faults:  # planted: the refusal moves the Sim anyway
+            t.change(sim, account=target)
+            t.touch(sim)
         raise bad_request(f"AccountSid can only be changed while the Sim's status is new (it is {sim.status})")
     if sim.fleet is not None and request.fleet is UNSET and "move-keeps-foreign-fleet" not in t.faults:
         raise bad_request(
@@ -174,12 +194,33 @@ def check_move(t: Tables, account: str, sim: SimRecord, request: UpdateRequest) 
     return target
 
 
+def _planted_move_refusals(t: Tables, account: str, sim: SimRecord, target: str) -> None:
+    """The planted faults that refuse documented moves."""
+    if "moves-refused" in t.faults:
+        raise bad_request("AccountSid cannot be changed")
+    if "move-to-primary-refused" in t.faults and target in t.children:
+        raise bad_request(f"A Sim cannot be moved to the primary account {target}")
+    into_sibling = target not in t.children and sim.account not in t.children
+    if "move-between-subaccounts-refused" in t.faults and into_sibling:
+        raise bad_request(f"A Sim cannot be moved from subaccount {sim.account} to subaccount {target}")
+
+
 def check_fleet(t: Tables, request: UpdateRequest, target_account: str, moving: bool) -> object:
     """The fleet SID to set (None: remove, UNSET: unchanged); 404, or 400 when moving, for a foreign one."""
     if request.fleet is UNSET or request.fleet is None:
         return request.fleet
     assert isinstance(request.fleet, str)
+    if not moving and "fleet-update-ignored" in t.faults:
+        return UNSET
+    by_name = not FLEET_SID.match(request.fleet)
     fleet_sid = access.fleet_sid(t, target_account, request.fleet)
+    if fleet_sid is None and moving and "move-accepts-old-accounts-fleet" in t.faults:
+        fleet = t.fleets.get(request.fleet)
+        fleet_sid = fleet.sid if fleet is not None else None
+    neighbour = "fleet-by-name-resolves-other-fleet" if by_name else "fleet-sid-resolves-neighbouring-fleet"
+    if fleet_sid is not None and neighbour in t.faults:  # planted: the lookup lands on the next fleet
+        fleets = sorted(f.sid for f in t.fleets.values() if f.account == target_account)
+        fleet_sid = fleets[(fleets.index(fleet_sid) + 1) % len(fleets)]
     if fleet_sid is None:
         if moving:
             raise ApiError(400, 83006, f"Fleet {request.fleet} is not a Fleet of account {target_account}")
@@ -203,7 +244,7 @@ def check_name(t: Tables, sim: SimRecord, request: UpdateRequest, target_account
 def transition(faults: frozenset[str], current: str, target: str) -> str:
     """ "sync" or "async" for an allowed status change; 400 for a forbidden one."""
     if target == "new":
-        if "allow-return-to-new" in faults:
+        if "allow-return-to-new" in faults or (current == "inactive" and "inactive-to-new-allowed" in faults):
             return "sync"
         raise twilio_error(83010, "Status cannot be set back to new", parameter="Status")
     if (current, target) in ASYNC_TRANSITIONS:
@@ -211,6 +252,8 @@ def transition(faults: frozenset[str], current: str, target: str) -> str:
     if (current, target) == ("ready", "active"):
         return "sync"
     if (current, target) == ("active", "ready") and "allow-ready-from-active" in faults:
+        return "sync"
+    if (current, target) == ("inactive", "ready") and "ready-from-inactive-allowed" in faults:
         return "sync"
     if target == "ready":
         raise twilio_error(

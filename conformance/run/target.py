@@ -202,6 +202,7 @@ class TargetClient:
             exchange.text = body.decode("utf-8", errors="replace")
             if response.status_code != 429 or attempt == self.target.max_retries_429:
                 return
+            exchange.rate_limited.append(response.headers.get("retry-after"))
             time.sleep(retry_after_seconds(response.headers.get("retry-after"), self.target.max_retry_after))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from conformance.checks import expect
 from conformance.checks.scenarios import CREATE, CREATE_ERRORS, CREATE_FORM_ONLY
-from conformance.suite.helpers import body, expect_error_code
+from conformance.suite.helpers import body, expect_error_code, fetch_sim
 
 check = pytest.mark.supersim_check
 requirement = pytest.mark.supersim_requirement
@@ -69,14 +69,19 @@ def test_register_card(sc_primary, sc_pool):
 
 @requirement("SIM-ERR-008", "SIM-ERR-009")  # its last step: the error code (a SHOULD)
 @check(CREATE_ERRORS)
-@pytest.mark.parametrize("case", ["missing Iccid", "missing RegistrationCode", "wrong code", "unknown ICCID"])
+@pytest.mark.parametrize(
+    "case", ["missing Iccid", "missing RegistrationCode", "wrong code", "wrong last character", "unknown ICCID"]
+)
 def test_registration_errors(sc_primary, sc_pool, case):
     card = sc_pool.take_card(sc_primary.account_sid, client=sc_primary)
-    wrong_code = ("X" if card.registration_code[0] != "X" else "Y") + card.registration_code[1:]
+    code = card.registration_code
+    wrong_code = ("X" if code[0] != "X" else "Y") + code[1:]
+    wrong_last = code[:-1] + ("X" if code[-1] != "X" else "Y")  # a code checked on a prefix only passes
     form = {
         "missing Iccid": {"RegistrationCode": card.registration_code},
         "missing RegistrationCode": {"Iccid": card.iccid},
         "wrong code": {"Iccid": card.iccid, "RegistrationCode": wrong_code},
+        "wrong last character": {"Iccid": card.iccid, "RegistrationCode": wrong_last},
         "unknown ICCID": {"Iccid": "89000000000000000001", "RegistrationCode": card.registration_code},
     }[case]
     exchange = sc_primary.post("/v1/Sims", form=form)
@@ -99,6 +104,26 @@ def test_registration_errors(sc_primary, sc_pool, case):
             exchange=listed,
         )
     expect_error_code(exchange, 83001 if case.startswith("missing") else 83002, f"a registration with {case}")
+
+
+@check(CREATE_FORM_ONLY)
+def test_json_body_is_not_an_update(sc_primary, sc_pool):
+    """Update parameters are form parameters too: a JSON body must not change the Sim."""
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new")
+    name = f"json-{sim['sid'][-8:]}"
+    payload = json.dumps({"UniqueName": name}).encode()
+    exchange = sc_primary.request(
+        "POST", f"/v1/Sims/{sim['sid']}", content=payload, headers={"Content-Type": "application/json"}
+    )
+    after = fetch_sim(sc_primary, sim["sid"])
+    expect(
+        after.get("unique_name") == sim.get("unique_name"),
+        CREATE_FORM_ONLY,
+        "a JSON body was read as update parameters (the Sim took the unique name it carried)",
+        expected=f"unique_name {sim.get('unique_name')!r} (parameters come from a form body only)",
+        received=f"{exchange.status}, then unique_name {after.get('unique_name')!r}",
+        exchange=exchange,
+    )
 
 
 @check(CREATE_FORM_ONLY)

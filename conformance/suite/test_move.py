@@ -76,6 +76,7 @@ def test_primary_to_subaccount(sc_target, sc_primary, sc_pool):
 def test_subaccount_to_subaccount_and_back(sc_target, sc_primary, sc_pool):
     first, second = _subaccounts(sc_target, 2)[:2]
     sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
+    owner = sc_primary.account_sid
     for destination in (first.sid, second.sid, sc_primary.account_sid):
         moved = _move(sc_primary, sim["sid"], destination)
         expect(
@@ -86,6 +87,68 @@ def test_subaccount_to_subaccount_and_back(sc_target, sc_primary, sc_pool):
             received=f"{moved.status} {moved.excerpt()}",
             exchange=moved,
         )
+        _belongs_to(sc_target, sim, destination, owner)
+        owner = destination
+
+
+def _belongs_to(sc_target, sim, account, before):
+    """After a move: the new account fetches the Sim as its own; the old one no longer lists it."""
+    as_new = sc_target.client(*sc_target.profile.credentials(account))
+    fetched = as_new.get(f"/v1/Sims/{sim['sid']}")
+    expect(
+        fetched.status == 200 and body(fetched)["account_sid"] == account,
+        MOVE_FROM_SUB,
+        f"after the move to {account}, that account cannot fetch the Sim as its own",
+        expected=f"200 with account_sid {account}",
+        received=f"{fetched.status} {fetched.excerpt()}",
+        exchange=fetched,
+        requirements=["SIM-MOVE-009"],
+    )
+    as_old = sc_target.client(*sc_target.profile.credentials(before))
+    listed = as_old.get("/v1/Sims", params={"Iccid": sim["iccid"]})
+    expect(
+        listed.status == 200 and body(listed)["sims"] == [],
+        MOVE_FROM_SUB,
+        f"after the move to {account}, the Sim still appears in the list of {before}",
+        expected="[]",
+        received=f"{listed.status} {listed.excerpt()}",
+        exchange=listed,
+        requirements=["SIM-MOVE-009"],
+    )
+
+
+@check(MOVE_RULES)
+def test_subaccount_cannot_move_its_sim_to_the_parent(sc_target, sc_primary, sc_pool):
+    """AccountSid must be the requesting account or one of its subaccounts: a subaccount's own
+    credentials cannot hand its Sim to its parent (the primary moves Sims, with its credentials)."""
+    sub = _subaccounts(sc_target, 1)[0]
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "new", with_fleet=False)
+    placed = _move(sc_primary, sim["sid"], sub.sid)
+    if placed.status != 200:
+        pytest.skip(f"the primary could not move a Sim into its subaccount to set the scenario up ({placed.status})")
+    as_sub = sc_target.client(*sc_target.profile.credentials(sub.sid))
+    try:
+        refused = _move(as_sub, sim["sid"], sc_primary.account_sid)
+        expect(
+            400 <= refused.status < 500,
+            MOVE_RULES,
+            "a subaccount's credentials moved its Sim to the parent account",
+            expected="a 4xx (AccountSid is neither the requester nor one of its subaccounts)",
+            received=f"{refused.status} {refused.excerpt()}",
+            exchange=refused,
+            requirements=["SIM-MOVE-006", "SIM-MOVE-002"],
+        )
+        still = fetch_sim(as_sub, sim["sid"])
+        expect(
+            still["account_sid"] == sub.sid,
+            MOVE_RULES,
+            "the refused move changed account_sid anyway",
+            expected=sub.sid,
+            received=still["account_sid"],
+            requirements=["SIM-MOVE-006"],
+        )
+    finally:
+        _move(sc_primary, sim["sid"], sc_primary.account_sid)
 
 
 @check(MOVE_RULES)
@@ -135,6 +198,15 @@ def test_only_new_sims_move(sc_target, sc_primary, sc_pool, status):
         received=refused.status,
         exchange=refused,
     )
+    still = fetch_sim(sc_primary, sim["sid"])
+    expect(
+        still["account_sid"] == sc_primary.account_sid,
+        MOVE_RULES,
+        f"the refused move of an {status} Sim moved it anyway",
+        expected=sc_primary.account_sid,
+        received=still["account_sid"],
+        requirements=["SIM-MOVE-007"],
+    )
 
 
 @check(MOVE_INACTIVE)
@@ -157,6 +229,17 @@ def test_inactive_move_is_a_private_beta(sc_target, sc_primary, sc_pool, sc_note
         expected=f"a 4xx, or 200 with account_sid {sub.sid}",
         received=f"{answer.status} {answer.excerpt()}",
         exchange=answer,
+    )
+    as_sub = sc_target.client(*sc_target.profile.credentials(sub.sid))
+    fetched = as_sub.get(f"/v1/Sims/{sim['sid']}")
+    expect(
+        fetched.status == 200 and body(fetched)["account_sid"] == sub.sid,
+        MOVE_INACTIVE,
+        "the move of an inactive Sim was answered as done, but the subaccount cannot fetch the Sim",
+        expected=f"200 with account_sid {sub.sid}",
+        received=f"{fetched.status} {fetched.excerpt()}",
+        exchange=fetched,
+        requirements=["SIM-MOVE-009"],  # the beta is optional; a move answered as done must be one
     )
     back = _move(sc_primary, sim["sid"], sc_primary.account_sid)
     sc_note(

@@ -16,7 +16,7 @@ load_all()
 
 
 @pytest.fixture(scope="session")
-def sample(sc_primary, sc_anonymous, sc_pool) -> list[Exchange]:
+def sample(sc_target, sc_primary, sc_anonymous, sc_pool) -> list[Exchange]:
     """One request of each kind, sent without checking (the tests below check them)."""
     exchanges = [
         sc_primary.get("/v1/Sims", check=False),
@@ -33,6 +33,11 @@ def sample(sc_primary, sc_anonymous, sc_pool) -> list[Exchange]:
             exchanges.append(sc_primary.get("/v1/Sims", params={"Iccid": seed.iccid}, check=False))
             if seed.unique_name:
                 exchanges.append(sc_primary.get(f"/v1/Sims/{seed.unique_name}", check=False))
+    for sub in sc_target.profile.subaccounts[:1]:  # a subaccount's own lists and Sims, with its credentials
+        as_sub = sc_target.client(*sc_target.profile.credentials(sub.sid))
+        exchanges.append(as_sub.get("/v1/Sims", params={"PageSize": 5}, check=False))
+        for seed in sc_pool.reserved_sims(sub.sid)[:1]:
+            exchanges.append(as_sub.get(f"/v1/Sims/{seed.sid}", check=False))
     for fleet in sc_pool.fleets(sc_primary.account_sid)[:2]:
         exchanges.append(sc_primary.get("/v1/Sims", params={"Fleet": fleet.sid}, check=False))
         if fleet.unique_name:

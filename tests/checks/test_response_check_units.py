@@ -222,7 +222,26 @@ def row(check_id: str, what: str, ex: Exchange, *, also: tuple[str, ...] = (), *
     return Row(check_id, what, ex, also=frozenset(also), **kw)
 
 
+def with_headers(ex: Exchange, **headers: str) -> Exchange:
+    """``ex`` with more response headers (names in lower case, as the client stores them)."""
+    ex.response_headers.update(headers)
+    return ex
+
+
+def after_429s(ex: Exchange, *retry_after: str | None) -> Exchange:
+    """``ex`` as the answer the client got after waiting out 429s with these Retry-After values."""
+    ex.rate_limited.extend(retry_after)
+    return ex
+
+
 BREAKS: list[Row] = [
+    # RESP-SERVER-ERROR
+    row("RESP-SERVER-ERROR", "500-on-fetch", get(f"/v1/Sims/{SID_1}", status=500, body=error(20500, 500, "Internal"))),
+    row("RESP-SERVER-ERROR", "501-on-update", post(f"/v1/Sims/{SID_1}", {"Status": "ready"}, status=501, text="")),
+    # RESP-RATE-LIMIT
+    row("RESP-RATE-LIMIT", "429-without-retry-after", get("/v1/Sims", status=429, body=error(20429, 429, "Too Many"))),
+    row("RESP-RATE-LIMIT", "list-after-a-429-without-retry-after", after_429s(list_of({}, [sim()]), None)),
+    row("RESP-RATE-LIMIT", "fetch-after-a-429-saying-soon", after_429s(get(f"/v1/Sims/{SID_1}", sim()), "1", "soon")),
     # RESP-JSON
     row(
         "RESP-JSON",
@@ -594,7 +613,24 @@ PASSES: list[Row] = [
     row(
         "RESP-ERROR-BODY",
         "429-with-details",
-        get("/v1/Sims", status=429, body={**error(20429, 429, "Too Many Requests"), "details": {}}),
+        with_headers(
+            get("/v1/Sims", status=429, body={**error(20429, 429, "Too Many Requests"), "details": {}}),
+            **{"retry-after": "1"},
+        ),
+    ),
+    # RESP-SERVER-ERROR
+    row("RESP-SERVER-ERROR", "503-unavailable", get("/v1/Sims", status=503, text="", content_type="text/plain")),
+    row("RESP-SERVER-ERROR", "404-unknown", get(f"/v1/Sims/{SID_3}", status=404, body=error(20404, 404))),
+    # RESP-RATE-LIMIT
+    row(
+        "RESP-RATE-LIMIT",
+        "429-with-seconds",
+        with_headers(get("/v1/Sims", status=429, body=error(20429, 429, "Too Many")), **{"retry-after": "2"}),
+    ),
+    row(
+        "RESP-RATE-LIMIT",
+        "list-after-429s-with-seconds-and-an-http-date",
+        after_429s(list_of({}, [sim()]), "3", "Wed, 21 Oct 2026 07:28:00 GMT"),
     ),
     # RESP-SIM-URL
     row("RESP-SIM-URL", "live-fetch", get(f"/v1/Sims/{SID_1}", sim())),

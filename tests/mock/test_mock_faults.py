@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -12,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from conformance.contract import validate
 from conformance.mock import FAULTS, create_app, start_mock
-from conformance.mock.faults import UnknownFaultError, validate_faults
+from conformance.mock.faults import _FIRST, UnknownFaultError, validate_faults
 from conformance.profile import Profile
 
 
@@ -345,15 +346,20 @@ def move_keeps_foreign_fleet(ctx):
     assert response.status_code == 200 and response.json()["fleet_sid"] == sim.fleet
 
 
-CHECKS = {name: globals()[name.replace("-", "_")] for name in FAULTS}
+#: The first faults' effect checks; the later ones (conformance/mock/planted/<area>.py) have
+#: theirs in tests/mock/test_mock_faults_<area>.py.
+CHECKS = {fault.name: globals()[fault.name.replace("-", "_")] for fault in _FIRST}
 
 
 def test_every_fault_has_an_effect_check():
-    assert set(CHECKS) == set(FAULTS)
+    """Each fault has a function named after it in one of tests/mock/test_mock_faults*.py."""
+    sources = "".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.glob("test_mock_faults*.py"))
+    missing = [name for name in FAULTS if f"def {name.replace('-', '_')}(" not in sources]
+    assert not missing, f"faults without an effect check in tests/mock/test_mock_faults*.py: {missing}"
     assert all(description and "\n" not in description for description in FAULTS.values())
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("fault", sorted(CHECKS))
 def test_fault_changes_the_behaviour_it_names(fault, httpserver):
     with start_mock(faults=[fault], async_delay=0.02) as mock:
         with httpx.Client(base_url=mock.base_url, auth=mock.credentials(), trust_env=False, timeout=10) as http:
