@@ -128,10 +128,25 @@ def list_query(params: dict[str, str], faults: frozenset[str] = frozenset()) -> 
         raise bad_request(
             "Fleet must be the SID or unique name of a Fleet, not empty", rule="invalid-value", parameter="Fleet"
         )
+    refused = {"scheduled": "list-status-scheduled-refused", "ready": "list-status-ready-refused"}
+    if status in refused and refused[status] in faults:
+        raise _enum("Status", status, tuple(s for s in LIST_STATUSES if s != status))
+    # planted faults: a decimal PageSize or Page cut to an integer instead of refused
+    for name, fault in (("PageSize", "page-size-float-truncated"), ("Page", "page-index-float-accepted")):
+        if fault in faults and re.fullmatch(r"[0-9]+\.[0-9]+", params.get(name, "").strip()):
+            params = {**params, name: params[name].strip().split(".")[0]}
     maximum = None if "page-size-over-max-accepted" in faults else MAX_PAGE_SIZE
     clamp = "out-of-range-clamped" in faults  # a benign variation: into range instead of 400
-    page_size = _integer(params, "PageSize", 20 if "default-page-size-20" in faults else 50, 1, maximum, clamp=clamp)
-    page = _integer(params, "Page", 0, 0, None, clamp=clamp)
+    page_size = _integer(
+        params,
+        "PageSize",
+        20 if "default-page-size-20" in faults else 50,
+        1,
+        maximum,
+        clamp=clamp or "page-size-zero-clamped" in faults,
+    )
+    lowest = -(10**9) if "negative-page-accepted" in faults else 0
+    page = _integer(params, "Page", 0, lowest, None, clamp=clamp or "negative-page-clamped" in faults)
     token = params.get("PageToken") or None
     return ListQuery(
         status=status, fleet=fleet, iccid=params.get("Iccid"), page_size=page_size, page=page, page_token=token

@@ -132,6 +132,8 @@ def list_url(base: str, query: ListQuery, page: int, token: str | None, faults: 
         if value is not None:
             params.append((name, value))
     params += [("PageSize", str(query.page_size)), ("Page", str(page))]
+    if token and "page-token-with-plus" in faults:  # the token's "+" written raw, not as %2B
+        return f"{root}/v1/Sims?{urlencode(params)}&PageToken={token}"
     if token:
         params.append(("PageToken", token))
     return f"{root}/v1/Sims?{urlencode(params)}"
@@ -152,13 +154,15 @@ def page_json(result: PageResult, query: ListQuery, base: str, faults: frozenset
     """A list page with the meta block exactly as the documentation shows it."""
     page = {
         "meta": page_meta(result, query, base, faults),
-        "sims": [sim_json(sim, base, faults) for sim in result.sims],
+        "sims": [_listed(sim_json(sim, base, faults), faults) for sim in result.sims],
     }
     return dict(reversed(list(page.items()))) if "reordered-keys" in faults else page
 
 
 def page_bytes(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> bytes:
     """``encode(page_json(...))``, byte for byte, from the memoised encodings of its Sims."""
+    if _LISTED_FAULTS & faults:
+        return encode(page_json(result, query, base, faults))
     sims = b",".join([sim_bytes(sim, base, faults) for sim in result.sims])
     meta = encode(page_meta(result, query, base, faults))
     if "reordered-keys" in faults:  # a benign variation
@@ -169,6 +173,8 @@ def page_bytes(result: PageResult, query: ListQuery, base: str, faults: frozense
 def page_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The meta block of a list page: its own, first, next and previous page URLs."""
     here = list_url(base, query, query.page, query.page_token, faults)
+    if faults & _META_FAULTS:
+        return _planted_meta(result, query, base, faults)
     next_url = None
     if result.next_token:
         if "next-page-loops" in faults:
@@ -188,4 +194,94 @@ def page_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset
         "previous_page_url": previous_url,
         "url": here,
     }
+    return _benign(meta, faults, {"total_hint": None})
+
+
+#: Planted faults of the Sims a page lists (they are rendered without the memoised encodings).
+_LISTED_FAULTS = frozenset({"list-sims-without-links", "list-sims-unique-name-null"})
+
+#: Planted faults of the meta block, rendered by :func:`_planted_meta` (the correct one stays simple).
+_META_FAULTS = frozenset(
+    {
+        "previous-page-is-same-page",
+        "first-page-url-keeps-token",
+        "first-page-url-drops-filters",
+        "meta-url-is-first-page",
+        "meta-url-page-off-by-one",
+        "meta-page-always-0",
+        "meta-page-counts-from-1",
+        "meta-page-size-default",
+        "links-drop-filters",
+        "links-drop-page-size",
+        "later-page-links-other-scheme",
+        "meta-key-missing-after-first-page",
+        "previous-link-on-first-page",
+    }
+)
+
+
+def _listed(document: dict[str, Any], faults: frozenset[str]) -> dict[str, Any]:
+    """A Sim as a list page shows it: the Sim itself, unless a planted fault abbreviates it."""
+    if "list-sims-without-links" in faults:
+        document = {k: v for k, v in document.items() if k != "links"}
+    if "list-sims-unique-name-null" in faults:
+        document = {**document, "unique_name": None}
+    return document
+
+
+def _planted_meta(result: PageResult, query: ListQuery, base: str, faults: frozenset[str]) -> dict[str, Any]:
+    """The meta block with the planted faults of :data:`_META_FAULTS` (and the others) applied."""
+    later = query.page_token is not None
+    if later and "later-page-links-other-scheme" in faults:
+        scheme, rest = base.split("://", 1)
+        base = ("http" if scheme == "https" else "https") + "://" + rest
+    unfiltered = ListQuery(page_size=query.page_size, page=query.page, page_token=query.page_token)
+    linked = unfiltered if "links-drop-filters" in faults else query
+
+    def link(page: int, token: str) -> str:
+        url = list_url(base, linked, page, token, faults)
+        if "links-drop-page-size" in faults:
+            url = url.replace(f"PageSize={query.page_size}&", "")
+        return url
+
+    here = list_url(base, query, query.page, query.page_token, faults)
+    next_url = None
+    if result.next_token:
+        next_url = here if "next-page-loops" in faults else link(query.page + 1, result.next_token)
+        if "next-page-other-host" in faults:
+            next_url = list_url(EVIL_BASE, query, query.page + 1, result.next_token, faults)
+    previous_url = None
+    if result.previous_token:
+        previous_url = (
+            here if "previous-page-is-same-page" in faults else link(max(query.page - 1, 0), result.previous_token)
+        )
+    if previous_url is None and not later and "previous-link-on-first-page" in faults:
+        previous_url = list_url(base, linked, 0, None, faults)
+    first = list_url(
+        base,
+        unfiltered if "first-page-url-drops-filters" in faults else query,
+        0,
+        query.page_token if "first-page-url-keeps-token" in faults else None,
+        faults,
+    )
+    if "meta-url-is-first-page" in faults:
+        here = list_url(base, query, 0, None, faults)
+    elif "meta-url-page-off-by-one" in faults:
+        here = list_url(base, query, query.page + 1, query.page_token, faults)
+    page = query.page
+    if "meta-page-always-0" in faults:
+        page = 0
+    elif "meta-page-counts-from-1" in faults:
+        page = query.page + 1
+    meta: dict[str, Any] = {
+        "first_page_url": first,
+        "key": "items" if "meta-key-wrong" in faults else "sims",
+        "next_page_url": next_url,
+        "page": page,
+        "page_size": 50 if "meta-page-size-default" in faults else query.page_size,
+        "previous_page_url": previous_url,
+        "url": here,
+    }
+    if later and "meta-key-missing-after-first-page" in faults:
+        del meta["key"]
     return _benign(meta, faults, {"total_hint": None})

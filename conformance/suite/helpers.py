@@ -54,16 +54,24 @@ def expect_error_code(exchange: Exchange, code: int, what: str) -> None:
     )
 
 
-def walk(client: TargetClient, params: dict[str, Any] | None = None, *, max_pages: int = MAX_PAGES) -> list[Exchange]:
-    """Follow next_page_url from the first page to the end; fail PAGE_WALK on a loop or runaway."""
+def walk(
+    client: TargetClient,
+    params: dict[str, Any] | None = None,
+    *,
+    max_pages: int = MAX_PAGES,
+    check_id: str = PAGE_WALK,
+) -> list[Exchange]:
+    """Follow next_page_url from the first page to the end; fail ``check_id`` on a loop, a runaway or a refusal."""
     pages: list[Exchange] = []
     seen_urls: set[str] = set()
     exchange = client.get("/v1/Sims", params=params)
     while True:
         expect(
-            exchange.status == 200,
-            PAGE_WALK,
-            "a page of the walk did not answer 200",
+            exchange.status == 200
+            and isinstance(body(exchange), dict)
+            and isinstance(body(exchange).get("meta"), dict),
+            check_id,
+            "a page of the walk did not answer 200 with a list page",
             expected=200,
             received=exchange.status,
             exchange=exchange,
@@ -74,7 +82,7 @@ def walk(client: TargetClient, params: dict[str, Any] | None = None, *, max_page
             return pages
         if next_url in seen_urls or next_url == exchange.url:
             fail(
-                PAGE_WALK,
+                check_id,
                 "next_page_url leads back to a page already visited (a loop)",
                 expected="a URL not visited before",
                 received=next_url,
@@ -82,7 +90,7 @@ def walk(client: TargetClient, params: dict[str, Any] | None = None, *, max_page
             )
         if len(pages) >= max_pages:
             fail(
-                PAGE_WALK,
+                check_id,
                 f"the walk did not end within {max_pages} pages",
                 expected=f"<= {max_pages} pages",
                 received=f"still going at {next_url}",

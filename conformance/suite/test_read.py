@@ -10,11 +10,17 @@ from conformance.checks.scenarios import (
     FETCH_BY_SID,
     FETCH_UNKNOWN,
     FILTER_COMBINED,
+    FILTER_EXACT,
     FILTER_FLEET,
     FILTER_ICCID,
+    FILTER_PAGES,
     FILTER_STATUS,
     LIST_DEFAULT,
+    LIST_ITEM,
+    LIST_SCOPE,
+    PAGE_COMPLETE,
     PAGE_INDEX_BOUNDS,
+    PAGE_LINKS,
     PAGE_SIZE_BOUNDS,
     PAGE_WALK,
 )
@@ -210,11 +216,11 @@ def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
         )
         if not last:
             expect(
-                len(body(page)["sims"]) == page_size,
+                len(_page_sims(page)) == page_size,
                 PAGE_WALK,
                 "a page before the last is not full",
                 expected=page_size,
-                received=len(body(page)["sims"]),
+                received=len(_page_sims(page)),
                 exchange=page,
             )
         expect(
@@ -323,9 +329,22 @@ def test_page_size_bounds(sc_primary, size, accepted):
 
 
 @check(PAGE_INDEX_BOUNDS)
-def test_negative_page_is_refused(sc_primary):
-    exchange = sc_primary.get("/v1/Sims", params={"Page": -1})
-    _refused_or_clamped(exchange, PAGE_INDEX_BOUNDS, "Page=-1")
+@pytest.mark.parametrize("page", [-1, "1.5", "two"])
+def test_negative_page_is_refused(sc_primary, page):
+    exchange = sc_primary.get("/v1/Sims", params={"Page": page})
+    if isinstance(page, str):
+        # not an integer at all: the documented type is broken, and Twilio's convention is a 400
+        expect(
+            400 <= exchange.status < 500,
+            PAGE_INDEX_BOUNDS,
+            f"Page={page!r} is not an integer but was not refused",
+            expected="a 4xx",
+            received=exchange.status,
+            exchange=exchange,
+            requirements=["SIM-PAGE-004"],
+        )
+        return
+    _refused_or_clamped(exchange, PAGE_INDEX_BOUNDS, f"Page={page}")
 
 
 def _refused_or_clamped(exchange, check_id: str, what: str) -> None:
@@ -488,3 +507,486 @@ def test_status_and_fleet_combined(sc_primary, sc_pool):
         received=sorted(got)[:5],
         exchange=pages[0],
     )
+
+
+# --- invariants across requests (issue 12) -------------------------------------------------
+#
+# Other tests of a full run change the account meanwhile (statuses, fleets, Sims moved away and
+# back, Sims registered). Every comparison below is therefore made on answers taken back to back
+# and, when they disagree, taken again: only a disagreement that survives fresh reads fails.
+
+#: How often a disagreement between two answers is re-read before it counts.
+ATTEMPTS = 3
+#: How often a whole walk is taken before what it missed counts (each is many requests).
+WALK_ATTEMPTS = 2
+#: The fields of a Sim the documentation lists (a list item and a fetch are compared on these).
+SIM_FIELDS = (
+    "sid",
+    "unique_name",
+    "account_sid",
+    "fleet_sid",
+    "iccid",
+    "status",
+    "date_created",
+    "date_updated",
+    "url",
+    "links",
+)
+
+
+def _page_sids(exchange) -> list[str] | None:
+    """The SIDs a list page holds, in order; None for an answer that is no list page."""
+    page = body(exchange)
+    sims = page.get("sims") if isinstance(page, dict) else None
+    if exchange.status != 200 or not isinstance(sims, list):
+        return None
+    return [str(s.get("sid")) for s in sims if isinstance(s, dict)]
+
+
+def _page_sims(exchange) -> list[dict]:
+    """The Sim representations a list page holds (none for an answer that is no list page)."""
+    page = body(exchange)
+    sims = page.get("sims") if isinstance(page, dict) else None
+    return [s for s in sims if isinstance(s, dict)] if isinstance(sims, list) else []
+
+
+def _meta(exchange) -> dict:
+    page = body(exchange)
+    meta = page.get("meta") if isinstance(page, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _query(url: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def _same_request(url_a: str, url_b: str, page_size: int) -> bool:
+    """Whether two list URLs ask for the same page: same origin, path and parameters (PageSize, Page defaulted)."""
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(url_a), urlsplit(url_b)
+    defaults = {"PageSize": str(page_size), "Page": "0"}
+    return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path) and {**defaults, **_query(url_a)} == {
+        **defaults,
+        **_query(url_b),
+    }
+
+
+def _same_answers(client, url_a: str, url_b: str):
+    """(equal, a, b): whether two URLs answer the same Sims, read back to back, re-read on a difference."""
+    for _ in range(ATTEMPTS):
+        a, b = client.get(url_a), client.get(url_b)
+        if _page_sids(a) is not None and _page_sids(a) == _page_sids(b):
+            return True, a, b
+    return False, a, b
+
+
+@check(PAGE_LINKS)
+@pytest.mark.parametrize(
+    "params",
+    [{"PageSize": 7}, {"PageSize": 50}, {"PageSize": 7, "Status": "active"}],
+    ids=["7", "50", "7-active"],
+)
+def test_every_link_leads_where_it_says(sc_primary, params):
+    asked = params["PageSize"]
+    filters = {k: str(v) for k, v in params.items() if k != "PageSize"}
+    pages = walk(sc_primary, params, check_id=PAGE_LINKS)
+    first_checked: set[str] = set()
+    for index, page in enumerate(pages):
+        meta = _meta(page)
+        expect(
+            meta.get("page_size") == asked,
+            PAGE_LINKS,
+            f"page {index} of the walk does not have the PageSize asked for (a link lost it)",
+            expected=asked,
+            received=meta.get("page_size"),
+            exchange=page,
+            requirements=["SIM-LIST-009", "SIM-LIST-010"],
+        )
+        expect(
+            meta.get("page") == index,
+            PAGE_LINKS,
+            f"meta.page of the page reached after {index} next links is not {index}",
+            expected=index,
+            received=meta.get("page"),
+            exchange=page,
+            requirements=["SIM-LIST-008", "SIM-PAGE-005"],
+        )
+        for field in ("url", "first_page_url", "next_page_url", "previous_page_url"):
+            url = meta.get(field)
+            if not isinstance(url, str):
+                continue
+            linked = _query(url)
+            expect(
+                all(linked.get(k) == v for k, v in filters.items())
+                and linked.get("PageSize", str(asked)) == str(asked),
+                PAGE_LINKS,
+                f"meta.{field} of page {index} does not keep the request's filters and PageSize",
+                expected={**filters, "PageSize": str(asked)},
+                received=url,
+                exchange=page,
+                requirements=["SIM-LIST-010"],
+            )
+        if isinstance(meta.get("url"), str) and not _same_request(meta["url"], page.url, asked):
+            same, asked_again, described = _same_answers(sc_primary, page.url, meta["url"])
+            expect(
+                same,
+                PAGE_LINKS,
+                f"meta.url of page {index} does not answer the page it is on",
+                expected=_page_sids(asked_again),
+                received=_page_sids(described),
+                exchange=described,
+                requirements=["SIM-LIST-007"],
+            )
+        first_url = meta.get("first_page_url")
+        if isinstance(first_url, str) and first_url not in first_checked:
+            first_checked.add(first_url)
+            same, fresh, linked_first = _same_answers(sc_primary, pages[0].url, first_url)
+            expect(
+                same and _meta(linked_first).get("page") == 0,
+                PAGE_LINKS,
+                f"first_page_url of page {index} does not answer the first page",
+                expected={"sids": _page_sids(fresh), "page": 0},
+                received={"sids": _page_sids(linked_first), "page": _meta(linked_first).get("page")},
+                exchange=linked_first,
+                requirements=["SIM-LIST-004"],
+            )
+        if index:
+            _back_and_forth(sc_primary, pages[index - 1], page, index)
+
+
+def _back_and_forth(client, before, page, index: int) -> None:
+    """previous_page_url of page ``index`` answers page index-1, and that page's next link answers ``page`` again.
+
+    The first look uses the pages of the walk; a disagreement is looked at again on fresh
+    reads of both pages, taken back to back with the links followed.
+    """
+    fresh_before, fresh = before, page
+    back = forward = None
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            fresh_before, fresh = client.get(before.url), client.get(page.url)
+        previous_url = _meta(fresh).get("previous_page_url")
+        if not isinstance(previous_url, str):
+            back = forward = None
+            continue
+        back = client.get(previous_url)
+        next_url = _meta(back).get("next_page_url")
+        forward = client.get(next_url) if isinstance(next_url, str) else None
+        if (
+            _page_sids(back) is not None
+            and _page_sids(back) == _page_sids(fresh_before)
+            and _meta(back).get("page") == index - 1
+            and forward is not None
+            and _page_sids(forward) == _page_sids(fresh)
+        ):
+            return
+    expect(
+        back is not None and _page_sids(back) == _page_sids(fresh_before),
+        PAGE_LINKS,
+        f"previous_page_url of page {index} does not answer page {index - 1}",
+        expected=_page_sids(fresh_before),
+        received=None if back is None else f"{back.status} {_page_sids(back)}",
+        exchange=back or fresh,
+        requirements=["SIM-LIST-006", "SIM-PAGE-006"],
+    )
+    expect(
+        _meta(back).get("page") == index - 1,
+        PAGE_LINKS,
+        f"the page previous_page_url of page {index} leads to does not say page {index - 1}",
+        expected=index - 1,
+        received=_meta(back).get("page"),
+        exchange=back,
+        requirements=["SIM-LIST-006", "SIM-LIST-008"],
+    )
+    expect(
+        forward is not None and _page_sids(forward) == _page_sids(fresh),
+        PAGE_LINKS,
+        f"next_page_url of the page before page {index} does not lead back to page {index}",
+        expected=_page_sids(fresh),
+        received=None if forward is None else f"{forward.status} {_page_sids(forward)}",
+        exchange=forward or back,
+        requirements=["SIM-LIST-005", "SIM-PAGE-006"],
+    )
+
+
+def _walked(client, params, check_id):
+    pages = walk(client, params, check_id=check_id)
+    return pages, [sid for page in pages for sid in (_page_sids(page) or [])]
+
+
+def _fetched(client, sid: str) -> dict:
+    """The Sim as a fetch by SID shows it now ({} when the account does not hold it)."""
+    exchange = client.get(f"/v1/Sims/{sid}")
+    sim = body(exchange)
+    return sim if exchange.status == 200 and isinstance(sim, dict) else {}
+
+
+def _account_of(client, sid: str) -> str | None:
+    """The account a fetch by SID shows the Sim in now (None: the account does not hold it)."""
+    return _fetched(client, sid).get("account_sid")
+
+
+@check(PAGE_COMPLETE)
+@pytest.mark.parametrize("account,page_size", [("primary", 7), ("primary", 50), ("subaccount", 2)])
+def test_walk_is_complete_and_ends(request, sc_pool, account, page_size):
+    client = request.getfixturevalue(f"sc_{account}")
+    known = {s.sid for s in sc_pool.sims(client.account_sid)}
+    missed: set[str] | None = None  # missed by every walk so far
+    for attempt in range(WALK_ATTEMPTS):
+        pages, sids = _walked(client, {"PageSize": page_size}, PAGE_COMPLETE)
+        _, everything = _walked(client, {"PageSize": 1000}, PAGE_COMPLETE)
+        duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+        missed = (known | set(everything)) - set(sids) if missed is None else missed - set(sids)
+        missing = sorted(missed)
+        empty_end = len(pages) > 1 and not _page_sids(pages[-1])
+        if not (duplicates or missing or empty_end):
+            return
+        if attempt < WALK_ATTEMPTS - 1:
+            continue
+        expect(
+            not duplicates,
+            PAGE_COMPLETE,
+            f"the walk at PageSize={page_size} visits Sims more than once",
+            expected="each Sim once",
+            received=duplicates[:5],
+            exchange=pages[-1],
+            requirements=["SIM-PAGE-007"],
+        )
+        still_here = _held(client, missing)
+        expect(
+            not still_here,
+            PAGE_COMPLETE,
+            f"the walk at PageSize={page_size} misses Sims the account holds (fetched by SID right after)",
+            expected="every Sim of the account",
+            received=f"missing {still_here[:5]} of {len(known | set(everything))}",
+            exchange=pages[-1],
+            requirements=["SIM-PAGE-007", "SIM-LIST-001"],
+        )
+        expect(
+            not empty_end,
+            PAGE_COMPLETE,
+            f"the walk at PageSize={page_size} ends on an empty page after {len(pages) - 1} pages with Sims",
+            expected="next_page_url null on the last page with Sims",
+            received=_meta(pages[-2]).get("next_page_url"),
+            exchange=pages[-2],
+            requirements=["SIM-PAGE-008"],
+        )
+
+
+def _held(client, sids: list[str], status: str | None = None, enough: int = 5) -> list[str]:
+    """Those of ``sids`` a fetch by SID shows in the client's account (and ``status``), up to ``enough``."""
+    held: list[str] = []
+    for sid in sids:
+        sim = _fetched(client, sid)
+        if sim.get("account_sid") == client.account_sid and status in (None, sim.get("status")):
+            held.append(sid)
+            if len(held) >= enough:
+                break
+    return held
+
+
+def _altered_iccids(iccid: str) -> dict[str, str]:
+    neighbour = iccid[:-1] + ("1" if iccid[-1] != "1" else "2")
+    return {
+        "cut by one digit": iccid[:-1],
+        "one digit more": iccid + "0",
+        "a leading space": " " + iccid,
+        "a trailing space": iccid + " ",
+        "the last digit changed": neighbour,
+    }
+
+
+@check(FILTER_EXACT)
+def test_iccid_filter_matches_exactly(sc_primary, sc_pool):
+    own = sc_pool.sims(sc_primary.account_sid)
+    if not own:
+        pytest.skip("the profile lists no SIM of the primary account")
+    known_iccids = {s.iccid for s in sc_pool.profile.sims} | {c.iccid for c in sc_pool.profile.registrable}
+    # the last Sim the profile lists: a filter that looks only at the first page(s) misses it
+    seed = own[-1]
+    for _ in range(ATTEMPTS):
+        exchange = sc_primary.get("/v1/Sims", params={"Iccid": seed.iccid})
+        if _page_sids(exchange) == [seed.sid] or _account_of(sc_primary, seed.sid) != sc_primary.account_sid:
+            break
+    else:
+        fail(
+            FILTER_EXACT,
+            "the Iccid filter does not find a Sim the account holds",
+            expected=[seed.sid],
+            received=f"{exchange.status} {_page_sids(exchange)}",
+            exchange=exchange,
+            requirements=["SIM-FILTER-006"],
+        )
+    for what, value in _altered_iccids(seed.iccid).items():
+        if value.strip() != seed.iccid and value.strip() in known_iccids:
+            continue  # another Sim or card of the profile really has it
+        exchange = sc_primary.get("/v1/Sims", params={"Iccid": value})
+        if 400 <= exchange.status < 500:
+            continue  # not an ICCID of the account's Sims: it may be refused as malformed (length, check digit)
+        sims = body(exchange).get("sims") if exchange.status == 200 and isinstance(body(exchange), dict) else None
+        expect(
+            isinstance(sims, list)
+            and all(isinstance(s, dict) and s.get("iccid") == value for s in sims)
+            and (sims == [] or value.strip() != seed.iccid),
+            FILTER_EXACT,
+            f"the Iccid filter with {seed.iccid} {what} ({value!r}) did not answer 200 with no Sim",
+            expected="200 with sims [] (or a 4xx refusing the value)",
+            received=f"{exchange.status} {_page_sids(exchange)}",
+            exchange=exchange,
+            requirements=["SIM-FILTER-005", "SIM-FILTER-007"],
+        )
+    others = [s for a in sc_pool.profile.accounts if a.role == "unrelated" for s in sc_pool.sims(a.sid)]
+    for other in others[:2]:
+        exchange = sc_primary.get("/v1/Sims", params={"Iccid": other.iccid})
+        expect(
+            exchange.status == 200 and _page_sids(exchange) == [],
+            FILTER_EXACT,
+            "the Iccid filter with the ICCID of an unrelated account's Sim did not answer 200 with no Sim",
+            expected="200 with sims []",
+            received=f"{exchange.status} {_page_sids(exchange)}",
+            exchange=exchange,
+            requirements=["SIM-FILTER-007"],
+        )
+
+
+@check(FILTER_EXACT)
+def test_altered_fleet_matches_nothing(sc_primary, sc_pool):
+    fleets = [
+        f for f in sc_pool.fleets(sc_primary.account_sid) if sc_pool.reserved_sims(sc_primary.account_sid, fleet=f.sid)
+    ]
+    if not fleets:
+        pytest.skip("the profile lists no fleet of the primary account with SIMs")
+    names = {f.sid for f in sc_pool.profile.fleets} | {f.unique_name for f in sc_pool.profile.fleets if f.unique_name}
+    fleet = fleets[0]
+    last = "0" if fleet.sid[-1] != "0" else "1"
+    altered = {"the SID cut by one": fleet.sid[:-1], "the SID's last digit changed": fleet.sid[:-1] + last}
+    if fleet.unique_name:
+        altered |= {
+            "the unique name cut by one": fleet.unique_name[:-1],
+            "the unique name and more": fleet.unique_name + "x",
+        }
+    for what, value in altered.items():
+        if value in names:
+            continue  # another fleet of the profile has that SID or name
+        exchange = sc_primary.get("/v1/Sims", params={"Fleet": value, "PageSize": 1000})
+        if exchange.status != 200:
+            continue  # an unknown fleet may be refused (Twilio answers 404)
+        sims = body(exchange).get("sims") if isinstance(body(exchange), dict) else None
+        wrong = [s.get("sid") for s in sims or [] if isinstance(s, dict) and s.get("fleet_sid") == fleet.sid]
+        expect(
+            isinstance(sims, list) and not wrong,
+            FILTER_EXACT,
+            f"the Fleet filter with {what} ({value!r}) answers Sims of fleet {fleet.sid}",
+            expected="no Sim of that fleet (or a 404)",
+            received=wrong[:5],
+            exchange=exchange,
+            requirements=["SIM-FILTER-003"],
+        )
+
+
+@check(FILTER_PAGES)
+@pytest.mark.parametrize("status", STATUSES + ["scheduled"])
+def test_status_filter_page_by_page(sc_primary, status):
+    first = sc_primary.get("/v1/Sims", params={"Status": status, "PageSize": 7})
+    expect(
+        first.status == 200 and _page_sids(first) is not None,
+        FILTER_PAGES,
+        f"the documented Status value {status!r} was not accepted as a list filter",
+        expected=200,
+        received=first.status,
+        exchange=first,
+        requirements=["SIM-FILTER-002"],
+    )
+    missed: set[str] | None = None  # missed by every filtered walk so far
+    for attempt in range(WALK_ATTEMPTS):
+        pages, sids = _walked(sc_primary, {"Status": status, "PageSize": 7}, FILTER_PAGES)
+        for page in pages:
+            wrong = [(s.get("sid"), s.get("status")) for s in _page_sims(page) if s.get("status") != status]
+            expect(
+                not wrong,
+                FILTER_PAGES,
+                f"a page of the Status={status} list holds Sims in other statuses",
+                expected=f"only {status}",
+                received=wrong[:5],
+                exchange=page,
+                requirements=["SIM-FILTER-001", "SIM-LIST-010"],
+            )
+        everything = walk(sc_primary, {"PageSize": 1000}, check_id=FILTER_PAGES)
+        expected = {s["sid"] for s in sims_of(everything) if s.get("status") == status}
+        missed = expected - set(sids) if missed is None else missed - set(sids)
+        missing = sorted(missed)
+        if not missing:
+            return
+        if attempt == WALK_ATTEMPTS - 1:
+            still = _held(sc_primary, missing, status)
+            expect(
+                not still,
+                FILTER_PAGES,
+                f"the Status={status} list, walked page by page, leaves out Sims in that status",
+                expected="every Sim of the account in that status",
+                received=f"missing {still[:5]}",
+                exchange=pages[-1],
+                requirements=["SIM-FILTER-001"],
+            )
+
+
+@check(LIST_SCOPE)
+@pytest.mark.parametrize(
+    "account,params",
+    [
+        ("primary", {"PageSize": 25}),
+        ("primary", {"PageSize": 7, "Status": "new"}),
+        ("subaccount", {"PageSize": 2}),
+        ("subaccount", {"PageSize": 1, "Status": "new"}),
+    ],
+    ids=["primary", "primary-new", "subaccount", "subaccount-new"],
+)
+def test_every_page_holds_only_the_accounts_sims(request, account, params):
+    client = request.getfixturevalue(f"sc_{account}")
+    for index, page in enumerate(walk(client, params, check_id=LIST_SCOPE)):
+        foreign = [
+            (s.get("sid"), s.get("account_sid")) for s in _page_sims(page) if s.get("account_sid") != client.account_sid
+        ]
+        expect(
+            not foreign,
+            LIST_SCOPE,
+            f"page {index} of the {account}'s list holds Sims of another account",
+            expected=f"account_sid {client.account_sid}",
+            received=foreign[:5],
+            exchange=page,
+        )
+
+
+@check(LIST_ITEM)
+def test_listed_sim_is_the_fetched_sim(sc_primary):
+    params = {"PageSize": 20}
+    page = sc_primary.get("/v1/Sims", params=params)
+    expect(
+        _page_sids(page) is not None,
+        LIST_ITEM,
+        "the list did not answer a page",
+        expected=200,
+        received=page.status,
+        exchange=page,
+    )
+    for listed in _page_sims(page):
+        sid = str(listed.get("sid"))
+        for attempt in range(ATTEMPTS):
+            if attempt:  # changed meanwhile? list it again and fetch it right after
+                page = sc_primary.get("/v1/Sims", params=params)
+                listed = next((s for s in _page_sims(page) if s.get("sid") == sid), {})
+            sim = _fetched(sc_primary, sid)
+            fields = [k for k in SIM_FIELDS if listed.get(k) != sim.get(k)]
+            if not listed or not sim or not fields:
+                break  # the same Sim, or no longer on the page or in the account: nothing to compare
+        else:
+            fail(
+                LIST_ITEM,
+                f"a Sim on a list page differs from the same Sim fetched by its SID ({', '.join(fields)})",
+                expected={k: sim.get(k) for k in fields},
+                received={k: listed.get(k) for k in fields},
+                exchange=page,
+            )
