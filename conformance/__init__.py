@@ -27,3 +27,19 @@ CASSETTE_SCHEME = "cassette:"
 def is_cassette_target(target: str | None) -> bool:
     """True for a ``cassette:DIR`` target."""
     return bool(target) and str(target).startswith(CASSETTE_SCHEME)
+
+
+def is_twilio_host(url: str | None) -> bool:
+    """True for a URL on Twilio's own hosts (``supersim.twilio.com``, a regional or edge host)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").lower()
+    return host == "twilio.com" or host.endswith(".twilio.com")
+
+
+def is_loopback(url: str | None) -> bool:
+    """True for a URL on this machine (127.0.0.0/8, ::1, localhost): where a mock usually runs."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")

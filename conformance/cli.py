@@ -30,6 +30,7 @@ from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, document
     contract,
 )
 from conformance.plugin import non_negative_float
+from conformance.profile.model import ENV_NAME
 
 EXIT_VIOLATION = EXIT_FAILED  # the name this module used first
 
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_run(commands)
     _add_record(commands)
+    _add_discover(commands)
     return parser
 
 
@@ -313,6 +315,73 @@ def _cmd_record(args: argparse.Namespace) -> int:
             rate=args.rate,
             progress=not args.no_progress,
         )
+    )
+
+
+def _account_env(text: str) -> tuple[str, str]:
+    """``SID_VAR:TOKEN_VAR``: the names of the two environment variables of one account."""
+    sid_var, sep, token_var = text.partition(":")
+    if not sep or not ENV_NAME.match(sid_var) or not ENV_NAME.match(token_var):
+        raise argparse.ArgumentTypeError(f"expected SID_VAR:TOKEN_VAR (two environment variable names), got {text!r}")
+    return sid_var, token_var
+
+
+def _add_discover(commands: _Commands) -> None:
+    discover = commands.add_parser(
+        "discover",
+        help="write a target profile from what the API shows to your credentials (read-only)",
+        description="Walk the target's list of SIMs with the credentials of TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN "
+        "(GET only, PageSize 1000) and write a profile: the accounts (tokens as environment-variable names, never "
+        "their values), a sample of SIMs covering every status, named and unnamed, with and without a fleet, and "
+        "their fleets (with unique names where GET /v1/Fleets answers). ICCIDs are left out unless --keep-pii: a "
+        "run looks them up by SID. Exit 0 written, 2 usage, 3 unreachable or credentials rejected.",
+    )
+    discover.add_argument("--target", metavar="URL", required=True, help="base URL, e.g. https://supersim.twilio.com")
+    discover.add_argument("--out", metavar="FILE", help="where to write the profile (default: standard output)")
+    discover.add_argument("--keep-pii", action="store_true", help="write the sampled SIMs' ICCIDs too")
+    discover.add_argument(
+        "--subaccount",
+        metavar="SID_VAR:TOKEN_VAR",
+        type=_account_env,
+        action="append",
+        default=[],
+        help="a subaccount of the primary, by the names of the environment variables holding its SID and token",
+    )
+    discover.add_argument(
+        "--unrelated",
+        metavar="SID_VAR:TOKEN_VAR",
+        type=_account_env,
+        help="an account unrelated to the primary (for the isolation scenarios), as for --subaccount",
+    )
+    discover.add_argument(
+        "--per-status", metavar="N", type=int, default=None, help="SIMs sampled per status (default 6)"
+    )
+    discover.add_argument(
+        "--timeout", metavar="S", type=non_negative_float, help="per-request timeout in seconds (default 10)"
+    )
+    discover.add_argument(
+        "--rate", metavar="RPS", type=non_negative_float, help="max requests per second (live default 5)"
+    )
+    discover.set_defaults(handler=_cmd_discover)
+
+
+def _cmd_discover(args: argparse.Namespace) -> int:
+    from conformance.run.discover import write_discovered
+
+    if args.per_status is not None and args.per_status < 1:
+        raise UsageError("--per-status must be at least 1")
+    accounts = [("primary", ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))]
+    accounts += [("subaccount", names) for names in args.subaccount]
+    if args.unrelated:
+        accounts.append(("unrelated", args.unrelated))
+    return write_discovered(
+        args.target,
+        accounts,
+        out=args.out,
+        keep_pii=args.keep_pii,
+        per_status=args.per_status,
+        timeout=args.timeout,
+        rate=args.rate,
     )
 
 

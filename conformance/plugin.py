@@ -142,14 +142,23 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
         cli="--profile",
         pytest="--supersim-profile",
         metavar="FILE",
-        help="target profile (TOML): accounts, fleets, registrable SIMs, existing SIMs; required with a target",
+        help="target profile (TOML): accounts, fleets, registrable SIMs, existing SIMs (default with a target: "
+        "discovered at the start from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN)",
     ),
     RunOption(
         "suite",
         cli="--suite",
         pytest="--supersim-suite",
         choices=("read-only", "full"),
-        help="read-only sends no state-changing request (default: full; read-only for live Twilio)",
+        help="read-only sends no state-changing request (default: full on this machine's loopback, "
+        "read-only for any other host)",
+    ),
+    RunOption(
+        "allow_writes",
+        cli="--allow-writes",
+        pytest="--supersim-allow-writes",
+        flag=True,
+        help="with --suite full against Twilio's own hosts: yes, change real SIMs (activations cannot be undone)",
     ),
     RunOption(
         "report_dir",
@@ -271,6 +280,7 @@ class RunConfig:
     faults: list[str] = field(default_factory=list)
     variations: list[str] = field(default_factory=list)
     strict: bool = False
+    allow_writes: bool = False
     exitfirst: bool = False
     show_skips: bool = False
     no_progress: bool = False

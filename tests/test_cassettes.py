@@ -312,7 +312,7 @@ def test_record_keep_pii_keeps_identifiers_but_never_tokens(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["record", "--out", "{tmp}/x", "--target", "http://127.0.0.1:9"], "--target needs --profile"),
+        (["record", "--out", "{tmp}/x", "--target", "http://127.0.0.1:9"], "--target needs credentials"),
         (["record", "--out", "{tmp}/x", "--profile", "{tmp}/missing.toml"], "missing.toml"),
         (["record", "--out", "{tmp}/full"], "not empty"),
         (["record", "--out", "{tmp}/x", "--target", "cassette:{tmp}"], "not a cassette directory"),

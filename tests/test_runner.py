@@ -162,7 +162,7 @@ def test_bad_expected_failures_file_is_exit_2(tmp_path):
     [
         (["--workers", "0"], "at least 1"),
         (["--suite", "everything"], "invalid choice"),
-        (["--target", "http://127.0.0.1:9"], "--target needs --profile"),
+        (["--target", "http://127.0.0.1:9"], "--target needs credentials"),
         (["--target", "not a url", "--profile", "x.toml"], "http(s) URL"),
         (["--max-examples", "-3"], "at least 1"),
         (["--fault", "no-such-fault"], "unknown fault"),

@@ -15,7 +15,7 @@ HEADER = """\
 # [target] name; [[accounts]] sid, role (primary | subaccount | unrelated), auth_token or
 # auth_token_env, parent (a subaccount's primary); [[fleets]] sid, account, unique_name;
 # [[registrable]] SIM cards nobody has registered yet: iccid, registration_code;
-# [[sims]] sid, account, iccid, status (new | ready | active | inactive), unique_name, fleet.
+# [[sims]] sid, account, iccid (may be left out), status (new | ready | active | inactive), unique_name, fleet.
 # The format in full: `python -m pydoc conformance.profile` (or the README, "Target profile");
 # written by `supersim-conformance serve --write-profile FILE` (see `serve --help`).
 """
@@ -28,7 +28,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     """The TOML-ready dictionary of a profile (None values left out)."""
 
     def clean(obj: Any) -> dict[str, Any]:
-        return {k: v for k, v in obj.__dict__.items() if v is not None}
+        # None: not set; an empty iccid: left out of a discovered profile (a run looks it up by SID)
+        return {k: v for k, v in obj.__dict__.items() if v is not None and not (k == "iccid" and v == "")}
 
     data: dict[str, Any] = {}
     if profile.name is not None:

@@ -32,7 +32,7 @@ _KEYS: dict[str, tuple[set[str], set[str]]] = {
     "accounts": ({"sid", "role"}, {"auth_token", "auth_token_env", "parent"}),
     "fleets": ({"sid", "account"}, {"unique_name"}),
     "registrable": ({"iccid", "registration_code"}, {"account"}),
-    "sims": ({"sid", "account", "iccid", "status"}, {"unique_name", "fleet"}),
+    "sims": ({"sid", "account", "status"}, {"iccid", "unique_name", "fleet"}),
 }
 
 
@@ -96,7 +96,7 @@ def profile_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Profil
         SimSeed(
             sid=e["sid"],
             account=e["account"],
-            iccid=e["iccid"],
+            iccid=e.get("iccid", ""),
             status=e["status"],
             unique_name=e.get("unique_name"),
             fleet=e.get("fleet"),
@@ -205,9 +205,9 @@ def check_profile(profile: Profile) -> None:
             fail(f"{where}: duplicate sim sid")
         if sim.account not in account_roles:
             fail(f"{where}: account {sim.account} is not an account of this profile")
-        if not ICCID.match(sim.iccid):
+        if sim.iccid and not ICCID.match(sim.iccid):  # "": left out (a run looks it up by SID)
             fail(f"{where}: iccid {sim.iccid!r} is not letters and digits")
-        if sim.iccid in iccids:
+        if sim.iccid and sim.iccid in iccids:
             fail(f"{where}: iccid {sim.iccid} is used twice (sims and registrable cards share one ICCID space)")
         if sim.status not in SIM_STATUSES:
             fail(f"{where}: status {sim.status!r} is not one of {', '.join(SIM_STATUSES)}")
@@ -225,4 +225,5 @@ def check_profile(profile: Profile) -> None:
             if fleet_accounts[sim.fleet] != sim.account:
                 fail(f"{where}: fleet {sim.fleet} belongs to account {fleet_accounts[sim.fleet]}, not {sim.account}")
         sim_sids.add(sim.sid)
-        iccids.add(sim.iccid)
+        if sim.iccid:
+            iccids.add(sim.iccid)

@@ -23,11 +23,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conformance import LIVE_HOST, is_cassette_target
+from conformance import is_cassette_target, is_loopback, is_twilio_host
 from conformance.plugin import RUN_OPTIONS, RunConfig
 from conformance.profile import Profile, ProfileError, dump_profile, load_profile
 from conformance.run.settings import (
@@ -62,11 +62,14 @@ class PreparedRun:
     kind: str
     """``reference-mock`` (possibly ``… with planted faults: …``), ``url``, ``live`` or ``cassette``."""
     suite: str
-    """``full`` or ``read-only``: the configured suite, else read-only for live Twilio and cassettes."""
+    """``full`` or ``read-only``: the configured suite, else full only for a mock on this machine's loopback."""
+    notes: list[str] = field(default_factory=list)
+    """What preparing the run found worth saying (data discovered, a profile that had drifted)."""
 
 
 def target_kind(url: str) -> str:
-    return "live" if urlsplit(url).hostname == LIVE_HOST else "url"
+    """``live`` for Twilio's own hosts (supersim.twilio.com, a regional or edge host), else ``url``."""
+    return "live" if is_twilio_host(url) else "url"
 
 
 def flag(name: str, side: str = "cli") -> str:
@@ -91,8 +94,16 @@ def validate(config: RunConfig, side: str = "cli") -> None:
         parts = urlsplit(config.target)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise RunError(f"{f('target')} must be an http(s) URL such as http://127.0.0.1:8080, got {config.target!r}")
-        if not config.profile:
-            raise RunError(f"{f('target')} needs {f('profile')} FILE (the accounts, fleets and SIMs the target holds)")
+        if not config.profile and not (os.environ.get("TWILIO_ACCOUNT_SID") and os.environ.get("TWILIO_AUTH_TOKEN")):
+            raise RunError(
+                f"{f('target')} needs credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (the run discovers "
+                f"the account's SIMs), or give {f('profile')} FILE (the accounts, fleets and SIMs the target holds)"
+            )
+        if config.suite == "full" and is_twilio_host(config.target) and not config.allow_writes:
+            raise RunError(
+                f"{f('suite')} full against {parts.hostname} changes real SIMs (it activates, deactivates, renames and "
+                f"moves them; an activation cannot be undone): add {f('allow_writes')} to go ahead"
+            )
     if config.workers is not None and config.workers < 1:
         raise RunError(f"{f('workers')} must be at least 1")
     if config.max_examples is not None and config.max_examples < 1:
@@ -130,7 +141,7 @@ def prepare_run(config: RunConfig, *, side: str = "cli", probe_target: bool = Tr
             if is_cassette_target(config.target):
                 prepared = _cassette(config)
             elif config.target:
-                prepared = _url(config, probe_target=probe_target)
+                prepared = _url(config, stack, probe_target=probe_target)
             else:
                 prepared = _embedded_mock(config, stack)
         except ProfileError as error:
@@ -181,8 +192,13 @@ def hypothesis_home_outside_cwd(stack: ExitStack, side: str = "cli") -> Path | N
     return home
 
 
-def _suite(config: RunConfig, kind: str) -> str:
-    return config.suite or ("read-only" if kind in ("live", "cassette") else "full")
+def _suite(config: RunConfig, kind: str, url: str | None = None) -> str:
+    """The configured suite; else full only for a target on this machine's loopback (a mock)."""
+    if config.suite:
+        return config.suite
+    if kind in ("live", "cassette") or (url is not None and not is_loopback(url)):
+        return "read-only"
+    return "full"
 
 
 def _cassette(config: RunConfig) -> PreparedRun:
@@ -197,18 +213,53 @@ def _cassette(config: RunConfig) -> PreparedRun:
     )
 
 
-def _url(config: RunConfig, *, probe_target: bool) -> PreparedRun:
-    assert config.target and config.profile
-    profile = apply_environment_credentials(load_profile(config.profile))
-    kind = target_kind(config.target)
-    prepared = PreparedRun(config.target.rstrip("/"), config.profile, profile, kind, _suite(config, kind))
-    if probe_target:
-        target = Target(base_url=prepared.target, profile=profile, timeout=config.timeout or 10.0)
-        try:
-            probe(target, *profile.credentials(profile.primary.sid))
-        finally:
-            target.close()
-    return prepared
+def _url(config: RunConfig, stack: ExitStack, *, probe_target: bool) -> PreparedRun:
+    """A URL target: probe it, then take its data from what it shows now (see :mod:`conformance.run.discover`).
+
+    Without a profile the data is discovered with the environment's credentials; with one, the
+    statuses, names, fleets and missing ICCIDs of its SIMs are refreshed from the target, so no
+    scenario judges against a stale file. The profile the suite reads is written to a private
+    temporary file, with environment-variable names, never tokens.
+    """
+    from conformance.run import discover
+
+    assert config.target
+    url = config.target.rstrip("/")
+    kind = target_kind(url)
+    rate = discover.live_rate(url, config.rate)
+    target = Target(
+        base_url=url, profile=None, timeout=config.timeout or 10.0, min_interval=1.0 / rate if rate else 0.0
+    )
+    notes: list[str] = []
+    try:
+        if config.profile:
+            raw = load_profile(config.profile)
+            profile = apply_environment_credentials(raw)
+            target.profile = profile
+            if probe_target:
+                probe(target, *profile.credentials(profile.primary.sid))
+                fresh, notes, _ = discover.refresh_profile(target, profile)
+                raw = replace(raw, sims=fresh.sims, fleets=fresh.fleets)
+        else:
+            sid, token = os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"]
+            probe(target, sid, token)
+            access = [discover.AccountAccess(sid=sid, token=token, token_env="TWILIO_AUTH_TOKEN")]
+            # the ICCIDs stay in the run's private temporary profile (the suite filters by them)
+            found = discover.discover_profile(target, access, keep_pii=True)
+            raw = found.profile
+            notes.append(
+                f"no profile: discovered {len(raw.sims)} SIMs of account {sid} to use "
+                f"({sum(len(o.sims) for o in found.observations)} listed, {found.requests} requests)"
+            )
+    except discover.DiscoveryError as error:
+        raise TargetUnreachable(f"{url}: {error}") from None
+    finally:
+        target.close()
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="supersim-run-")))
+    profile_path = workdir / "profile.toml"
+    profile_path.write_text(dump_profile(raw), encoding="utf-8")
+    profile = apply_environment_credentials(raw)
+    return PreparedRun(url, str(profile_path), profile, kind, _suite(config, kind, url), notes=notes)
 
 
 def _embedded_mock(config: RunConfig, stack: ExitStack) -> PreparedRun:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from conformance import LIVE_HOST
+from conformance import is_loopback, is_twilio_host
 from conformance.profile import Account, Profile, ProfileError, load_profile
 
 
@@ -32,7 +31,7 @@ class Settings:
 
     @property
     def is_live(self) -> bool:
-        return urlsplit(self.target).hostname == LIVE_HOST
+        return is_twilio_host(self.target)
 
     @property
     def full(self) -> bool:
@@ -87,8 +86,8 @@ def settings_from_options(get) -> Settings:
             "(the CLI's `run` sets both when it starts the embedded mock)",
         )
     profile = apply_environment_credentials(load_profile(profile_path))
-    is_live = urlsplit(target).hostname == LIVE_HOST
-    suite = get("supersim_suite") or ("read-only" if is_live else "full")
+    is_live = is_twilio_host(target)
+    suite = get("supersim_suite") or ("full" if is_loopback(target) else "read-only")
     rate = get("supersim_rate")
     return Settings(
         target=target.rstrip("/"),

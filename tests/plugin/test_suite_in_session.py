@@ -115,13 +115,15 @@ def test_the_suite_against_a_given_target(pytester, run_subprocess, read_report,
     ("args", "fragment"),
     [
         (["--supersim-target", "ftp://127.0.0.1:1"], "--supersim-target must be an http(s) URL"),
-        (["--supersim-target", "http://127.0.0.1:1"], "--supersim-target needs --supersim-profile FILE"),
+        (["--supersim-target", "http://127.0.0.1:1"], "--supersim-target needs credentials"),
         (["--supersim-profile", "missing.toml"], "missing.toml: cannot read profile"),
         (["--supersim-expect-failures", "missing.txt"], "missing.txt: cannot read the expected-failures file"),
     ],
     ids=["bad-url", "no-profile", "missing-profile", "missing-expect-failures"],
 )
-def test_usage_errors_stop_the_session(pytester, run_inprocess, args, fragment):
+def test_usage_errors_stop_the_session(pytester, run_inprocess, args, fragment, monkeypatch):
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)  # without them a target needs a profile
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     result = run_inprocess("--supersim-conformance", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "ERROR: supersim-conformance: " in result.stderr.str() and fragment in result.stderr.str()
