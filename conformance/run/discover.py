@@ -270,14 +270,17 @@ def write_discovered(
     from conformance.profile import dump_profile
     from conformance.run.target import CredentialsRejected, TargetUnreachable, probe
 
+    access: list[AccountAccess] = []
+
     def error(message: str, code: int) -> int:
+        for account in access:  # a target's answer quoted in a message may echo a token back
+            message = message.replace(account.token, "[redacted]")
         print(f"supersim-conformance discover: {message}", file=sys.stderr)
         return code
 
     parts = urlsplit(target_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return error(f"--target must be an http(s) URL such as https://supersim.twilio.com, got {target_url!r}", 2)
-    access: list[AccountAccess] = []
     for role, (sid_var, token_var) in accounts:
         sid, token = os.environ.get(sid_var, "").strip(), os.environ.get(token_var, "")
         if not sid or not token:

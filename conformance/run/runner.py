@@ -151,9 +151,10 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
         file=out,
     )
+    scrub = reports.scrubber(secrets)  # a note may quote the target, which may echo a token
     for note in prepared.notes:
-        print(f"  {note}", file=out)
-    info.notes.extend(prepared.notes)
+        print(f"  {scrub(note)}", file=out)
+    info.notes.extend(scrub(note) for note in prepared.notes)
     claims = Path(run_dir) / CLAIMS_DIR  # the workers' claims on the profile's data: this run's only
     shutil.rmtree(claims, ignore_errors=True)
     started = time.monotonic()
