@@ -187,9 +187,9 @@ class Front:
         reply = Reply(send, entry, self.state)
         if entry is not None and self.rate_limited and next(self.requests) % 25 == 0:
             headers = {"Retry-After": self.retry_after} if self.retry_after else {}
-            response = error_response(ApiError(429, 20429, "Too Many Requests", headers=headers), self.state.faults)
+            limited = error_response(ApiError(429, 20429, "Too Many Requests", headers=headers), self.state.faults)
             reply.finish(429)
-            await response(scope, receive, send)
+            await limited(scope, receive, send)
             return
         try:
             response = await self.read(scope, entry) if scope["method"] == "GET" else None

@@ -155,7 +155,9 @@ def discover_profile(
         )
         for a in accounts
     ]
-    observations, sims, fleets = [], [], []
+    observations: list[Observation] = []
+    sims: list[SimSeed] = []
+    fleets: list[Fleet] = []
     names_seen = False
     for index, account in enumerate(accounts):
         seen = observe(target, account.sid, account.token)
