@@ -25,7 +25,10 @@ def _some_sim(sc_pool, account):
 def test_missing_credentials_are_401(request, sc_anonymous, sc_primary, sc_pool, method, path):
     if method == "POST":
         request.getfixturevalue("sc_full_suite")  # a POST that a broken target accepts would change state
-    sid = _some_sim(sc_pool, sc_primary.account_sid).sid
+        # ... so it goes to a Sim of its own, which no other scenario reads
+        sid = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", why="a POST that must be refused")["sid"]
+    else:
+        sid = _some_sim(sc_pool, sc_primary.account_sid).sid
     exchange = sc_anonymous.request(
         method, path.format(sid=sid), form=[("UniqueName", "x")] if method == "POST" else None
     )
@@ -142,8 +145,8 @@ def test_other_accounts_sim_is_404_for_fetch(sc_unrelated, sc_primary, sc_pool):
 @check(AUTH_OTHER_ACCOUNT)
 @pytest.mark.usefixtures("sc_full_suite")
 def test_other_accounts_sim_is_404_for_update(sc_unrelated, sc_primary, sc_pool):
-    sim = _some_sim(sc_pool, sc_primary.account_sid)
-    exchange = sc_unrelated.post(f"/v1/Sims/{sim.sid}", form={"UniqueName": "stolen-by-unrelated"})
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", why="an update that must be refused")
+    exchange = sc_unrelated.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": "stolen-by-unrelated"})
     expect(
         exchange.status == 404,
         AUTH_OTHER_ACCOUNT,
@@ -152,12 +155,12 @@ def test_other_accounts_sim_is_404_for_update(sc_unrelated, sc_primary, sc_pool)
         received=exchange.status,
         exchange=exchange,
     )
-    after = fetch_sim(sc_primary, sim.sid)
+    after = fetch_sim(sc_primary, sim["sid"])
     expect(
         after.get("unique_name") != "stolen-by-unrelated",
         AUTH_OTHER_ACCOUNT,
         "the unrelated account's update changed the Sim",
-        expected=sim.unique_name,
+        expected=sim.get("unique_name"),
         received=after.get("unique_name"),
     )
 

@@ -151,10 +151,9 @@ def test_fleet_of_new_sim_by_sid_and_by_name(sc_primary, sc_pool):
     ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()),
 )
 def test_invalid_update_values_are_refused(sc_primary, sc_pool, form):
-    sims = sc_pool.reserved_sims(sc_primary.account_sid, status="new")
-    if not sims:
-        pytest.skip("the profile lists no new SIM")
-    exchange = sc_primary.post(f"/v1/Sims/{sims[0].sid}", form=form)
+    # a Sim of its own: were the target to accept the invalid update, no other scenario reads it
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", why="an update that must be refused")
+    exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form=form)
     expect(
         400 <= exchange.status < 500,
         UPDATE_INVALID,
@@ -174,7 +173,8 @@ def test_invalid_update_values_are_refused(sc_primary, sc_pool, form):
 @check(READY_ONLY_FROM_NEW)
 @pytest.mark.parametrize("status", ["active", "inactive"])
 def test_ready_only_from_new(sc_primary, sc_pool, status):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status)
+    # with a Fleet, so that the status is the only reason left to refuse (a fleetless Sim is refused anyway: 83007)
+    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, status, with_fleet=True)
     exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form={"Status": "ready"})
     expect(
         400 <= exchange.status < 500,
