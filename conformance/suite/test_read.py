@@ -654,40 +654,49 @@ def test_every_link_leads_where_it_says(sc_primary, params):
                 requirements=["SIM-LIST-004"],
             )
         if index:
-            _back_and_forth(sc_primary, pages[index - 1], page, index)
+            _back_and_forth(sc_primary, params, pages[index - 1], page, index)
 
 
-def _back_and_forth(client, before, page, index: int) -> None:
-    """previous_page_url of page ``index`` answers page index-1, and that page's next link answers ``page`` again.
+def _back_and_forth(client, params: dict, before, page, index: int) -> None:
+    """previous_page_url of page ``index`` answers the page before it, and that page's next link answers it again.
 
-    The first look uses the pages of the walk; a disagreement is looked at again on fresh
-    reads of both pages, taken back to back with the links followed.
+    The first look compares with the walk's own pages. When Sims moved meanwhile the page
+    before (read after page index-2) and the Sims before page ``index`` (read back from it) are
+    rightly different windows, so a disagreement is looked at again against the list as it is
+    now: the back page must hold the PageSize Sims just before the page's first Sim in a fresh
+    PageSize=1000 list read right after, and its next link the PageSize Sims after its last.
     """
-    fresh_before, fresh = before, page
-    back = forward = None
+    size = int(params["PageSize"])
+    expected_back: list[str] | None = _page_sids(before)
+    expected_forward: list[str] | None = _page_sids(page)
+    fresh, back, forward = page, None, None
     for attempt in range(ATTEMPTS):
         if attempt:
-            fresh_before, fresh = client.get(before.url), client.get(page.url)
+            fresh = client.get(page.url)
         previous_url = _meta(fresh).get("previous_page_url")
-        if not isinstance(previous_url, str):
-            back = forward = None
-            continue
-        back = client.get(previous_url)
-        next_url = _meta(back).get("next_page_url")
+        back = client.get(previous_url) if isinstance(previous_url, str) else None
+        next_url = _meta(back).get("next_page_url") if back is not None else None
         forward = client.get(next_url) if isinstance(next_url, str) else None
+        if attempt:
+            expected_back, expected_forward = _around(client, params, _page_sids(fresh), _page_sids(back), size)
+            if expected_back is None:  # the fresh list cannot tell: the page before, read again
+                expected_back = _page_sids(client.get(before.url))
+            if expected_forward is None:
+                expected_forward = _page_sids(fresh)
+        got_back = _page_sids(back) if back is not None else None
         if (
-            _page_sids(back) is not None
-            and _page_sids(back) == _page_sids(fresh_before)
+            got_back is not None
+            and got_back == expected_back
             and _meta(back).get("page") == index - 1
             and forward is not None
-            and _page_sids(forward) == _page_sids(fresh)
+            and _page_sids(forward) == expected_forward
         ):
             return
     expect(
-        back is not None and _page_sids(back) == _page_sids(fresh_before),
+        back is not None and _page_sids(back) == expected_back,
         PAGE_LINKS,
-        f"previous_page_url of page {index} does not answer page {index - 1}",
-        expected=_page_sids(fresh_before),
+        f"previous_page_url of page {index} does not answer the page before it",
+        expected=expected_back,
         received=None if back is None else f"{back.status} {_page_sids(back)}",
         exchange=back or fresh,
         requirements=["SIM-LIST-006", "SIM-PAGE-006"],
@@ -702,14 +711,37 @@ def _back_and_forth(client, before, page, index: int) -> None:
         requirements=["SIM-LIST-006", "SIM-LIST-008"],
     )
     expect(
-        forward is not None and _page_sids(forward) == _page_sids(fresh),
+        forward is not None and _page_sids(forward) == expected_forward,
         PAGE_LINKS,
         f"next_page_url of the page before page {index} does not lead back to page {index}",
-        expected=_page_sids(fresh),
+        expected=expected_forward,
         received=None if forward is None else f"{forward.status} {_page_sids(forward)}",
         exchange=forward or back,
         requirements=["SIM-LIST-005", "SIM-PAGE-006"],
     )
+
+
+def _around(client, params: dict, page: list[str] | None, back: list[str] | None, size: int):
+    """(the Sims just before ``page``'s first, the Sims just after ``back``'s last) in the list as it is now.
+
+    None for what the fresh list cannot tell (the page's first Sim is no longer listed, or the
+    list is longer than one page of 1000).
+    """
+    listed = client.get("/v1/Sims", params={**params, "PageSize": 1000})
+    full = _page_sids(listed)
+    if full is None or _meta(listed).get("next_page_url") is not None:
+        return None, None
+    before = None
+    if page and page[0] in full:
+        i = full.index(page[0])
+        before = full[max(0, i - size) : i]
+        if i < size and back == full[:size]:
+            before = back  # the first page, whole: what a server answers for a short page 0 is its own choice
+    after = None
+    if back and back[-1] in full:
+        j = full.index(back[-1]) + 1
+        after = full[j : j + size]
+    return before, after
 
 
 def _walked(client, params, check_id):
