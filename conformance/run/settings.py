@@ -28,6 +28,8 @@ class Settings:
     expected_failures: dict[str, str] = field(default_factory=dict)
     strict: bool = False
     """SHOULD and MAY violations fail the run too (default: warnings)."""
+    workers: int = 1
+    """Processes of the run (pytest-xdist workers) sharing ``rate``: it is the run's total."""
 
     @property
     def is_live(self) -> bool:
@@ -75,7 +77,7 @@ def load_expected_failures(path: str | None) -> dict[str, str]:
     return expected
 
 
-def settings_from_options(get) -> Settings:
+def settings_from_options(get, *, workers: int = 1) -> Settings:
     """Build Settings from an option getter (``config.getoption``); raise ProfileError on bad input."""
     target = get("supersim_target")
     profile_path = get("supersim_profile")
@@ -101,4 +103,5 @@ def settings_from_options(get) -> Settings:
         callback_timeout=get("supersim_callback_timeout") or 10.0,
         expected_failures=load_expected_failures(get("supersim_expect_failures")),
         strict=bool(get("supersim_strict")),
+        workers=max(workers, 1),
     )

@@ -51,6 +51,9 @@ class Target:
     """Seconds between two requests (0: no limit); set for live accounts."""
     max_retries_429: int = 3
     max_retry_after: float = 10.0
+    pace_file: str | None = None
+    """A file every process of the run shares (pytest-xdist workers): ``min_interval`` is then
+    kept between any two requests of the whole run, not of each worker (``--rate`` is the total)."""
     _http: httpx.Client | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _last_request: float = field(default=0.0, repr=False)
@@ -91,10 +94,43 @@ class Target:
         if self.min_interval <= 0:
             return
         with self._lock:
+            if self.pace_file is not None and _pace_shared(self.pace_file, self.min_interval):
+                return
             wait = self._last_request + self.min_interval - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             self._last_request = time.monotonic()
+
+
+def _pace_shared(path: str, interval: float) -> bool:
+    """Wait until ``interval`` has passed since the last request of any process sharing ``path``.
+
+    The file holds the wall-clock time of the last request; an exclusive lock on it makes the
+    processes take turns (the one waiting holds the lock, so the others queue behind it). False
+    when the file cannot be used (the caller then paces this process alone).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        return False
+    try:
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            try:
+                last = float(handle.read().decode() or 0.0)
+            except ValueError:
+                last = 0.0
+            wait = last + interval - time.time()
+            if wait > 0:
+                time.sleep(min(wait, interval))
+            handle.seek(0)
+            handle.truncate()
+            handle.write(repr(time.time()).encode())
+            handle.flush()
+    except OSError:
+        return False
+    return True
 
 
 @dataclass

@@ -40,13 +40,13 @@ PROPERTY = "supersim"
 def sc_settings(request: pytest.FixtureRequest) -> Settings:
     """The run's target URL, profile, suite mode and generation settings."""
     try:
-        return settings_from_options(request.config.getoption)
+        return settings_from_options(request.config.getoption, workers=worker_share(request.config)[1])
     except ProfileError as error:
         pytest.exit(f"supersim-conformance: {error}", returncode=2)
 
 
 @pytest.fixture(scope="session")
-def sc_target(sc_settings: Settings) -> Iterator[Target]:
+def sc_target(request: pytest.FixtureRequest, sc_settings: Settings) -> Iterator[Target]:
     """The server under test, reached with timeouts, body caps and same-origin credentials."""
     if _cassette(sc_settings):  # recorded interactions answer in-process, never the network
         from conformance.cassettes.replay import cassette_target
@@ -60,9 +60,20 @@ def sc_target(sc_settings: Settings) -> Iterator[Target]:
         profile=sc_settings.profile,
         timeout=sc_settings.timeout,
         min_interval=(1.0 / sc_settings.rate) if sc_settings.rate else 0.0,
+        pace_file=_shared_pace_file(request) if sc_settings.rate else None,
     )
     yield sc_target
     sc_target.close()
+
+
+def _shared_pace_file(request: pytest.FixtureRequest) -> str | None:
+    """Under pytest-xdist, the file the workers share to keep ``--rate`` for the whole run (in its claims)."""
+    report_dir = request.config.getoption("supersim_report_dir", default=None)
+    if not report_dir or not getattr(request.config, "workerinput", None):
+        return None
+    folder = Path(report_dir) / CLAIMS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "pace")
 
 
 def _cassette(sc_settings: Settings) -> bool:

@@ -206,8 +206,8 @@ def schemathesis_config(
     }
     if sc_settings.seed is not None:
         data["seed"] = sc_settings.seed
-    if sc_settings.rate:
-        data["rate-limit"] = rate_limit(sc_settings.rate)
+    if sc_settings.rate:  # the run's total: each worker's Schemathesis gets its share
+        data["rate-limit"] = rate_limit(sc_settings.rate / sc_settings.workers)
     return SchemathesisConfig.from_dict(data)
 
 
