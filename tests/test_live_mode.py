@@ -205,3 +205,16 @@ def test_the_rate_is_shared_by_every_process_of_the_run(tmp_path, httpserver):
 
     assert burst(pace) >= (2 * each - 1) / rate * 0.95  # 20 requests at 40/s: at least ~0.47 s
     assert len(httpserver.log) == 2 * each
+
+
+def test_the_write_plan_lists_each_sim_the_full_suite_may_change_and_how():
+    from conformance.profile.default import default_profile
+    from conformance.run.runner import write_plan
+    from conformance.suite.data import DataPool
+
+    profile = default_profile()
+    plan = "\n".join(write_plan(profile))
+    reserved = DataPool(profile).reserved
+    assert "an activation cannot be undone" in plan
+    for sim in profile.sims:
+        assert (sim.sid in plan) is (sim.sid not in reserved), sim

@@ -151,6 +151,9 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         f"supersim-conformance: running the {prepared.suite} suite against {prepared.target} ({prepared.kind})",
         file=out,
     )
+    if prepared.kind == "live" and prepared.suite == "full":
+        for line in write_plan(profile):
+            print(line, file=out)
     scrub = reports.scrubber(secrets)  # a note may quote the target, which may echo a token
     for note in prepared.notes:
         print(f"  {scrub(note)}", file=out)
@@ -192,6 +195,37 @@ def _run_pytest(config: RunConfig, prepared: PreparedRun, out: TextIO) -> int:
         )
         return EXIT_KIT_ERROR
     return EXIT_OK
+
+
+#: What the full suite may do to a SIM in each status (``--allow-writes`` prints it first).
+CHANGES = {
+    "new": "activated to ready or active (an activation cannot be undone), given fleets and unique names, "
+    "moved to a subaccount and back",
+    "ready": "activated, deactivated, given another fleet; refused updates sent to it",
+    "active": "deactivated, given another fleet; refused updates sent to it",
+    "inactive": "reactivated (active), given another fleet; a move attempted (private beta)",
+}
+
+
+def write_plan(profile) -> list[str]:
+    """What a full run against a live account may change, SIM by SID: printed before anything is sent.
+
+    The suite changes only SIMs it takes for itself (never the two per status and fleet that the
+    read-only scenarios read), and only what its scenario needs; these are the ones it may take.
+    """
+    from conformance.suite.data import DataPool
+
+    reserved = DataPool(profile).reserved
+    lines = ["--allow-writes: the full suite may change these SIMs (the others are only read):"]
+    for status, change in CHANGES.items():
+        sids = [sim.sid for sim in profile.sims if sim.status == status and sim.sid not in reserved]
+        if sids:
+            lines.append(f"  {len(sids)} {status}: {change}")
+            lines += [f"    {sid}" for sid in sids]
+    if profile.registrable:
+        lines.append(f"  registers the profile's {len(profile.registrable)} registrable card(s); a registration stays")
+    lines.append("  unique names and fleets it changed are put back at the end where the API allows it")
+    return lines
 
 
 class _Scrubbed:
