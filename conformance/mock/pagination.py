@@ -125,7 +125,12 @@ def candidates_for(t: Tables, account: str, query: ListQuery) -> tuple[list[int]
     tests: list[Callable[[SimRecord], bool]] = []
     lists: list[list[int]] = []
     fleet_sid = None
-    if query.fleet is not None and "ignore-fleet-filter" not in faults:
+    later = query.page_token is not None
+    if (
+        query.fleet is not None
+        and "ignore-fleet-filter" not in faults
+        and not (later and "fleet-filter-first-page-only" in faults)
+    ):
         fleet_sid = _planted_fleet(t, account, query.fleet) if faults else None
         fleet_sid = fleet_sid or access.fleet_sid(t, account, query.fleet)
         if fleet_sid is None:

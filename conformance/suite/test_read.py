@@ -562,6 +562,19 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
+#: A walk of these scenarios takes at most about this many pages: on a large account the page
+#: size grows (a live account with thousands of Sims would otherwise take minutes).
+WALK_PAGES = 40
+
+
+def _bounded(client, filters: dict, page_size: int) -> int:
+    """``page_size``, or a larger one that walks the filtered list in about :data:`WALK_PAGES` pages."""
+    listed = client.get("/v1/Sims", params={**filters, "PageSize": 1000})
+    if _meta(listed).get("next_page_url") is not None:
+        return 1000
+    return max(page_size, -(-len(_page_sids(listed) or []) // WALK_PAGES))
+
+
 def _same_request(url_a: str, url_b: str, page_size: int) -> bool:
     """Whether two list URLs ask for the same page: same origin, path and parameters (PageSize, Page defaulted)."""
     from urllib.parse import urlsplit
@@ -590,8 +603,9 @@ def _same_answers(client, url_a: str, url_b: str):
     ids=["7", "50", "7-active"],
 )
 def test_every_link_leads_where_it_says(sc_primary, params):
-    asked = params["PageSize"]
     filters = {k: str(v) for k, v in params.items() if k != "PageSize"}
+    asked = _bounded(sc_primary, filters, params["PageSize"])
+    params = {**filters, "PageSize": asked}
     pages = walk(sc_primary, params, check_id=PAGE_LINKS)
     first_checked: set[str] = set()
     for index, page in enumerate(pages):
@@ -766,6 +780,7 @@ def _account_of(client, sid: str) -> str | None:
 def test_walk_is_complete_and_ends(request, sc_pool, account, page_size):
     client = request.getfixturevalue(f"sc_{account}")
     known = {s.sid for s in sc_pool.sims(client.account_sid)}
+    page_size = _bounded(client, {}, page_size)
     missed: set[str] | None = None  # missed by every walk so far
     for attempt in range(WALK_ATTEMPTS):
         pages, sids = _walked(client, {"PageSize": page_size}, PAGE_COMPLETE)
@@ -808,12 +823,12 @@ def test_walk_is_complete_and_ends(request, sc_pool, account, page_size):
         )
 
 
-def _held(client, sids: list[str], status: str | None = None, enough: int = 5) -> list[str]:
-    """Those of ``sids`` a fetch by SID shows in the client's account (and ``status``), up to ``enough``."""
+def _held(client, sids: list[str], field: str | None = None, value: str | None = None, enough: int = 5) -> list[str]:
+    """Those of ``sids`` a fetch by SID shows in the client's account (with ``field`` = ``value``), up to ``enough``."""
     held: list[str] = []
     for sid in sids:
         sim = _fetched(client, sid)
-        if sim.get("account_sid") == client.account_sid and status in (None, sim.get("status")):
+        if sim.get("account_sid") == client.account_sid and (field is None or sim.get(field) == value):
             held.append(sid)
             if len(held) >= enough:
                 break
@@ -932,36 +947,55 @@ def test_status_filter_page_by_page(sc_primary, status):
         exchange=first,
         requirements=["SIM-FILTER-002"],
     )
+    _filter_walk_is_exact(sc_primary, "Status", status, "status", status, 7)
+
+
+@check(FILTER_PAGES)
+def test_fleet_filter_page_by_page(sc_primary, sc_pool):
+    fleets = sc_pool.fleets(sc_primary.account_sid)
+    if not fleets:
+        pytest.skip("the profile lists no fleet of the primary account")
+    for fleet in fleets:
+        _filter_walk_is_exact(sc_primary, "Fleet", fleet.sid, "fleet_sid", fleet.sid, 5)
+
+
+def _filter_walk_is_exact(client, name: str, value: str, field: str, wanted: str, page_size: int) -> None:
+    """The list filtered by ``name=value``, walked page by page, is the Sims whose ``field`` is ``wanted``.
+
+    Each page holds only matching Sims (a page's own representations: no race), and the walk
+    holds every matching Sim of a fresh unfiltered list; a Sim counts as left out only if two
+    filtered walks miss it and a fetch by SID right after still shows it matching.
+    """
+    size = _bounded(client, {name: value}, page_size)
     missed: set[str] | None = None  # missed by every filtered walk so far
     for attempt in range(WALK_ATTEMPTS):
-        pages, sids = _walked(sc_primary, {"Status": status, "PageSize": 7}, FILTER_PAGES)
-        for page in pages:
-            wrong = [(s.get("sid"), s.get("status")) for s in _page_sims(page) if s.get("status") != status]
+        pages, sids = _walked(client, {name: value, "PageSize": size}, FILTER_PAGES)
+        for index, page in enumerate(pages):
+            wrong = [(s.get("sid"), s.get(field)) for s in _page_sims(page) if s.get(field) != wanted]
             expect(
                 not wrong,
                 FILTER_PAGES,
-                f"a page of the Status={status} list holds Sims in other statuses",
-                expected=f"only {status}",
+                f"page {index} of the {name}={value} list holds Sims with another {field}",
+                expected=f"only {field} {wanted}",
                 received=wrong[:5],
                 exchange=page,
-                requirements=["SIM-FILTER-001", "SIM-LIST-010"],
+                requirements=["SIM-FILTER-001" if name == "Status" else "SIM-FILTER-003", "SIM-LIST-010"],
             )
-        everything = walk(sc_primary, {"PageSize": 1000}, check_id=FILTER_PAGES)
-        expected = {s["sid"] for s in sims_of(everything) if s.get("status") == status}
+        everything = walk(client, {"PageSize": 1000}, check_id=FILTER_PAGES)
+        expected = {s["sid"] for s in sims_of(everything) if s.get(field) == wanted}
         missed = expected - set(sids) if missed is None else missed - set(sids)
-        missing = sorted(missed)
-        if not missing:
+        if not missed:
             return
         if attempt == WALK_ATTEMPTS - 1:
-            still = _held(sc_primary, missing, status)
+            still = _held(client, sorted(missed), field, wanted)
             expect(
                 not still,
                 FILTER_PAGES,
-                f"the Status={status} list, walked page by page, leaves out Sims in that status",
-                expected="every Sim of the account in that status",
+                f"the {name}={value} list, walked page by page, leaves out Sims it matches",
+                expected=f"every Sim of the account with {field} {wanted}",
                 received=f"missing {still[:5]}",
                 exchange=pages[-1],
-                requirements=["SIM-FILTER-001"],
+                requirements=["SIM-FILTER-001" if name == "Status" else "SIM-FILTER-003"],
             )
 
 
@@ -978,6 +1012,8 @@ def test_status_filter_page_by_page(sc_primary, status):
 )
 def test_every_page_holds_only_the_accounts_sims(request, account, params):
     client = request.getfixturevalue(f"sc_{account}")
+    filters = {k: v for k, v in params.items() if k != "PageSize"}
+    params = {**filters, "PageSize": _bounded(client, filters, params["PageSize"])}
     for index, page in enumerate(walk(client, params, check_id=LIST_SCOPE)):
         foreign = [
             (s.get("sid"), s.get("account_sid")) for s in _page_sims(page) if s.get("account_sid") != client.account_sid

@@ -224,6 +224,13 @@ def fleet_filter_prefix(ctx):
         assert sims and len({s["fleet_sid"] for s in sims}) == 1
 
 
+def fleet_filter_first_page_only(ctx):
+    fleet = _fleet(ctx)
+    first = ctx.page(Fleet=fleet.sid, PageSize=5)
+    assert {s["fleet_sid"] for s in first["sims"]} == {fleet.sid}
+    assert {s["fleet_sid"] for s in ctx.page(first["meta"]["next_page_url"])["sims"]} != {fleet.sid}
+
+
 def fleet_name_filter_other_fleet(ctx):
     fleet = _fleet(ctx)
     by_name = {s["fleet_sid"] for s in ctx.page(Fleet=fleet.unique_name, PageSize=1000)["sims"]}

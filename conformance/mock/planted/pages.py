@@ -305,6 +305,15 @@ FAULTS: tuple[Fault, ...] = (
         kind="partial-match",
     ),
     Fault(
+        "fleet-filter-first-page-only",
+        "the Fleet filter applies to the first page only: pages reached by a PageToken are unfiltered",
+        acts_in=("pagination",),
+        caught_by=("RESP-FILTER-FLEET", "SCN-FILTER-PAGES"),
+        selection="test_fleet_filter_page_by_page",
+        breaks=("SIM-FILTER-003",),
+        kind="wrong-scope",
+    ),
+    Fault(
         "fleet-name-filter-other-fleet",
         "a Fleet filter by unique name selects the account's next Fleet, not the one named",
         acts_in=("pagination",),
