@@ -92,7 +92,7 @@ FAULTS: tuple[Fault, ...] = (
         "a SID in the URL is read by its first 34 characters (the SID with characters added addresses the Sim)",
         acts_in=("access",),
         caught_by=("SCN-ADDR-EXACT", "RESP-FETCH-IDENTITY"),
-        selection="values_exact_addressing",
+        selection="values_dates_over_updates",
         breaks=("SIM-ADDR-001", "SIM-PROP-002"),
         kind="partial-match",
     ),
