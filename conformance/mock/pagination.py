@@ -193,6 +193,9 @@ def _planted_iccid(t: Tables, account: str, iccid: str) -> list[int] | None:
     mine = t.keys(("a", account))
     if "iccid-filter-prefix" in t.faults and iccid:
         return [k for k in mine if t.by_seq[k].iccid.startswith(iccid)]
+    if "iccid-filter-trims-spaces" in t.faults and iccid != iccid.strip():
+        sid = t.by_iccid.get(iccid.strip())
+        return [t.sims[sid].seq] if sid in t.sims and t.sims[sid].account == account else []
     if "iccid-filter-within-first-page" in t.faults:
         return [k for k in mine[:50] if t.by_seq[k].iccid == iccid]
     if "iccid-filter-other-account" in t.faults:

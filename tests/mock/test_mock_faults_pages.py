@@ -243,6 +243,11 @@ def iccid_filter_prefix(ctx):
     assert len(ctx.page(Iccid=iccid[:-1])["sims"]) > 1
 
 
+def iccid_filter_trims_spaces(ctx):
+    sim = ctx.profile.sims_by(ctx.primary)[0]
+    assert sids(ctx.page(Iccid=f" {sim.iccid} ")) == [sim.sid]
+
+
 def iccid_filter_within_first_page(ctx):
     own = ctx.profile.sims_by(ctx.primary)
     assert sids(ctx.page(Iccid=own[0].iccid)) == [own[0].sid]

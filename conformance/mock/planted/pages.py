@@ -332,6 +332,15 @@ FAULTS: tuple[Fault, ...] = (
         kind="partial-match",
     ),
     Fault(
+        "iccid-filter-trims-spaces",
+        "the Iccid filter trims spaces: an ICCID with a leading or trailing space finds the Sim",
+        acts_in=("pagination",),
+        caught_by=("RESP-FILTER-ICCID", "SCN-FILTER-EXACT"),
+        selection="test_iccid_filter_matches",
+        breaks=("SIM-FILTER-007",),
+        kind="partial-match",
+    ),
+    Fault(
         "iccid-filter-within-first-page",
         "the Iccid filter looks only at the account's first 50 Sims",
         acts_in=("pagination",),
