@@ -159,7 +159,7 @@ def update_request(params: dict[str, str], faults: frozenset[str] = frozenset())
     if "UniqueName" in params:
         fields["unique_name"] = unique_name(params["UniqueName"], faults)
     if "Status" in params:
-        allowed = UPDATE_STATUSES + (("new",) if "allow-return-to-new" in faults else ())
+        allowed = UPDATE_STATUSES + (("new",) if {"allow-return-to-new", "inactive-to-new-allowed"} & faults else ())
         if params["Status"] not in allowed:
             raise _enum("Status", params["Status"], UPDATE_STATUSES)
         fields["status"] = params["Status"]
@@ -168,7 +168,10 @@ def update_request(params: dict[str, str], faults: frozenset[str] = frozenset())
     if "CallbackUrl" in params:
         fields["callback_url"] = callback_url(params["CallbackUrl"])
     if "CallbackMethod" in params:
-        if params["CallbackMethod"] not in ("GET", "POST"):
+        # planted faults: the method not checked at all, or only when a CallbackUrl comes with it
+        unchecked = "callback-method-unchecked" in faults
+        unchecked = unchecked or ("callback-method-checked-only-with-url" in faults and "CallbackUrl" not in params)
+        if params["CallbackMethod"] not in ("GET", "POST") and not unchecked:
             raise _enum("CallbackMethod", params["CallbackMethod"], ("GET", "POST"))
         fields["callback_method"] = params["CallbackMethod"]
     if "AccountSid" in params:

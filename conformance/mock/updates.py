@@ -213,6 +213,8 @@ def check_fleet(t: Tables, request: UpdateRequest, target_account: str, moving: 
     if not moving and "fleet-update-ignored" in t.faults:
         return UNSET
     by_name = not FLEET_SID.match(request.fleet)
+    if by_name and "fleet-by-name-stored-as-given" in t.faults and (target_account, request.fleet) in t.fleet_names:
+        return request.fleet  # planted: the unique name itself becomes fleet_sid
     fleet_sid = access.fleet_sid(t, target_account, request.fleet)
     if fleet_sid is None and moving and "move-accepts-old-accounts-fleet" in t.faults:
         fleet = t.fleets.get(request.fleet)

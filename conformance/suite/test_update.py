@@ -146,6 +146,7 @@ def test_fleet_of_new_sim_by_sid_and_by_name(sc_primary, sc_pool):
         {"Status": "deleted"},
         {"Status": "ACTIVE"},
         {"CallbackMethod": "PUT", "CallbackUrl": "https://example.com/cb"},
+        {"CallbackMethod": "DELETE"},
         {"Fleet": "HF" + "0" * 32},
     ],
     ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()),

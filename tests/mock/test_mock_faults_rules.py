@@ -224,6 +224,25 @@ def fleet_sid_resolves_neighbouring_fleet(ctx):
     assert answer.status_code == 200 and answer.json()["fleet_sid"] == _fleets(ctx)[1].sid
 
 
+def fleet_by_name_stored_as_given(ctx):
+    sim = _new(ctx, with_fleet=False)
+    named = next(f for f in _fleets(ctx) if f.unique_name)
+    answer = ctx.http.post(f"/v1/Sims/{sim.sid}", data={"Fleet": named.unique_name})
+    assert answer.status_code == 200 and answer.json()["fleet_sid"] == named.unique_name
+
+
+def callback_method_unchecked(ctx):
+    form = {"CallbackMethod": "PUT", "CallbackUrl": "https://example.com/cb"}
+    assert ctx.http.post(f"/v1/Sims/{_new(ctx).sid}", data=form).status_code == 200
+
+
+def callback_method_checked_only_with_url(ctx):
+    sim = _new(ctx)
+    assert ctx.http.post(f"/v1/Sims/{sim.sid}", data={"CallbackMethod": "DELETE"}).status_code == 200
+    form = {"CallbackMethod": "DELETE", "CallbackUrl": "https://example.com/cb"}
+    assert ctx.http.post(f"/v1/Sims/{sim.sid}", data=form).status_code == 400
+
+
 # --- registration -----------------------------------------------------------------------------
 def registration_not_persisted(ctx):
     card, response = _register(ctx)

@@ -520,6 +520,33 @@ FAULTS: tuple[Fault, ...] = (
         breaks=("SIM-ERR-006",),
         kind="wrong-value",
     ),
+    Fault(
+        "fleet-by-name-stored-as-given",
+        "a Fleet given by unique name is stored as given: fleet_sid shows the name, not the Fleet's SID",
+        acts_in=("updates",),
+        caught_by=("SCN-UPDATE-FLEET-SYNC", "RESP-SIM-SCHEMA"),
+        selection="test_fleet_of_new_sim_by_sid_and_by_name",
+        breaks=("SIM-UPDATE-005", "SIM-PROP-009"),
+        kind="wrong-value",
+    ),
+    Fault(
+        "callback-method-unchecked",
+        "any CallbackMethod is accepted (PUT, DELETE), not only GET or POST",
+        acts_in=("forms",),
+        caught_by=("SCN-UPDATE-INVALID",),
+        selection="test_invalid_update_values_are_refused",
+        breaks=("SIM-UPDATE-007", "SIM-ERR-004"),
+        kind="loose-check",
+    ),
+    Fault(
+        "callback-method-checked-only-with-url",
+        "CallbackMethod is checked only when a CallbackUrl comes with it",
+        acts_in=("forms",),
+        caught_by=("SCN-UPDATE-INVALID",),
+        selection="test_invalid_update_values_are_refused",
+        breaks=("SIM-UPDATE-007",),
+        kind="partial-match",
+    ),
 )
 
 #: Testable requirements of this area that have only one distinct way to break them: id -> why.
