@@ -13,6 +13,7 @@ import textwrap
 
 from conformance import EXIT_KIT_ERROR
 from conformance.plugin import RunConfig
+from conformance.run import target
 from conformance.run.runner import run
 
 PLANTED_BUG = """
@@ -33,6 +34,8 @@ def pytest_configure(config):
 def test_a_kit_error_is_errored_not_judged_and_exit_4(tmp_path, monkeypatch, capsys):
     (tmp_path / "planted_kit_bug.py").write_text(textwrap.dedent(PLANTED_BUG))
     monkeypatch.syspath_prepend(str(tmp_path))
+    # the planted plugin replaces TargetClient.get in this process: put it back afterwards
+    monkeypatch.setattr(target.TargetClient, "get", target.TargetClient.get)
     report_dir = tmp_path / "report"
     config = RunConfig(keyword="test_plain_list", report_dir=str(report_dir), no_progress=True, workers=1,
                        extra_pytest_args=["-p", "planted_kit_bug"])  # fmt: skip

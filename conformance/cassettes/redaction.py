@@ -25,6 +25,8 @@ _S = TypeVar("_S", str, str | None)
 _SID = re.compile(r"^(AC|HS|HF)[0-9a-fA-F]{32}$")
 _ICCID = re.compile(r"^[0-9]{18,22}$")
 _IDENTITY_FIELDS = ("sid", "account_sid", "fleet_sid", "iccid")
+#: A run of letters and digits: where a SID or an ICCID can sit in a URL, a header or a body.
+_RUN = re.compile(r"[0-9A-Za-z]+")
 
 
 class Redactor:
@@ -43,6 +45,7 @@ class Redactor:
         self._key = key or os.urandom(32)
         self.mapping: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
+        self._prefix_map: dict[str, str] | None = None
         for account in profile.accounts:
             self._add(account.sid)
             if account.parent:
@@ -57,12 +60,15 @@ class Redactor:
             self._add(sim.iccid)
 
     def _placeholder(self, value: str, kind: str) -> str:
+        # A SID or ICCID keeps its last character: the suite derives values from known ones by
+        # their last character (the ICCID with its last digit changed), and the placeholder's
+        # derived value must be the derived value's placeholder for a replay to match.
         digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).digest()
         if kind == "sid":
-            return value[:2] + digest.hex()[:32]
+            return value[:2] + digest.hex()[:31] + value[-1]
         if kind == "iccid":
             digits = "".join(str(b % 10) for b in digest * 2)
-            return "89" + digits[: len(value) - 2]
+            return "89" + digits[: len(value) - 3] + value[-1]
         alphabet = string.ascii_uppercase + string.digits
         return "".join(alphabet[b % len(alphabet)] for b in digest[: len(value)])
 
@@ -79,6 +85,7 @@ class Redactor:
             placeholder = self._placeholder(f"{value}#{salt}", kind)
         self.mapping[value] = placeholder
         self._pattern = None
+        self._prefix_map = None
 
     def learn(self, responses: Iterable[dict[str, Any]]) -> None:
         """Add the identity fields of every Sim in these (vcrpy) responses."""
@@ -94,12 +101,71 @@ class Redactor:
                         self._add(value)
 
     def text(self, value: str) -> str:
+        """``value`` with every known SID and ICCID replaced, and every value derived from one.
+
+        The suite sends values made from known ones: cut by one character, with one more, with
+        the last character changed, after a space (``%20`` in a URL). Each is replaced by the same
+        derivation of the placeholder, so nothing of the real value is left and a replay still
+        matches. Values are the letter-and-digit runs of the text.
+        """
         if not self.mapping:
             return value
-        if self._pattern is None:
-            keys = sorted(self.mapping, key=len, reverse=True)
-            self._pattern = re.compile(r"(?<![0-9A-Za-z])(" + "|".join(map(re.escape, keys)) + r")(?![0-9A-Za-z])")
-        return self._pattern.sub(lambda m: self.mapping[m.group(1)], value)
+        self._prefixes()  # aligns the mapping first (see _align)
+        return _RUN.sub(lambda m: self._run(m.group(0)), value)
+
+    def _run(self, run: str) -> str:
+        for lead in ("", "20"):  # "20": the rest of a percent-encoded space ("%20" + an ICCID)
+            if lead and not run.startswith(lead):
+                continue
+            token = run[len(lead) :]
+            found = self._derived(token)
+            if found is not None:
+                return lead + found
+        return run
+
+    def _derived(self, token: str) -> str | None:
+        mapping = self.mapping
+        if token in mapping:
+            return mapping[token]
+        if len(token) > 1 and token[:-1] in mapping:  # one character more
+            return mapping[token[:-1]] + token[-1]
+        prefixes = self._prefixes()
+        if token in prefixes:  # one character less
+            return prefixes[token]
+        if len(token) > 1 and token[:-1] in prefixes:  # the last character changed
+            return prefixes[token[:-1]] + token[-1]
+        return None
+
+    def _align(self) -> None:
+        """Where one known value is another's derivation (a card's ICCID that is a Sim's ICCID cut
+        by one digit), give it that derivation of the other's placeholder: the suite may reach it
+        either way, and a replay must find the same placeholder both ways."""
+        by_prefix: dict[str, list[str]] = {}
+        for key in self.mapping:
+            by_prefix.setdefault(key[:-1], []).append(key)
+        for value in sorted(self.mapping, key=len, reverse=True):
+            if len(value) < 10:
+                continue
+            placeholder = self.mapping[value]
+            derived = {value[:-1]: placeholder[:-1]}  # cut by one
+            for other in by_prefix.get(value[:-1], []):  # the last character changed
+                derived[other] = placeholder[:-1] + other[-1]
+            for other in by_prefix.get(value, []):  # one character more
+                derived[other] = placeholder + other[-1]
+            for other, wanted in derived.items():
+                if other != value and other in self.mapping:
+                    self.mapping[other] = wanted
+
+    def _prefixes(self) -> dict[str, str]:
+        if self._pattern is None or self._prefix_map is None:
+            self._align()
+            self._prefix_map = {
+                value[:-1]: placeholder[:-1]
+                for value, placeholder in self.mapping.items()
+                if len(value) >= 10  # SIDs, ICCIDs and registration codes
+            }
+            self._pattern = _RUN
+        return self._prefix_map
 
     def _bytes(self, data: bytes) -> bytes:
         try:
@@ -122,6 +188,7 @@ class Redactor:
 
     def profile(self, profile: Profile) -> Profile:
         """The profile with every known value replaced (tokens are handled by :func:`public_profile`)."""
+        self._prefixes()  # aligns the mapping first (see _align)
 
         def r(value: _S) -> _S:
             return self.mapping.get(value, value) if value else value

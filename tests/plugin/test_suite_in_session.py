@@ -14,7 +14,7 @@ from conformance.mock import start_mock
 from conformance.profile import dump_profile
 
 #: A quick selection of the suite (hand-written read scenarios).
-SELECTION = "test_fetch_by_sid or test_iccid_filter"
+SELECTION = "test_fetch_by_sid or test_iccid_filter_finds or test_iccid_filter_unknown"
 
 #: A user's own tests beside the suite: one marked, one not; both record what the session saw.
 RECORDING_CONFTEST = '''

@@ -5,6 +5,7 @@
 of a fault lives in the mock module its ``acts_in`` names (``"name" in faults``), and the
 table's tests (``tests/mock/test_mock_fault_table.py``) look for it there, not here.
 
+- :mod:`.first` — the first faults, planted before the mutation analysis;
 - :mod:`.values` — values written and read back, timestamps, addressing by SID and by name;
 - :mod:`.pages` — list pages, their links, paging and filters, account scope of lists;
 - :mod:`.callbacks` — asynchronous updates and their callbacks;
