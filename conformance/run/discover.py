@@ -219,8 +219,17 @@ def refresh_profile(target: Target, profile: Profile) -> tuple[Profile, list[str
             continue
         now = listed.get(seed.sid)
         if now is None:
-            notes.append(f"the profile's SIM {seed.sid} is no longer in account {seed.account}'s list; not used")
-            continue
+            # not listed: gone (404 by SID: not used), or a target whose lists are not its state
+            # (a stateless mock answering examples): then the profile's word stands
+            fetched = target.client(*profile.credentials(seed.account)).get(f"/v1/Sims/{seed.sid}", check=False)
+            if fetched.status == 404:
+                notes.append(f"the profile's SIM {seed.sid} is no longer in account {seed.account}; not used")
+                continue
+            shown_sim = fetched.json() if fetched.status == 200 and fetched.is_json else None
+            if not isinstance(shown_sim, dict) or shown_sim.get("sid") != seed.sid:
+                sims.append(seed)
+                continue
+            now = shown_sim
         fresh = replace(
             seed,
             iccid=seed.iccid or str(now.get("iccid") or ""),

@@ -192,6 +192,16 @@ class DataPool:
         detail = f" ({len(drifted)} listed in the profile are no longer in that state on the target)" if drifted else ""
         pytest.skip(f"the profile has no unused {describe}{detail}{': ' + why if why else ''}")
 
+    def take_any_sim(self, client, account: str, statuses: tuple[str, ...], *, why: str = "") -> dict[str, Any]:
+        """Exclusively take a SIM in the first of ``statuses`` the profile has one unused of
+        (for a scenario whose Sim only has to be its own: a probe that must be refused)."""
+        for status in statuses[:-1]:
+            try:
+                return self.take_sim(client, account, status, why=why)
+            except pytest.skip.Exception:
+                continue
+        return self.take_sim(client, account, statuses[-1], why=why)
+
     def take_card(self, account: str | None = None, *, client=None) -> RegistrableCard:
         """Exclusively take a registrable SIM card; skip when the profile has none left.
 

@@ -26,7 +26,9 @@ def test_missing_credentials_are_401(request, sc_anonymous, sc_primary, sc_pool,
     if method == "POST":
         request.getfixturevalue("sc_full_suite")  # a POST that a broken target accepts would change state
         # ... so it goes to a Sim of its own, which no other scenario reads
-        sid = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", why="a POST that must be refused")["sid"]
+        sid = sc_pool.take_any_sim(
+            sc_primary, sc_primary.account_sid, ("active", "ready", "new"), why="a POST that must be refused"
+        )["sid"]
     else:
         sid = _some_sim(sc_pool, sc_primary.account_sid).sid
     exchange = sc_anonymous.request(
@@ -145,7 +147,9 @@ def test_other_accounts_sim_is_404_for_fetch(sc_unrelated, sc_primary, sc_pool):
 @check(AUTH_OTHER_ACCOUNT)
 @pytest.mark.usefixtures("sc_full_suite")
 def test_other_accounts_sim_is_404_for_update(sc_unrelated, sc_primary, sc_pool):
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", why="an update that must be refused")
+    sim = sc_pool.take_any_sim(
+        sc_primary, sc_primary.account_sid, ("active", "ready", "new"), why="an update that must be refused"
+    )
     exchange = sc_unrelated.post(f"/v1/Sims/{sim['sid']}", form={"UniqueName": "stolen-by-unrelated"})
     expect(
         exchange.status == 404,

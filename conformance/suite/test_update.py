@@ -153,7 +153,9 @@ def test_fleet_of_new_sim_by_sid_and_by_name(sc_primary, sc_pool):
 )
 def test_invalid_update_values_are_refused(sc_primary, sc_pool, form):
     # a Sim of its own: were the target to accept the invalid update, no other scenario reads it
-    sim = sc_pool.take_sim(sc_primary, sc_primary.account_sid, "active", why="an update that must be refused")
+    sim = sc_pool.take_any_sim(
+        sc_primary, sc_primary.account_sid, ("active", "ready", "new"), why="an update that must be refused"
+    )
     exchange = sc_primary.post(f"/v1/Sims/{sim['sid']}", form=form)
     expect(
         400 <= exchange.status < 500,
