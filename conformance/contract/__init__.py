@@ -8,8 +8,9 @@ can never disagree about what the contract says.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -75,12 +76,45 @@ def _registry() -> Registry:
 
 @cache
 def validator_for(kind: str) -> Draft202012Validator:
-    """A format-checking 2020-12 validator for one document kind (see ``SCHEMA_FILES``)."""
+    """A format-checking 2020-12 validator for one document kind (see ``SCHEMA_FILES``).
+
+    Its schema has every ``$ref`` to the contract's files resolved in place (:func:`inline_refs`):
+    resolving a reference at each use cost ~2 ms a Sim, two minutes for one walk of a
+    50,000-SIM account; resolved once, the same walk validates in seconds.
+    """
     try:
         filename = SCHEMA_FILES[kind]
     except KeyError:
         raise ValueError(f"unknown document kind {kind!r}; choose one of {', '.join(SCHEMA_FILES)}") from None
-    return validator_for_schema(load_json_schema(filename))
+    return validator_for_schema(inline_refs(load_json_schema(filename), filename))
+
+
+def inline_refs(node: Any, base: str, depth: int = 0) -> Any:
+    """``node`` (part of the schema file ``base``) with each ``$ref`` replaced by what it points at.
+
+    A reference with sibling keywords becomes ``allOf`` of the target beside them, as 2020-12
+    reads it; the target's own ``$id``/``$schema`` are dropped (it is no longer a document).
+    """
+    if depth > 50:
+        raise ValueError(f"{base}: $ref nesting deeper than 50 (a reference cycle?)")
+    if isinstance(node, list):
+        return [inline_refs(item, base, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    rest = {key: inline_refs(value, base, depth) for key, value in node.items() if key != "$ref"}
+    if not isinstance(ref, str):
+        return rest
+    file_part, _, pointer = ref.partition("#")
+    target_file = file_part or base
+    target: Any = load_json_schema(target_file)
+    for token in [t for t in pointer.split("/") if t]:
+        target = target[token.replace("~1", "/").replace("~0", "~")]
+    resolved = inline_refs(target, target_file, depth + 1)
+    if isinstance(resolved, dict):
+        resolved = {k: v for k, v in resolved.items() if k not in ("$id", "$schema")}
+    siblings = {k: v for k, v in rest.items() if k not in ("$id", "$schema", "$comment", "description", "title")}
+    return {**rest, "allOf": [resolved]} if siblings else resolved
 
 
 def validator_for_schema(schema: dict[str, Any]) -> Draft202012Validator:
@@ -112,12 +146,48 @@ def json_path(parts: Iterable[Any]) -> str:
     return out
 
 
+#: Sim representation (canonical JSON) -> its schema errors, for :func:`validate` of list pages:
+#: the read-only scenarios see the same Sims in many lists (unfiltered, by status, by fleet).
+_SIM_ERRORS: dict[str, tuple[ContractError, ...]] = {}
+_SIM_ERRORS_MAX = 200_000
+
+
 def validate(kind: str, document: Any) -> list[ContractError]:
     """Validate ``document`` as ``kind``; return every violation (empty when valid).
 
     Errors under ``anyOf``/``oneOf`` are flattened to their deepest causes so that a bad
     ``fleet_sid`` says "does not match pattern", not "is not valid under any given schema".
+    A list page's Sims are validated one by one against the Sim schema, each distinct
+    representation once per process (the same errors, at ``$.sims[i]...``).
     """
+    if kind == "sim-page" and isinstance(document, dict) and isinstance(document.get("sims"), list):
+        errors = _validate(kind, {**document, "sims": []})
+        for index, sim in enumerate(document["sims"]):
+            errors += [replace(e, path=f"$.sims[{index}]{e.path[1:]}") for e in _sim_errors(sim)]
+        return sorted(errors, key=lambda e: (_path_key(e.path), e.rule))
+    return _validate(kind, document)
+
+
+def _sim_errors(sim: Any) -> tuple[ContractError, ...]:
+    try:
+        key = json.dumps(sim, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return tuple(_validate("sim", sim))
+    found = _SIM_ERRORS.get(key)
+    if found is None:
+        found = tuple(_validate("sim", sim))
+        if len(_SIM_ERRORS) < _SIM_ERRORS_MAX:
+            _SIM_ERRORS[key] = found
+    return found
+
+
+def _path_key(path: str) -> list[tuple[int, int, str]]:
+    """Document order of a JSON path: list positions as numbers ([2] before [10]), then names."""
+    parts = re.findall(r"\[(\d+)\]|\.([^.\[]+)", path)
+    return [(0, int(index), "") if index else (1, 0, name) for index, name in parts]
+
+
+def _validate(kind: str, document: Any) -> list[ContractError]:
     errors = []
     for error in validator_for(kind).iter_errors(document):
         errors.extend(leaf_errors(error))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from conformance.checks import CHECKS, expect, expect_soft, fail
@@ -24,6 +26,7 @@ from conformance.checks.scenarios import (
     PAGE_SIZE_BOUNDS,
     PAGE_WALK,
 )
+from conformance.suite import lists
 from conformance.suite.helpers import body, error_code, sims_of, walk
 
 check = pytest.mark.supersim_check
@@ -145,9 +148,19 @@ def test_plain_list_is_first_page_of_50(sc_primary):
 @check(PAGE_WALK)
 @pytest.mark.parametrize("page_size", [7, 50, 1000])
 def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
-    pages = walk(sc_primary, {"PageSize": page_size})
+    """At PageSize 1000 the whole list (the complete walk the other list scenarios share); at a
+    small page size the whole list while it fits in ``lists.FULL_PAGES`` pages, else its first
+    pages, which must be the first Sims of a fresh list read in one page."""
+    if page_size == lists.COMPLETE_PAGE_SIZE:
+        pages, complete = lists.complete_list(sc_primary).pages, True
+    else:
+        pages, complete = lists.first_pages(sc_primary, {"PageSize": page_size}, PAGE_WALK)
+        if not complete:
+            lists.expect_same_prefix(
+                sc_primary, {"PageSize": page_size}, pages, PAGE_WALK, ["SIM-PAGE-007", "SIM-LIST-005"]
+            )
     sids = [sim["sid"] for sim in sims_of(pages)]
-    duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+    duplicates = _duplicates(sids)
     expect(
         not duplicates,
         PAGE_WALK,
@@ -156,9 +169,15 @@ def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
         received=duplicates[:5],
         exchange=pages[-1],
     )
-    missing = sorted(s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.sid not in set(sids))
+    listed = set(sids)
+    missing = sorted(s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.sid not in listed)
+    if missing and page_size == lists.COMPLETE_PAGE_SIZE:  # another worker moved one meanwhile? walk again
+        listed = set(lists.complete_list(sc_primary, fresh=True).sids)
+        missing = [
+            sid for sid in missing if sid not in listed and _account_of(sc_primary, sid) == sc_primary.account_sid
+        ]
     expect(
-        not missing,
+        not missing or not complete,
         PAGE_WALK,
         f"the walk at PageSize={page_size} missed Sims of the account",
         expected="every Sim of the account",
@@ -167,7 +186,7 @@ def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
     )
     for index, page in enumerate(pages):
         meta = body(page)["meta"]
-        last = index == len(pages) - 1
+        last = index == len(pages) - 1 and complete
         expect(
             (meta["next_page_url"] is None) == last,
             PAGE_WALK,
@@ -233,6 +252,11 @@ def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
         )
     if len(pages) > 1:
         _second_page_leads_back(sc_primary, pages[0], pages[1])
+
+
+def _duplicates(sids: list[str]) -> list[str]:
+    """The SIDs seen more than once (counted in one pass: a 50,000-Sim walk is 50,000 SIDs)."""
+    return sorted(sid for sid, seen in Counter(sids).items() if seen > 1)
 
 
 def _second_page_leads_back(client, first, second, attempts: int = 3) -> None:
@@ -392,9 +416,19 @@ def _refused_or_clamped(exchange, check_id: str, what: str) -> None:
 @check(FILTER_STATUS)
 @pytest.mark.parametrize("status", STATUSES + ["scheduled"])
 def test_status_filter(sc_primary, sc_pool, status):
-    pages = walk(sc_primary, {"Status": status, "PageSize": 1000})
+    pages = lists.complete_list(sc_primary, {"Status": status}, check_id=FILTER_STATUS).pages
     sids = {sim["sid"] for sim in sims_of(pages)}
-    missing = [s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status) if s.sid not in sids]
+    # The profile's statuses are those of the run's start; a Sim may have moved on since (a ready
+    # one turns active by itself): what counts is what a fetch by SID shows now.
+    missing = [
+        s.sid
+        for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status)
+        if s.sid not in sids and _fetched(sc_primary, s.sid).get("status") == status
+    ]
+    if missing:  # the list changed meanwhile? judge the filter on a fresh walk
+        pages = lists.complete_list(sc_primary, {"Status": status}, fresh=True, check_id=FILTER_STATUS).pages
+        sids = {sim["sid"] for sim in sims_of(pages)}
+        missing = [sid for sid in missing if sid not in sids and _fetched(sc_primary, sid).get("status") == status]
     expect(
         not missing,
         FILTER_STATUS,
@@ -403,7 +437,12 @@ def test_status_filter(sc_primary, sc_pool, status):
         received=f"missing {missing[:5]}",
         exchange=pages[0],
     )
-    others = [s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid) if s.status != status and s.sid in sids]
+    listed = {sim["sid"]: sim for sim in sims_of(pages)}
+    others = [
+        s.sid
+        for s in sc_pool.reserved_sims(sc_primary.account_sid)
+        if s.status != status and s.sid in listed and listed[s.sid].get("status") != status
+    ]  # a Sim listed under the filter showing that status is one that changed since the profile
     expect(
         not others,
         FILTER_STATUS,
@@ -422,8 +461,12 @@ def test_fleet_filter_by_sid_and_name(sc_primary, sc_pool):
     if not fleets:
         pytest.skip("the profile lists no fleet of the primary account with SIMs")
     for fleet in fleets:
-        by_sid = {s["sid"] for s in sims_of(walk(sc_primary, {"Fleet": fleet.sid, "PageSize": 1000}))}
-        expected = {s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, fleet=fleet.sid)}
+        by_sid = set(lists.complete_list(sc_primary, {"Fleet": fleet.sid}, check_id=FILTER_FLEET).sids)
+        expected = {
+            s.sid
+            for s in sc_pool.reserved_sims(sc_primary.account_sid, fleet=fleet.sid)
+            if s.sid in by_sid or _matches_now(sc_primary, s.sid, fleet_sid=fleet.sid)
+        }
         expect(
             expected <= by_sid,
             FILTER_FLEET,
@@ -487,7 +530,9 @@ def test_status_and_fleet_combined(sc_primary, sc_pool):
     if not pairs:
         pytest.skip("the profile lists no SIM with a fleet")
     status, fleet = pairs[0]
-    pages = walk(sc_primary, {"Status": status, "Fleet": fleet, "PageSize": 5})
+    pages, complete = lists.first_pages(sc_primary, {"Status": status, "Fleet": fleet, "PageSize": 5}, FILTER_COMBINED)
+    if not complete:  # a long list: all of it at PageSize 1000
+        pages = lists.complete_list(sc_primary, {"Status": status, "Fleet": fleet}, check_id=FILTER_COMBINED).pages
     for sim in sims_of(pages):
         if sim["status"] != status or sim["fleet_sid"] != fleet:
             fail(
@@ -497,8 +542,12 @@ def test_status_and_fleet_combined(sc_primary, sc_pool):
                 received={"sid": sim["sid"], "status": sim["status"], "fleet_sid": sim["fleet_sid"]},
                 exchange=pages[0],
             )
-    wanted = {s.sid for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status, fleet=fleet)}
     got = {s["sid"] for s in sims_of(pages)}
+    wanted = {
+        s.sid
+        for s in sc_pool.reserved_sims(sc_primary.account_sid, status=status, fleet=fleet)
+        if s.sid in got or _matches_now(sc_primary, s.sid, status=status, fleet_sid=fleet)
+    }  # what the profile says, unless the Sim has changed since (a ready one turns active by itself)
     expect(
         wanted <= got,
         FILTER_COMBINED,
@@ -562,19 +611,6 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
-#: A walk of these scenarios takes at most about this many pages: on a large account the page
-#: size grows (a live account with thousands of Sims would otherwise take minutes).
-WALK_PAGES = 40
-
-
-def _bounded(client, filters: dict, page_size: int) -> int:
-    """``page_size``, or a larger one that walks the filtered list in about :data:`WALK_PAGES` pages."""
-    listed = client.get("/v1/Sims", params={**filters, "PageSize": 1000})
-    if _meta(listed).get("next_page_url") is not None:
-        return 1000
-    return max(page_size, -(-len(_page_sids(listed) or []) // WALK_PAGES))
-
-
 def _same_request(url_a: str, url_b: str, page_size: int) -> bool:
     """Whether two list URLs ask for the same page: same origin, path and parameters (PageSize, Page defaulted)."""
     from urllib.parse import urlsplit
@@ -604,9 +640,9 @@ def _same_answers(client, url_a: str, url_b: str):
 )
 def test_every_link_leads_where_it_says(sc_primary, params):
     filters = {k: str(v) for k, v in params.items() if k != "PageSize"}
-    asked = _bounded(sc_primary, filters, params["PageSize"])
+    asked = params["PageSize"]
     params = {**filters, "PageSize": asked}
-    pages = walk(sc_primary, params, check_id=PAGE_LINKS)
+    pages, _ = lists.first_pages(sc_primary, params, PAGE_LINKS)  # every page, or the first of a long list
     first_checked: set[str] = set()
     for index, page in enumerate(pages):
         meta = _meta(page)
@@ -770,6 +806,12 @@ def _fetched(client, sid: str) -> dict:
     return sim if exchange.status == 200 and isinstance(sim, dict) else {}
 
 
+def _matches_now(client, sid: str, **fields: str) -> bool:
+    """Whether a fetch by SID shows the Sim in the client's account with these field values now."""
+    sim = _fetched(client, sid)
+    return sim.get("account_sid") == client.account_sid and all(sim.get(k) == v for k, v in fields.items())
+
+
 def _account_of(client, sid: str) -> str | None:
     """The account a fetch by SID shows the Sim in now (None: the account does not hold it)."""
     return _fetched(client, sid).get("account_sid")
@@ -780,12 +822,21 @@ def _account_of(client, sid: str) -> str | None:
 def test_walk_is_complete_and_ends(request, sc_pool, account, page_size):
     client = request.getfixturevalue(f"sc_{account}")
     known = {s.sid for s in sc_pool.sims(client.account_sid)}
-    page_size = _bounded(client, {}, page_size)
+    if not lists.fits(client, {}, page_size):
+        # a long list: its first pages are the first Sims of the list; the complete walk at
+        # PageSize 1000 (SCN-PAGE-WALK) judges the rest
+        pages, _ = lists.first_pages(client, {"PageSize": page_size}, PAGE_COMPLETE, whole=False)
+        lists.expect_same_prefix(client, {"PageSize": page_size}, pages, PAGE_COMPLETE, ["SIM-PAGE-007"])
+        page_size = lists.COMPLETE_PAGE_SIZE
     missed: set[str] | None = None  # missed by every walk so far
     for attempt in range(WALK_ATTEMPTS):
-        pages, sids = _walked(client, {"PageSize": page_size}, PAGE_COMPLETE)
-        _, everything = _walked(client, {"PageSize": 1000}, PAGE_COMPLETE)
-        duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+        if page_size == lists.COMPLETE_PAGE_SIZE:
+            complete = lists.complete_list(client, fresh=attempt > 0, check_id=PAGE_COMPLETE)
+            pages, sids, everything = complete.pages, complete.sids, complete.sids
+        else:
+            pages, sids = _walked(client, {"PageSize": page_size}, PAGE_COMPLETE)
+            everything = lists.complete_list(client, fresh=attempt > 0, check_id=PAGE_COMPLETE).sids
+        duplicates = _duplicates(sids)
         missed = (known | set(everything)) - set(sids) if missed is None else missed - set(sids)
         missing = sorted(missed)
         empty_end = len(pages) > 1 and not _page_sids(pages[-1])
@@ -966,7 +1017,14 @@ def _filter_walk_is_exact(client, name: str, value: str, field: str, wanted: str
     holds every matching Sim of a fresh unfiltered list; a Sim counts as left out only if two
     filtered walks miss it and a fetch by SID right after still shows it matching.
     """
-    size = _bounded(client, {name: value}, page_size)
+    size = page_size
+    if not lists.fits(client, {name: value}, page_size):
+        # a long list: its first pages at the small size are the first Sims of the filtered list,
+        # and the filter is judged on the whole filtered list at PageSize 1000
+        params = {name: value, "PageSize": page_size}
+        prefix, _ = lists.first_pages(client, params, FILTER_PAGES, whole=False)
+        lists.expect_same_prefix(client, params, prefix, FILTER_PAGES, ["SIM-LIST-010"])
+        size = lists.COMPLETE_PAGE_SIZE
     missed: set[str] | None = None  # missed by every filtered walk so far
     for attempt in range(WALK_ATTEMPTS):
         pages, sids = _walked(client, {name: value, "PageSize": size}, FILTER_PAGES)
@@ -981,8 +1039,8 @@ def _filter_walk_is_exact(client, name: str, value: str, field: str, wanted: str
                 exchange=page,
                 requirements=["SIM-FILTER-001" if name == "Status" else "SIM-FILTER-003", "SIM-LIST-010"],
             )
-        everything = walk(client, {"PageSize": 1000}, check_id=FILTER_PAGES)
-        expected = {s["sid"] for s in sims_of(everything) if s.get(field) == wanted}
+        everything = lists.complete_list(client, fresh=attempt > 0, check_id=FILTER_PAGES)
+        expected = {s["sid"] for s in everything.sims if s.get(field) == wanted}
         missed = expected - set(sids) if missed is None else missed - set(sids)
         if not missed:
             return
@@ -1013,8 +1071,10 @@ def _filter_walk_is_exact(client, name: str, value: str, field: str, wanted: str
 def test_every_page_holds_only_the_accounts_sims(request, account, params):
     client = request.getfixturevalue(f"sc_{account}")
     filters = {k: v for k, v in params.items() if k != "PageSize"}
-    params = {**filters, "PageSize": _bounded(client, filters, params["PageSize"])}
-    for index, page in enumerate(walk(client, params, check_id=LIST_SCOPE)):
+    pages, complete = lists.first_pages(client, params, LIST_SCOPE)
+    if not complete:  # a long list: the rest of it, at PageSize 1000
+        pages = pages + lists.complete_list(client, filters, check_id=LIST_SCOPE).pages
+    for index, page in enumerate(pages):
         foreign = [
             (s.get("sid"), s.get("account_sid")) for s in _page_sims(page) if s.get("account_sid") != client.account_sid
         ]
