@@ -284,3 +284,19 @@ def test_sims_activating_behind_the_suites_back_raise_no_failure(tmp_path):
             worker.join()
     assert len(activated) >= 20, "the usage control did not activate Sims during the run"
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_a_target_answering_with_twilios_urls_is_read_only_unless_told():
+    """A recording proxy on this machine in front of a live account answers with Twilio's URLs."""
+    from conformance.contract.exchange import Exchange
+    from conformance.run.session import THROUGH_TWILIO, _through_twilio
+
+    def page(url: str) -> Exchange:
+        text = json.dumps({"sims": [], "meta": {"url": url}})
+        return Exchange("GET", "http://127.0.0.1:8080/v1/Sims", status=200, text=text,
+                        response_headers={"content-type": "application/json"})  # fmt: skip
+
+    [note] = _through_twilio("http://127.0.0.1:8080", page("https://supersim.twilio.com/v1/Sims?PageSize=1"))
+    assert note.startswith(THROUGH_TWILIO)
+    assert _through_twilio("http://127.0.0.1:8080", page("http://127.0.0.1:8080/v1/Sims?PageSize=1")) == []
+    assert _through_twilio("https://supersim.twilio.com", page("https://supersim.twilio.com/v1/Sims")) == []

@@ -237,7 +237,7 @@ def _url(config: RunConfig, stack: ExitStack, *, probe_target: bool) -> Prepared
             profile = apply_environment_credentials(raw)
             target.profile = profile
             if probe_target:
-                probe(target, *profile.credentials(profile.primary.sid))
+                notes += _through_twilio(url, probe(target, *profile.credentials(profile.primary.sid)))
                 try:
                     fresh, notes, _ = discover.refresh_profile(target, profile)
                     raw = replace(raw, sims=fresh.sims, fleets=fresh.fleets)
@@ -245,7 +245,7 @@ def _url(config: RunConfig, stack: ExitStack, *, probe_target: bool) -> Prepared
                     notes.append(f"the profile was not refreshed from the target ({error}); it is used as written")
         else:
             sid, token = os.environ["TWILIO_ACCOUNT_SID"], os.environ["TWILIO_AUTH_TOKEN"]
-            probe(target, sid, token)
+            notes += _through_twilio(url, probe(target, sid, token))
             access = [discover.AccountAccess(sid=sid, token=token, token_env="TWILIO_AUTH_TOKEN")]
             # the ICCIDs stay in the run's private temporary profile (the suite filters by them)
             found = discover.discover_profile(target, access, keep_pii=True)
@@ -262,7 +262,26 @@ def _url(config: RunConfig, stack: ExitStack, *, probe_target: bool) -> Prepared
     profile_path = workdir / "profile.toml"
     profile_path.write_text(dump_profile(raw), encoding="utf-8")
     profile = apply_environment_credentials(raw)
-    return PreparedRun(url, str(profile_path), profile, kind, _suite(config, kind, url), notes=notes)
+    suite = _suite(config, kind, url)
+    if not config.suite and any(note.startswith(THROUGH_TWILIO) for note in notes):
+        suite = "read-only"
+    return PreparedRun(url, str(profile_path), profile, kind, suite, notes=notes)
+
+
+#: The note of a target that answers with Twilio's own URLs (a proxy in front of Twilio?).
+THROUGH_TWILIO = "the target answers with Twilio's URLs"
+
+
+def _through_twilio(url: str, exchange) -> list[str]:
+    """A note when a target that is not Twilio's host answers with URLs on it: a recording proxy
+    in front of a live account looks like that, so the run stays read-only unless told otherwise."""
+    if is_twilio_host(url) or not exchange.is_json or not isinstance(exchange.json(), dict):
+        return []
+    meta = exchange.json().get("meta")
+    shown = meta.get("url") if isinstance(meta, dict) else None
+    if isinstance(shown, str) and is_twilio_host(shown):
+        return [f"{THROUGH_TWILIO} ({shown.split('?')[0]}): a proxy in front of Twilio? read-only unless --suite full"]
+    return []
 
 
 def _embedded_mock(config: RunConfig, stack: ExitStack) -> PreparedRun:

@@ -283,8 +283,8 @@ def retry_after_seconds(value: str | None, cap: float) -> float:
         return 1.0
 
 
-def probe(target: Target, account_sid: str, token: str) -> None:
-    """Fail fast, before any check: raise TargetUnreachable or CredentialsRejected."""
+def probe(target: Target, account_sid: str, token: str) -> Exchange:
+    """Fail fast, before any check: raise TargetUnreachable or CredentialsRejected; else the answer."""
     exchange = target.client(account_sid, token).get("/v1/Sims", params={"PageSize": 1}, check=False)
     if exchange.error and exchange.status == 0:
         raise TargetUnreachable(f"{target.base_url} is unreachable: {exchange.error}")
@@ -293,6 +293,7 @@ def probe(target: Target, account_sid: str, token: str) -> None:
             f"{target.base_url} rejected the credentials of account {account_sid} (401); check the profile or "
             "TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN"
         )
+    return exchange
 
 
 __all__ = ["Target", "TargetClient", "TargetUnreachable", "CredentialsRejected", "probe", "Violation"]
