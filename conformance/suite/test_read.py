@@ -151,8 +151,8 @@ def test_walk_visits_every_sim_once(sc_primary, sc_pool, page_size):
     """At PageSize 1000 the whole list (the complete walk the other list scenarios share); at a
     small page size the whole list while it fits in ``lists.FULL_PAGES`` pages, else its first
     pages, which must be the first Sims of a fresh list read in one page."""
-    if page_size == lists.COMPLETE_PAGE_SIZE:
-        pages, complete = lists.complete_list(sc_primary).pages, True
+    if page_size == lists.COMPLETE_PAGE_SIZE:  # its own walk (the one the others then share)
+        pages, complete = lists.complete_list(sc_primary, fresh=True).pages, True
     else:
         pages, complete = lists.first_pages(sc_primary, {"PageSize": page_size}, PAGE_WALK)
         if not complete:

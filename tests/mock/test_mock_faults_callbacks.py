@@ -239,8 +239,10 @@ def _running(name: str, run: Run, faulty: bool) -> None:
             assert (usage(data_kb=200) == "active") is faulty
         elif name == "auto-activate-above-threshold":
             assert (usage(data_kb=250) == "ready") is faulty
-        else:
+        elif name == "auto-activate-after-three-weeks":
             assert (usage(ready_seconds=22 * 24 * 3600) == "active") is faulty
+        else:
+            raise AssertionError(f"no effect check for {name}")
     else:
         raise AssertionError(f"no running effect for {name}")
 
