@@ -44,7 +44,6 @@ class Redactor:
     def __init__(self, profile: Profile, key: bytes | None = None) -> None:
         self._key = key or os.urandom(32)
         self.mapping: dict[str, str] = {}
-        self._pattern: re.Pattern[str] | None = None
         self._prefix_map: dict[str, str] | None = None
         for account in profile.accounts:
             self._add(account.sid)
@@ -84,7 +83,6 @@ class Redactor:
             salt += 1
             placeholder = self._placeholder(f"{value}#{salt}", kind)
         self.mapping[value] = placeholder
-        self._pattern = None
         self._prefix_map = None
 
     def learn(self, responses: Iterable[dict[str, Any]]) -> None:
@@ -157,14 +155,13 @@ class Redactor:
                     self.mapping[other] = wanted
 
     def _prefixes(self) -> dict[str, str]:
-        if self._pattern is None or self._prefix_map is None:
+        if self._prefix_map is None:
             self._align()
             self._prefix_map = {
                 value[:-1]: placeholder[:-1]
                 for value, placeholder in self.mapping.items()
                 if len(value) >= 10  # SIDs, ICCIDs and registration codes
             }
-            self._pattern = _RUN
         return self._prefix_map
 
     def _bytes(self, data: bytes) -> bytes:

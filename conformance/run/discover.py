@@ -24,6 +24,7 @@ from typing import Any
 
 from conformance.profile import Account, Fleet, Profile, SimSeed
 from conformance.profile.model import ACCOUNT_SID, FLEET_SID, SIM_SID, SIM_STATUSES
+from conformance.run.settings import live_rate
 from conformance.run.target import Target
 
 #: The largest page size the contract allows: one request per thousand SIMs.
@@ -251,16 +252,6 @@ def refresh_profile(target: Target, profile: Profile) -> tuple[Profile, list[str
     return replace(profile, sims=tuple(sims), fleets=tuple(fleets)), notes, observations
 
 
-def live_rate(base_url: str, rate: float | None) -> float | None:
-    """The politeness limit for ``base_url``: the given one, else 5 requests a second for Twilio's hosts."""
-    from urllib.parse import urlsplit
-
-    if rate is not None:
-        return rate or None
-    host = (urlsplit(base_url).hostname or "").lower()
-    return 5.0 if host == "twilio.com" or host.endswith(".twilio.com") else None
-
-
 def write_discovered(
     target_url: str,
     accounts: list[tuple[str, tuple[str, str]]],
@@ -311,7 +302,8 @@ def write_discovered(
         return error(str(problem), EXIT_UNREACHABLE)
     finally:
         target.close()
-    text = summary_comment(found, keep_pii) + dump_profile(found.profile)
+    summary = summary_comment(found, keep_pii)
+    text = summary + dump_profile(found.profile)
     if out:
         try:
             Path(out).write_text(text, encoding="utf-8")
@@ -319,7 +311,7 @@ def write_discovered(
             return error(f"cannot write {out}: {problem.strerror or problem}", EXIT_USAGE)
     else:
         sys.stdout.write(text)
-    for line in summary_comment(found, keep_pii).splitlines():
+    for line in summary.splitlines():
         print(line.removeprefix("# "), file=sys.stderr)
     if out:
         print(f"wrote {out}", file=sys.stderr)

@@ -32,6 +32,7 @@ from conformance.plugin import RUN_OPTIONS, RunConfig
 from conformance.profile import Profile, ProfileError, dump_profile, load_profile
 from conformance.run.settings import (
     apply_environment_credentials,
+    live_rate,
     load_expected_failures,
 )
 from conformance.run.target import CredentialsRejected, Target, TargetUnreachable, probe
@@ -226,7 +227,7 @@ def _url(config: RunConfig, stack: ExitStack, *, probe_target: bool) -> Prepared
     assert config.target
     url = config.target.rstrip("/")
     kind = target_kind(url)
-    rate = discover.live_rate(url, config.rate)
+    rate = live_rate(url, config.rate)
     target = Target(
         base_url=url, profile=None, timeout=config.timeout or 10.0, min_interval=1.0 / rate if rate else 0.0
     )

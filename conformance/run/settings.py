@@ -56,6 +56,13 @@ def apply_environment_credentials(profile: Profile) -> Profile:
     return replace(profile, accounts=tuple(accounts))
 
 
+def live_rate(target: str, rate: float | None) -> float | None:
+    """The politeness limit for ``target``: the given one (0: none), else 5 requests a second for Twilio's hosts."""
+    if rate is not None:
+        return rate or None
+    return 5.0 if is_twilio_host(target) else None
+
+
 def load_expected_failures(path: str | None) -> dict[str, str]:
     """Parse an expected-failures file: ``ID: reason`` per line, ``#`` comments, blank lines ignored."""
     if not path:
@@ -88,7 +95,6 @@ def settings_from_options(get, *, workers: int = 1) -> Settings:
             "(the CLI's `run` sets both when it starts the embedded mock)",
         )
     profile = apply_environment_credentials(load_profile(profile_path))
-    is_live = is_twilio_host(target)
     suite = get("supersim_suite") or ("full" if is_loopback(target) else "read-only")
     rate = get("supersim_rate")
     return Settings(
@@ -98,7 +104,7 @@ def settings_from_options(get, *, workers: int = 1) -> Settings:
         max_examples=get("supersim_max_examples") or 25,
         seed=get("supersim_seed"),
         timeout=get("supersim_timeout") or 10.0,
-        rate=rate if rate is not None else (5.0 if is_live else None),
+        rate=live_rate(target, rate),
         callback_url_base=get("supersim_callback_url_base"),
         callback_timeout=get("supersim_callback_timeout") or 10.0,
         expected_failures=load_expected_failures(get("supersim_expect_failures")),

@@ -583,15 +583,6 @@ SIM_FIELDS = (
 )
 
 
-def _page_sids(exchange) -> list[str] | None:
-    """The SIDs a list page holds, in order; None for an answer that is no list page."""
-    page = body(exchange)
-    sims = page.get("sims") if isinstance(page, dict) else None
-    if exchange.status != 200 or not isinstance(sims, list):
-        return None
-    return [str(s.get("sid")) for s in sims if isinstance(s, dict)]
-
-
 def _page_sims(exchange) -> list[dict]:
     """The Sim representations a list page holds (none for an answer that is no list page)."""
     page = body(exchange)
@@ -627,7 +618,7 @@ def _same_answers(client, url_a: str, url_b: str):
     """(equal, a, b): whether two URLs answer the same Sims, read back to back, re-read on a difference."""
     for _ in range(ATTEMPTS):
         a, b = client.get(url_a), client.get(url_b)
-        if _page_sids(a) is not None and _page_sids(a) == _page_sids(b):
+        if lists.page_sids(a) is not None and lists.page_sids(a) == lists.page_sids(b):
             return True, a, b
     return False, a, b
 
@@ -685,8 +676,8 @@ def test_every_link_leads_where_it_says(sc_primary, params):
                 same,
                 PAGE_LINKS,
                 f"meta.url of page {index} does not answer the page it is on",
-                expected=_page_sids(asked_again),
-                received=_page_sids(described),
+                expected=lists.page_sids(asked_again),
+                received=lists.page_sids(described),
                 exchange=described,
                 requirements=["SIM-LIST-007"],
             )
@@ -698,8 +689,8 @@ def test_every_link_leads_where_it_says(sc_primary, params):
                 same and _meta(linked_first).get("page") == 0,
                 PAGE_LINKS,
                 f"first_page_url of page {index} does not answer the first page",
-                expected={"sids": _page_sids(fresh), "page": 0},
-                received={"sids": _page_sids(linked_first), "page": _meta(linked_first).get("page")},
+                expected={"sids": lists.page_sids(fresh), "page": 0},
+                received={"sids": lists.page_sids(linked_first), "page": _meta(linked_first).get("page")},
                 exchange=linked_first,
                 requirements=["SIM-LIST-004"],
             )
@@ -717,8 +708,8 @@ def _back_and_forth(client, params: dict, before, page, index: int) -> None:
     PageSize=1000 list read right after, and its next link the PageSize Sims after its last.
     """
     size = int(params["PageSize"])
-    expected_back: list[str] | None = _page_sids(before)
-    expected_forward: list[str] | None = _page_sids(page)
+    expected_back: list[str] | None = lists.page_sids(before)
+    expected_forward: list[str] | None = lists.page_sids(page)
     fresh, back, forward = page, None, None
     for attempt in range(ATTEMPTS):
         if attempt:
@@ -728,26 +719,28 @@ def _back_and_forth(client, params: dict, before, page, index: int) -> None:
         next_url = _meta(back).get("next_page_url") if back is not None else None
         forward = client.get(next_url) if isinstance(next_url, str) else None
         if attempt:
-            expected_back, expected_forward = _around(client, params, _page_sids(fresh), _page_sids(back), size)
+            expected_back, expected_forward = _around(
+                client, params, lists.page_sids(fresh), lists.page_sids(back) if back is not None else None, size
+            )
             if expected_back is None:  # the fresh list cannot tell: the page before, read again
-                expected_back = _page_sids(client.get(before.url))
+                expected_back = lists.page_sids(client.get(before.url))
             if expected_forward is None:
-                expected_forward = _page_sids(fresh)
-        got_back = _page_sids(back) if back is not None else None
+                expected_forward = lists.page_sids(fresh)
+        got_back = lists.page_sids(back) if back is not None else None
         if (
             got_back is not None
             and got_back == expected_back
             and _meta(back).get("page") == index - 1
             and forward is not None
-            and _page_sids(forward) == expected_forward
+            and lists.page_sids(forward) == expected_forward
         ):
             return
     expect(
-        back is not None and _page_sids(back) == expected_back,
+        back is not None and lists.page_sids(back) == expected_back,
         PAGE_LINKS,
         f"previous_page_url of page {index} does not answer the page before it",
         expected=expected_back,
-        received=None if back is None else f"{back.status} {_page_sids(back)}",
+        received=None if back is None else f"{back.status} {lists.page_sids(back)}",
         exchange=back or fresh,
         requirements=["SIM-LIST-006", "SIM-PAGE-006"],
     )
@@ -761,11 +754,11 @@ def _back_and_forth(client, params: dict, before, page, index: int) -> None:
         requirements=["SIM-LIST-006", "SIM-LIST-008"],
     )
     expect(
-        forward is not None and _page_sids(forward) == expected_forward,
+        forward is not None and lists.page_sids(forward) == expected_forward,
         PAGE_LINKS,
         f"next_page_url of the page before page {index} does not lead back to page {index}",
         expected=expected_forward,
-        received=None if forward is None else f"{forward.status} {_page_sids(forward)}",
+        received=None if forward is None else f"{forward.status} {lists.page_sids(forward)}",
         exchange=forward or back,
         requirements=["SIM-LIST-005", "SIM-PAGE-006"],
     )
@@ -778,7 +771,7 @@ def _around(client, params: dict, page: list[str] | None, back: list[str] | None
     list is longer than one page of 1000).
     """
     listed = client.get("/v1/Sims", params={**params, "PageSize": 1000})
-    full = _page_sids(listed)
+    full = lists.page_sids(listed)
     if full is None or _meta(listed).get("next_page_url") is not None:
         return None, None
     before = None
@@ -796,7 +789,7 @@ def _around(client, params: dict, page: list[str] | None, back: list[str] | None
 
 def _walked(client, params, check_id):
     pages = walk(client, params, check_id=check_id)
-    return pages, [sid for page in pages for sid in (_page_sids(page) or [])]
+    return pages, [sid for page in pages for sid in (lists.page_sids(page) or [])]
 
 
 def _fetched(client, sid: str) -> dict:
@@ -839,7 +832,7 @@ def test_walk_is_complete_and_ends(request, sc_pool, account, page_size):
         duplicates = _duplicates(sids)
         missed = (known | set(everything)) - set(sids) if missed is None else missed - set(sids)
         missing = sorted(missed)
-        empty_end = len(pages) > 1 and not _page_sids(pages[-1])
+        empty_end = len(pages) > 1 and not lists.page_sids(pages[-1])
         if not (duplicates or missing or empty_end):
             return
         if attempt < WALK_ATTEMPTS - 1:
@@ -907,14 +900,14 @@ def test_iccid_filter_matches_exactly(sc_primary, sc_pool):
     seed = own[-1]
     for _ in range(ATTEMPTS):
         exchange = sc_primary.get("/v1/Sims", params={"Iccid": seed.iccid})
-        if _page_sids(exchange) == [seed.sid] or _account_of(sc_primary, seed.sid) != sc_primary.account_sid:
+        if lists.page_sids(exchange) == [seed.sid] or _account_of(sc_primary, seed.sid) != sc_primary.account_sid:
             break
     else:
         fail(
             FILTER_EXACT,
             "the Iccid filter does not find a Sim the account holds",
             expected=[seed.sid],
-            received=f"{exchange.status} {_page_sids(exchange)}",
+            received=f"{exchange.status} {lists.page_sids(exchange)}",
             exchange=exchange,
             requirements=["SIM-FILTER-006"],
         )
@@ -932,7 +925,7 @@ def test_iccid_filter_matches_exactly(sc_primary, sc_pool):
             FILTER_EXACT,
             f"the Iccid filter with {seed.iccid} {what} ({value!r}) did not answer 200 with no Sim",
             expected="200 with sims [] (or a 4xx refusing the value)",
-            received=f"{exchange.status} {_page_sids(exchange)}",
+            received=f"{exchange.status} {lists.page_sids(exchange)}",
             exchange=exchange,
             requirements=["SIM-FILTER-005", "SIM-FILTER-007"],
         )
@@ -940,11 +933,11 @@ def test_iccid_filter_matches_exactly(sc_primary, sc_pool):
     for other in others[:2]:
         exchange = sc_primary.get("/v1/Sims", params={"Iccid": other.iccid})
         expect(
-            exchange.status == 200 and _page_sids(exchange) == [],
+            exchange.status == 200 and lists.page_sids(exchange) == [],
             FILTER_EXACT,
             "the Iccid filter with the ICCID of an unrelated account's Sim did not answer 200 with no Sim",
             expected="200 with sims []",
-            received=f"{exchange.status} {_page_sids(exchange)}",
+            received=f"{exchange.status} {lists.page_sids(exchange)}",
             exchange=exchange,
             requirements=["SIM-FILTER-007"],
         )
@@ -990,7 +983,7 @@ def test_altered_fleet_matches_nothing(sc_primary, sc_pool):
 def test_status_filter_page_by_page(sc_primary, status):
     first = sc_primary.get("/v1/Sims", params={"Status": status, "PageSize": 7})
     expect(
-        first.status == 200 and _page_sids(first) is not None,
+        first.status == 200 and lists.page_sids(first) is not None,
         FILTER_PAGES,
         f"the documented Status value {status!r} was not accepted as a list filter",
         expected=200,
@@ -1093,7 +1086,7 @@ def test_listed_sim_is_the_fetched_sim(sc_primary):
     params = {"PageSize": 20}
     page = sc_primary.get("/v1/Sims", params=params)
     expect(
-        _page_sids(page) is not None,
+        lists.page_sids(page) is not None,
         LIST_ITEM,
         "the list did not answer a page",
         expected=200,
