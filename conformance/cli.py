@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_record(commands)
     _add_discover(commands)
+    _add_compare(commands)
     return parser
 
 
@@ -383,6 +384,45 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         rate=args.rate,
     )
+
+
+def _add_compare(commands: _Commands) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="one matrix of requirement x target from several runs' reports (Markdown and HTML)",
+        description="Set runs side by side: a row per requirement of the catalog, a column per run (its "
+        "report directory, holding report.json), each cell the run's verdict; rows where the runs disagree "
+        "are marked and listed first. Writes compare.md and compare.html (one file, no script) to --out. "
+        "Exit 0 written, 2 usage or an unreadable report.",
+    )
+    compare.add_argument(
+        "runs",
+        metavar="REPORT_DIR",
+        nargs="+",
+        help="a run's report directory (e.g. reports/latest), or NAME=DIR to name its column "
+        "(default: the run's target kind, else its target)",
+    )
+    compare.add_argument("--out", metavar="DIR", default="reports/compare", help="default reports/compare")
+    compare.add_argument(
+        "--standalone",
+        action="store_true",
+        help="no links into the runs' report.html, no target URLs or run directories: for a comparison "
+        "committed without its runs",
+    )
+    compare.set_defaults(handler=_cmd_compare, format_usage=compare.format_usage)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from conformance.report.compare import CompareError, compare
+
+    try:
+        written = compare(args.runs, Path(args.out), standalone=args.standalone)
+    except CompareError as error:
+        sys.stderr.write(args.format_usage())
+        raise UsageError(str(error)) from None
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -217,7 +217,9 @@ def _ordered(results: Iterable[Result]) -> list[Result]:
 def write_reports(
     report_dir: Path, info: RunInfo, results: list[Result], secrets: Iterable[str] = ()
 ) -> dict[str, Path]:
-    """Write the four report files; return their paths. Secrets are replaced everywhere."""
+    """Write the four report files and badge.svg; return their paths. Secrets are replaced everywhere."""
+    from conformance.report.badge import render_report_badge
+
     report_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(info, results)
     scrub = _scrubber(secrets)
@@ -226,6 +228,7 @@ def write_reports(
         "junit": ("junit.xml", render_junit(report)),
         "markdown": ("report.md", render_markdown(report)),
         "html": ("report.html", render_html(report)),
+        "badge": ("badge.svg", render_report_badge(report)),
     }
     written = {}
     for key, (name, text) in files.items():
