@@ -3,8 +3,11 @@
 Prism is what many teams reach for first; it keeps no state, ignores filters, answers every
 fetch with the same example and accepts any credentials. The run must complete without a
 crash, say by requirement what Prism gets right and wrong, fail exactly where a stateless mock
-must, and match the committed summary ``reports/prism/report.md`` (regenerate it with
-``python tests/test_prism.py`` when the suite or Prism's pin changes on purpose).
+must, and match the committed summary ``reports/prism/report.md`` and the committed matrix of
+the reference mock beside Prism, ``reports/prism/compare.md`` and ``compare.html`` (written by
+``supersim-conformance compare --standalone``: the runs' report.html hold times and random ports,
+so they are not committed and the matrix does not link to them). Regenerate all three with
+``python tests/test_prism.py`` when the suite or Prism's pin changes on purpose.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from pathlib import Path
 import pytest
 
 from conformance.report import render_comparison
+from conformance.report.compare import HTML, MARKDOWN, compare
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO.parent / "shared" / "reference" / "twilio_supersim_v1.json"
 PROFILE = REPO / "tests" / "prism" / "profile.toml"
 COMMITTED = REPO / "reports" / "prism" / "report.md"
+#: The committed matrix of the reference mock beside Prism (compare.md, compare.html).
+COMPARISON = (REPO / "reports" / "prism" / MARKDOWN, REPO / "reports" / "prism" / HTML)
 TITLE = "Stoplight Prism 5.16.0 serving Twilio's published Super SIM spec"
 #: The hand-written suite only: the generated phase draws random data, its outcomes are not
 #: fixed enough to commit (it runs against Prism in test_generated_phase_against_prism_completes).
@@ -69,9 +75,54 @@ def run_against_prism(tmp_path: Path, *extra: str) -> tuple[int, dict, str]:
     return result.returncode, report, result.stdout + result.stderr
 
 
+def run_reference_mock(report_dir: Path) -> tuple[int, str]:
+    """The same selection and seed against the embedded reference mock (about 15 s)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--suite",
+            "full",
+            "--no-progress",
+            "--report-dir",
+            str(report_dir),
+            "--seed",
+            "1",
+            "-k",
+            SELECTION,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=report_dir.parent,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def write_comparison(mock_dir: Path, prism_dir: Path, out: Path) -> list[Path]:
+    """compare.md and compare.html of the two runs, as committed (standalone: no links, URLs or paths)."""
+    return compare([f"reference-mock={mock_dir}", f"prism={prism_dir}"], out, standalone=True)
+
+
 @pytest.fixture(scope="module")
-def prism_run(tmp_path_factory):
-    return run_against_prism(tmp_path_factory.mktemp("prism"), "-k", SELECTION)
+def prism_home(tmp_path_factory):
+    """Where the Prism run of the hand-written suite writes (its reports in ``out/``)."""
+    return tmp_path_factory.mktemp("prism")
+
+
+@pytest.fixture(scope="module")
+def prism_run(prism_home):
+    return run_against_prism(prism_home, "-k", SELECTION)
+
+
+@pytest.fixture(scope="module")
+def mock_run(tmp_path_factory):
+    """The reference mock's run of the same selection: once per module (only the comparison uses it)."""
+    report_dir = tmp_path_factory.mktemp("reference-mock") / "out"
+    code, output = run_reference_mock(report_dir)
+    return code, report_dir, output
 
 
 def failed(report: dict) -> set[str]:
@@ -146,6 +197,28 @@ def test_committed_summary_is_current(prism_run):
 
 
 @pytest.mark.slow
+def test_committed_comparison_is_current(prism_run, prism_home, mock_run, tmp_path):
+    code, mock_dir, output = mock_run
+    assert code == 0, f"the reference mock failed the selection Prism is compared on:\n{output[-3000:]}"
+    written = write_comparison(mock_dir, prism_home / "out", tmp_path / "compare")
+    stale = []
+    for fresh_path, committed_path in zip(written, COMPARISON, strict=True):
+        fresh = fresh_path.read_text(encoding="utf-8")
+        committed = committed_path.read_text(encoding="utf-8") if committed_path.is_file() else ""
+        if fresh != committed:
+            name = f"reports/prism/{committed_path.name}"
+            diff = difflib.unified_diff(
+                committed.splitlines(True), fresh.splitlines(True), f"{name} (committed)", "regenerated"
+            )
+            stale.append("".join(list(diff)[:200]))
+    if stale:
+        pytest.fail(
+            "The reference mock's or Prism's behaviour, the suite or the catalog changed; review and regenerate "
+            "with `python tests/test_prism.py`:\n" + "\n".join(stale)
+        )
+
+
+@pytest.mark.slow
 def test_generated_phase_against_prism_completes(tmp_path):
     code, report, output = run_against_prism(tmp_path, "-k", "generated", "--max-examples", "5")
     assert code in (0, 1) and "Traceback" not in output
@@ -153,7 +226,8 @@ def test_generated_phase_against_prism_completes(tmp_path):
     assert report["summary"]["total"] > 0
 
 
-if __name__ == "__main__":  # regenerate the committed summary
+if __name__ == "__main__":  # regenerate the committed summary and comparison
+    import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,3 +240,13 @@ if __name__ == "__main__":  # regenerate the committed summary
         COMMITTED.parent.mkdir(parents=True, exist_ok=True)
         COMMITTED.write_text(render_comparison(fresh_report, TITLE), encoding="utf-8")
         print(f"wrote {COMMITTED}")
+        mock_code, mock_output = run_reference_mock(Path(tmp) / "reference-mock")
+        if mock_code != 0:
+            raise SystemExit(f"the reference mock failed the selection (exit {mock_code}):\n{mock_output[-3000:]}")
+        for fresh_path, committed_path in zip(
+            write_comparison(Path(tmp) / "reference-mock", Path(tmp) / "out", Path(tmp) / "compare"),
+            COMPARISON,
+            strict=True,
+        ):
+            shutil.copyfile(fresh_path, committed_path)
+            print(f"wrote {committed_path}")

@@ -467,8 +467,8 @@ tr.differs td.id{border-left:5px solid #0645ad}td.mark{text-align:center;font-we
 .not-testable{background:#f4f4f4;color:#888}.absent{background:#fff;color:#999;font-style:italic}
 .level-ok{color:#1b5e20;font-weight:600}.level-bad{color:#b71c1c;font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12.5px;color:#333;margin:.6em 0}
-.legend span{white-space:nowrap}.legend i{display:inline-block;width:2.6em;text-align:center;font-style:normal;
-border:1px solid #ccc;border-radius:2px;margin-right:4px;font-size:11px}
+.legend span{white-space:nowrap}.legend i{display:inline-block;width:1.8em;height:1.1em;vertical-align:-2px;
+border:1px solid #ccc;border-radius:2px;margin-right:5px}
 small{color:#555}.note{color:#555;font-size:12.5px}
 """
 
@@ -527,7 +527,7 @@ def render_html(matrix: Matrix, out: Path, *, standalone: bool = False) -> str:
     parts.append(
         "<div class='legend'>"
         + "".join(
-            f"<span><i class='{_html_token(v)}'>{e(v[:4])}</i><b>{e(v)}</b> {e(MEANINGS.get(v, ''))}</span>"
+            f"<span><i class='{_html_token(v)}'></i><b>{e(v)}</b> {e(MEANINGS.get(v, ''))}</span>"
             for v in used_verdicts(matrix)
         )
         + "</div>"

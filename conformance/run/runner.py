@@ -297,4 +297,4 @@ def _print_summary(results, summary, written, out, reproduce: str | None = None,
         summary_line(summary) + (" (--show-skips says why each was skipped)" if skipped and not show_skips else ""),
         file=out,
     )
-    print(f"reports: {written['html'].parent}/ (report.json, junit.xml, report.md, report.html)", file=out)
+    print(f"reports: {written['html'].parent}/ ({', '.join(path.name for path in written.values())})", file=out)
