@@ -22,12 +22,14 @@ from typing import IO, Any, TextIO, TypeAlias, cast
 from urllib.parse import parse_qsl
 
 from conformance import (  # noqa: F401 (EXIT_UNREACHABLE: re-exported, documented in the module docstring)
+    CASSETTE_SCHEME,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     __version__,
     contract,
+    is_cassette_target,
 )
 from conformance.plugin import non_negative_float
 from conformance.profile.model import ENV_NAME
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_record(commands)
     _add_discover(commands)
     _add_compare(commands)
+    _add_proxy(commands)
     return parser
 
 
@@ -260,7 +263,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from conformance.plugin import RunConfig
     from conformance.run.runner import run
 
-    return run(RunConfig.from_namespace(args))
+    config = RunConfig.from_namespace(args)
+    if is_cassette_target(config.target):
+        from conformance.proxy.recording import is_proxy_recording
+
+        directory = Path(str(config.target)[len(CASSETTE_SCHEME) :]).expanduser()
+        if is_proxy_recording(directory):  # real traffic the proxy recorded: judged again, not replayed
+            from conformance.proxy.rejudge import judge_recording
+
+            return judge_recording(directory, config.report_dir)
+    return run(config)
 
 
 def _add_record(commands: _Commands) -> None:
@@ -423,6 +435,79 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _add_proxy(commands: _Commands) -> None:
+    proxy = commands.add_parser(
+        "proxy",
+        help="a validating proxy: real traffic to a Sim API judged by the suite's checks, client and server",
+        description="Forward every request to --upstream (live Twilio, the reference mock, anyone's mock) and "
+        "judge each exchange with the suite's response checks, the reference mock's request rules and the "
+        "rules two answers can prove (page chains, a Sim's life, callbacks with --observe-callbacks). Each "
+        "violation names its check, its requirement and its side: the client's request or the server's "
+        "answer. GET /_proxy/violations lists them; POST /_proxy/report or Ctrl-C writes the reports. "
+        "Exit 0 no MUST violation, 1 a MUST violation, 2 usage, 3 the upstream does not answer.",
+    )
+    proxy.add_argument("--upstream", metavar="URL", required=True, help="the Sim API to forward to (http/https)")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    proxy.add_argument("--port", type=_port, default=0, help="0 picks a free port (the default; printed)")
+    proxy.add_argument("--report-dir", metavar="DIR", help="where the reports go (default reports/<UTC time>/)")
+    proxy.add_argument(
+        "--record",
+        metavar="DIR",
+        help="also write the traffic as a redacted vcrpy cassette (DIR/traffic.yaml); "
+        "re-judge it with run --target cassette:DIR",
+    )
+    proxy.add_argument("--keep-pii", action="store_true", help="with --record: keep SIDs and ICCIDs as they were")
+    proxy.add_argument(
+        "--observe-callbacks",
+        action="store_true",
+        help="route each update's CallbackUrl through the proxy: judge every callback, then send it on",
+    )
+    proxy.add_argument(
+        "--callback-base",
+        metavar="URL",
+        help="with --observe-callbacks: the public URL that reaches this proxy (a tunnel), for a remote upstream",
+    )
+    proxy.add_argument(
+        "--callback-timeout",
+        metavar="S",
+        type=non_negative_float,
+        default=30.0,
+        help="seconds a scheduled update's callback may take before its absence is a violation (default 30)",
+    )
+    proxy.set_defaults(handler=_cmd_proxy, format_usage=proxy.format_usage)
+
+
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    from conformance.proxy import ProxyOptions, serve_proxy
+    from conformance.proxy.server import check_upstream
+
+    for url in filter(None, (args.upstream, args.callback_base)):
+        try:
+            check_upstream(url)
+        except ValueError as error:
+            sys.stderr.write(args.format_usage())
+            raise UsageError(
+                str(error).replace("--upstream", "--upstream" if url == args.upstream else "--callback-base")
+            ) from None
+    if args.callback_base and not args.observe_callbacks:
+        raise UsageError("--callback-base goes with --observe-callbacks")
+    if args.keep_pii and not args.record:
+        raise UsageError("--keep-pii goes with --record DIR")
+    return serve_proxy(
+        ProxyOptions(
+            upstream=args.upstream,
+            host=args.host,
+            port=args.port,
+            report_dir=args.report_dir,
+            record=args.record,
+            keep_pii=args.keep_pii,
+            observe_callbacks=args.observe_callbacks,
+            callback_base=args.callback_base,
+            callback_timeout=args.callback_timeout,
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

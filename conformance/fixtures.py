@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from conformance.mock.server import RunningMock
     from conformance.mock.state import MockState
     from conformance.profile import Fleet, Profile, RegistrableCard
+    from conformance.proxy import RunningProxy
     from conformance.suite.callbacks import CallbackReceiver, ReceivedCallback
 
 #: Seconds an asynchronous update of ``supersim_mock`` stays ``scheduled`` (the mock's default).
@@ -343,6 +344,56 @@ def make_supersim_callbacks() -> Iterator[CallbackReceiver]:
 def supersim_callbacks(make_supersim_callbacks: CallbackReceiver) -> SupersimCallbacks:
     """Callback receiver: url() for CallbackUrl, wait(url) for the callbacks, verify_signature(cb, token)."""
     return SupersimCallbacks(make_supersim_callbacks)
+
+
+# --- the validating proxy -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def supersim_proxy_options() -> dict[str, Any]:
+    """Options of the session's proxy (``upstream``: default the session's reference mock;
+    ``observe_callbacks``, ``callback_timeout``, ``record``…); override it in a conftest."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def make_supersim_proxy(
+    request: pytest.FixtureRequest, supersim_proxy_options: dict[str, Any]
+) -> Iterator[RunningProxy]:
+    """The session's validating proxy, in front of ``supersim_proxy_options["upstream"]`` or of the
+    session's reference mock (tests use supersim_proxy)."""
+    from conformance.proxy import start_proxy
+
+    options = dict(supersim_proxy_options)
+    upstream = options.pop("upstream", None) or request.getfixturevalue("make_supersim_mock").base_url
+    proxy = start_proxy(upstream, **options)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def supersim_proxy(
+    request: pytest.FixtureRequest, make_supersim_proxy: RunningProxy, supersim_proxy_options: dict[str, Any]
+) -> Iterator[RunningProxy]:
+    """The validating proxy with a fresh journal for this test (and, in front of the session's mock,
+    the mock reset too); a MUST violation of the client or of the server fails the test at teardown,
+    a SHOULD one is a warning. ``supersim_proxy.base_url`` is where the code under test sends."""
+    import warnings
+
+    if not supersim_proxy_options.get("upstream"):
+        request.getfixturevalue("supersim_mock")  # reset to its profile, its thread errors fail the test
+    make_supersim_proxy.reset()
+    yield make_supersim_proxy
+    for entry in make_supersim_proxy.journal.snapshot()["violations"]:
+        if entry["level"] != "MUST":
+            warnings.warn(f"supersim proxy: {entry['side']} [{entry['check']}] {entry['message']}", stacklevel=1)
+    if make_supersim_proxy.failing():
+        pytest.fail(
+            "the validating proxy saw MUST violations of the Sim contract:\n" + make_supersim_proxy.explain(),
+            pytrace=False,
+        )
 
 
 # --- validators ---------------------------------------------------------------------------------------

@@ -259,7 +259,7 @@ def run_response_checks(ctx: Any, exchange: Exchange) -> list[Violation]:
 
 def load_all() -> dict[str, Check]:
     """Import every check module so that the registry is complete."""
-    from conformance.checks import generated, responses, scenarios  # noqa: F401  (imported for their registrations)
+    from conformance.checks import clients, generated, responses, scenarios  # noqa: F401  (imported for their registrations)
 
     return CHECKS
 
