@@ -483,18 +483,20 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     from conformance.proxy import ProxyOptions, serve_proxy
     from conformance.proxy.server import check_upstream
 
-    for url in filter(None, (args.upstream, args.callback_base)):
+    def misuse(message: str) -> UsageError:
+        sys.stderr.write(args.format_usage())
+        return UsageError(message)
+
+    for flag, url in (("--upstream", args.upstream), ("--callback-base", args.callback_base)):
         try:
-            check_upstream(url)
-        except ValueError as error:
-            sys.stderr.write(args.format_usage())
-            raise UsageError(
-                str(error).replace("--upstream", "--upstream" if url == args.upstream else "--callback-base")
-            ) from None
+            if url:
+                check_upstream(url)
+        except ValueError:
+            raise misuse(f"{flag} must be an http:// or https:// base URL, not {url!r}") from None
     if args.callback_base and not args.observe_callbacks:
-        raise UsageError("--callback-base goes with --observe-callbacks")
+        raise misuse("--callback-base goes with --observe-callbacks")
     if args.keep_pii and not args.record:
-        raise UsageError("--keep-pii goes with --record DIR")
+        raise misuse("--keep-pii goes with --record DIR")
     return serve_proxy(
         ProxyOptions(
             upstream=args.upstream,

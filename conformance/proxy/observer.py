@@ -43,7 +43,8 @@ CLOCK_SLACK = timedelta(seconds=2)
 #: Remembered page links and Sims (oldest forgotten first): memory stays bounded on any traffic.
 MAX_REMEMBERED = 5000
 #: Fields that, at one ``date_updated``, every answer must show alike.
-STABLE_FIELDS = ("sid", "account_sid", "iccid", "unique_name", "date_created", "fleet_sid", "url")
+#: (date_created and iccid never change at all: judged on their own.)
+STABLE_FIELDS = ("account_sid", "unique_name", "fleet_sid", "url")
 #: Update parameters that never make an update asynchronous (SIM-ASYNC-011).
 SYNC_ONLY = {"UniqueName", "CallbackUrl", "CallbackMethod"}
 

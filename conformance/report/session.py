@@ -126,5 +126,5 @@ class SessionReport:
 
         terminalreporter.write_line(summary_line(s))
         terminalreporter.write_line(
-            f"reports: {self.written['html'].parent}/ (report.json, junit.xml, report.md, report.html)"
+            f"reports: {self.written['html'].parent}/ ({', '.join(path.name for path in self.written.values())})"
         )

@@ -316,7 +316,7 @@ def test_marked_tests_are_rows_of_the_report(pytester, run_inprocess, read_repor
         [
             "*- supersim-conformance -*",
             "3 passed, 1 failed, 0 errored, 0 warned, 1 skipped, 0 xfailed, 0 fixed (5 checks)",
-            "reports: */out/reports/ (report.json, junit.xml, report.md, report.html)",
+            "reports: */out/reports/ (report.json, junit.xml, report.md, report.html, badge.svg)",
         ]
     )
     report = read_report(pytester.path / "out" / "reports")

@@ -54,7 +54,7 @@ def test_the_readme_lists_every_fixture_of_the_plugin(pytester, run_inprocess):
         for line in listing
         if (m := re.match(r"^(\w+)( \[\w+ scope\])? -- .*conformance/fixtures\.py", line))
     ]
-    assert len(names) == 10, names
+    assert len(names) == 13, names
     section = plugin_section()
     for name in names:
         assert f"`{name}`" in section, f"the README does not mention the fixture {name}"
