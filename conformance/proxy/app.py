@@ -28,6 +28,7 @@ import httpx
 
 from conformance.contract import basic_auth
 from conformance.contract.exchange import MAX_BODY_BYTES, Exchange
+from conformance.profile.model import ACCOUNT_SID
 from conformance.proxy.callbacks import ROUTE, Arrival, Route
 from conformance.proxy.journal import Journal
 from conformance.proxy.requests import operation_of
@@ -67,6 +68,7 @@ class ProxyApp:
         """The proxy's own base URL (set once its socket is bound): what the client sees in answers."""
         self.timeout = timeout
         self._client: httpx.AsyncClient | None = None
+        self._api_key_noted = False
 
     @property
     def journal(self) -> Journal:
@@ -129,14 +131,23 @@ class ProxyApp:
         credentials = basic_auth.decode(by_name.get("authorization"))
         if credentials and credentials[1]:
             self.journal.secrets.add(credentials[1])
-        exchange = Exchange(method=method, url=url, account_sid=credentials[0] if credentials else None)
+        # With an API key (SK… and its secret) the account is not in the credentials, and callbacks are
+        # signed with the account's Auth Token, which the proxy never sees: neither is judged then.
+        account = credentials[0] if credentials and ACCOUNT_SID.match(credentials[0]) else None
+        if credentials and account is None and not self._api_key_noted:
+            self._api_key_noted = True
+            self.journal.notes.append(
+                "requests authenticated with an API key (not an Account SID): the requesting account of a list, "
+                "and the signature of callbacks (made with the account's Auth Token), are not judged for them"
+            )
+        exchange = Exchange(method=method, url=url, account_sid=account)
         client_found, pairs = self.journal.judge_request(exchange, query, body, by_name.get("content-type"))
         exchange.form = list(pairs or [])
         sent, route = body, None
         router = self.session.router
         if router is not None and pairs and operation_of(method, exchange.path) == "UpdateSim":
             routed, route = router.route(
-                pairs, exchange.account_sid, credentials[1] if credentials else None, exchange.path.rsplit("/", 1)[-1]
+                pairs, account, credentials[1] if credentials and account else None, exchange.path.rsplit("/", 1)[-1]
             )
             if route is not None:
                 sent = urlencode(routed).encode()

@@ -56,7 +56,8 @@ APPLIES: dict[str, Any] = {
     "RESP-PAGE-HOST": lambda x: _ok(x) and resp.is_list(x),
     "RESP-FILTER-ICCID": lambda x: _ok(x) and resp.is_list(x) and "Iccid" in x.query,
     "RESP-FILTER-STATUS": lambda x: _ok(x) and resp.is_list(x) and "Status" in x.query,
-    "RESP-FILTER-FLEET": lambda x: _ok(x) and resp.is_list(x) and bool(x.query.get("Fleet")),
+    # a Fleet by unique name is not judged: the proxy knows no profile to resolve it with
+    "RESP-FILTER-FLEET": lambda x: _ok(x) and resp.is_list(x) and bool(resp.FLEET_SID.match(x.query.get("Fleet", ""))),
     "RESP-CREATE": lambda x: resp.is_create(x) and not x.error,
 }
 

@@ -95,3 +95,18 @@ def test_the_token_is_in_no_answer_the_proxy_gives(upstream):
         snapshot = get(proxy, "/_proxy/violations").text
         assert json.loads(snapshot)["violations"] and TOKEN not in snapshot
         assert TOKEN not in proxy.explain()
+
+
+def test_an_api_key_is_not_taken_for_the_requesting_account(httpserver: HTTPServer):
+    """Twilio takes an API key (SK… and its secret) as Basic credentials: its Sims belong to an AC… account."""
+    base = httpserver.url_for("").rstrip("/")
+    sim = {"sid": "HS" + "c" * 32, "account_sid": "AC" + "2" * 32}
+    page = {**sims_page(base, None), "sims": [sim]}
+    httpserver.expect_request("/v1/Sims").respond_with_json(page)
+    with start_proxy(httpserver.url_for("")) as proxy:
+        with httpx.Client(base_url=proxy.base_url, auth=("SK" + "3" * 32, "key-secret"), trust_env=False) as http:
+            http.get("/v1/Sims")
+        assert "RESP-ACCOUNT" not in {v["check"] for v in proxy.violations()}
+        assert any("API key" in note for note in proxy.journal.notes)
+        get(proxy, "/v1/Sims")  # an Account SID that is not the Sims' account: that is judged
+        assert "RESP-ACCOUNT" in {v["check"] for v in proxy.violations()}
