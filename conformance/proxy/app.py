@@ -140,6 +140,8 @@ class ProxyApp:
                 "requests authenticated with an API key (not an Account SID): the requesting account of a list, "
                 "and the signature of callbacks (made with the account's Auth Token), are not judged for them"
             )
+        if account and credentials and credentials[1]:
+            self.journal.learn_token(account, credentials[1])
         exchange = Exchange(method=method, url=url, account_sid=account)
         client_found, pairs = self.journal.judge_request(exchange, query, body, by_name.get("content-type"))
         exchange.form = list(pairs or [])

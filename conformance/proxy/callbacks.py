@@ -6,9 +6,12 @@ When the target calls back, the proxy judges the call as the suite judges its ow
 (SCN-CB-POST/GET: once, the method asked for, the parameters where that method puts them, what
 they say; SCN-CB-SIGNATURE: an X-Twilio-Signature valid for the Auth Token of the account that
 set the URL, over the URL the target called), then sends it on to the original URL with the same
-method and parameters and a signature of that URL under the same token, so the application's
-own validation passes as if the proxy were not there. The token stays in memory for that one
-purpose: it is never written, logged or sent anywhere (only the HMAC it makes is).
+method and parameters and a signature of that URL under the token that signed it, so the application's own validation passes
+as if the proxy were not there (a callback whose signature was not valid goes on with its own
+signature, as invalid as it came). The signer is the account the Sim belongs to once the update
+is done: the one that set the URL, or the one a move in the same request names. Tokens are those
+the proxy saw in the traffic's own credentials, kept in memory for this one purpose: never
+written, logged or sent anywhere (only the HMAC they make is).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,6 +45,7 @@ class Route:
     method: str
     account_sid: str | None
     token: str | None = field(repr=False)
+    """The Auth Token of the account that set the URL (None: it was not an Account SID's)."""
     sim_key: str
     created: float
     scheduled: bool | None = None
@@ -50,6 +55,10 @@ class Route:
     """The Sim as the update's answer showed it."""
     final_status: str | None = None
     final_fleet: str | None = None
+    signer: str | None = None
+    """The account whose token must sign the callback: the Sim's account after the update."""
+    signed_with: str | None = field(default=None, repr=False)
+    """The token the arriving signature was valid for (what the onward signature uses)."""
     arrivals: int = 0
     missing_reported: bool = False
     """Its callback's absence was reported (once)."""
@@ -75,8 +84,10 @@ class Arrival:
 class CallbackRouter:
     """The routes of one proxy session (thread-safe: the proxy's event loop and the report share it)."""
 
-    def __init__(self, public_base: str) -> None:
+    def __init__(self, public_base: str, tokens_for: Callable[[str], list[str]] | None = None) -> None:
         self.public_base = public_base.rstrip("/")
+        self.tokens_for = tokens_for or (lambda account: [])
+        """The Auth Tokens seen in the traffic for an account (a move's callback is signed with the new one's)."""
         self._routes: dict[str, Route] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -93,6 +104,8 @@ class CallbackRouter:
         with self._lock:
             ident = str(next(self._ids))
             route = Route(ident, original, method.upper(), account_sid, token, sim_key, time.monotonic())
+            moved_to = next((value for name, value in pairs if name == "AccountSid"), None)
+            route.signer = moved_to or account_sid
             self._routes[ident] = route
             while len(self._routes) > MAX_ROUTES:
                 self._routes.pop(next(iter(self._routes)))
@@ -202,7 +215,7 @@ class CallbackRouter:
             return []
         wanted = [
             ("SimSid", sim.get("sid"), "SIM-CB-002"),
-            ("AccountSid", sim.get("account_sid"), "SIM-CB-005"),
+            ("AccountSid", route.signer or sim.get("account_sid"), "SIM-CB-005"),  # after a move: the new one
         ]
         if route.scheduled and route.final_status:
             wanted.append(("SimStatus", route.final_status, "SIM-CB-004"))
@@ -235,19 +248,23 @@ class CallbackRouter:
         return found
 
     def _signature(self, route: Route, arrival: Arrival, exchange: Exchange) -> list[Violation]:
-        if not route.token:
-            return []  # the update carried no Basic credentials: nothing to validate against
+        if not route.token or not route.signer:
+            return []  # the update carried no Account SID credentials: nothing to validate against
+        tokens = self.tokens_for(route.signer) if route.signer != route.account_sid else [route.token]
+        if not tokens:
+            return []  # a move to an account whose token the traffic never showed: not judged
         self.count(scn.CALLBACK_SIGNATURE)
-        validator = RequestValidator(route.token)
-        signed_url, signed = (arrival.url, {}) if arrival.method == "GET" else (arrival.url, dict(arrival.form))
-        if arrival.signature and validator.validate(signed_url, signed, arrival.signature):
-            return []
+        signed = {} if arrival.method == "GET" else dict(arrival.form)
+        for token in tokens:
+            if arrival.signature and RequestValidator(token).validate(arrival.url, signed, arrival.signature):
+                route.signed_with = token
+                return []
         return [
             Violation(
                 scn.CALLBACK_SIGNATURE,
-                "the callback's X-Twilio-Signature is missing or not valid for the Auth Token of the account "
-                "that set the CallbackUrl",
-                expected=f"a valid HMAC-SHA1 signature of {signed_url}"
+                f"the callback's X-Twilio-Signature is missing or not valid for the Auth Token of {route.signer}, "
+                "the account the Sim belongs to",
+                expected=f"a valid HMAC-SHA1 signature of {arrival.url}"
                 + (" + the sorted form parameters" if signed else ""),
                 received=arrival.signature or "no X-Twilio-Signature header",
                 exchange=exchange,
@@ -269,8 +286,10 @@ class CallbackRouter:
             url, body = route.original, urlencode(arrival.form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             signed = dict(arrival.form)
-        if route.token:
-            headers["X-Twilio-Signature"] = RequestValidator(route.token).compute_signature(url, signed)
+        if route.signed_with:
+            headers["X-Twilio-Signature"] = RequestValidator(route.signed_with).compute_signature(url, signed)
+        elif arrival.signature:
+            headers["X-Twilio-Signature"] = arrival.signature  # not valid when it came: not made valid here
         return arrival.method, url, body, headers
 
 

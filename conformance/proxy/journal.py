@@ -99,12 +99,23 @@ class Journal:
     applied: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
+    tokens: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    """Auth Tokens seen per Account SID (memory only: a callback's signature is checked with them)."""
     started: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         load_all()
         self.context = Context(self.upstream.rstrip("/"))
+
+    def learn_token(self, account_sid: str, token: str) -> None:
+        with self._lock:
+            self.secrets.add(token)
+            self.tokens.setdefault(account_sid, set()).add(token)
+
+    def tokens_for(self, account_sid: str) -> list[str]:
+        with self._lock:
+            return sorted(self.tokens.get(account_sid, ()))
 
     def reset(self) -> None:
         """Forget every verdict and observation (a new test through the same proxy); secrets stay known."""

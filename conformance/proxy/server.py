@@ -8,6 +8,7 @@ probe the upstream once: an upstream that does not answer HTTP is exit 3 before 
 from __future__ import annotations
 
 import http.client
+import logging
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ import httpx
 import uvicorn
 
 from conformance import EXIT_UNREACHABLE, EXIT_USAGE
-from conformance.mock.server import _bind, _ctrl_c_stops, _url
+from conformance.mock.server import MalformedRequests, _bind, _ctrl_c_stops, _url
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.callbacks import CallbackRouter
 from conformance.proxy.journal import Entry, Journal
@@ -154,7 +155,7 @@ def start_proxy(upstream: str, **options: Any) -> RunningProxy:
     sock = _bind(opts.host, opts.port)
     app.own_base = _url(opts.host, sock.getsockname()[1])
     if opts.observe_callbacks:
-        session.router = CallbackRouter(opts.callback_base or app.own_base)
+        session.router = CallbackRouter(opts.callback_base or app.own_base, session.journal.tokens_for)
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="supersim-proxy", daemon=True)
     thread.start()
@@ -201,8 +202,11 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
     app = ProxyApp(session, base, timeout=options.timeout)
     app.own_base = _url(options.host, sock.getsockname()[1])
     if options.observe_callbacks:
-        session.router = CallbackRouter(options.callback_base or app.own_base)
+        session.router = CallbackRouter(options.callback_base or app.own_base, session.journal.tokens_for)
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False))
+    malformed = MalformedRequests()  # HTTP too malformed to parse is refused (400) before the proxy sees it
+    error_log = logging.getLogger("uvicorn.error")
+    error_log.addFilter(malformed)
     try:
         with _ctrl_c_stops(server):
             print(BANNER.format(url=app.own_base, upstream=base), file=out, flush=True)
@@ -218,7 +222,11 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        error_log.removeFilter(malformed)
         sock.close()
+    summary = malformed.summary()
+    if summary:
+        session.journal.notes.append(summary.replace("the mock", "the proxy"))
     session.write_reports()
     print_summary(session, out)
     for entry in session.journal.failing()[:20]:
