@@ -14,9 +14,9 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import uvicorn
 from starlette.applications import Starlette
@@ -124,12 +124,7 @@ class RunningMock:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Shut down gracefully (the lifespan stops the scheduler) and wait for the thread."""
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(timeout)
-        self._sock.close()
+        stop_in_thread(self._server, self._thread, self._sock, timeout)
 
     def __enter__(self) -> RunningMock:
         return self
@@ -158,24 +153,48 @@ def start_mock(
     """
     app = create_app(profile, async_delay=async_delay, strict=strict, faults=faults, variations=variations)
     sock = _bind(host, port)
+    server, thread = start_in_thread(app, sock, "supersim-mock", probe="/_mock/")
+    return RunningMock(server, thread, sock, app, host)
+
+
+def start_in_thread(
+    app: Callable[..., Any], sock: socket.socket, name: str, *, probe: str
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve ``app`` on ``sock`` from a daemon thread; return once it answers HTTP at ``probe``.
+
+    Shared by the mock and the proxy (``conformance.proxy.server``): any answer to the probe (a
+    401 included) means the server is up.
+    """
     config = uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="supersim-mock", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
-    running = RunningMock(server, thread, sock, app, host)
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            running.stop(timeout=2)
-            raise RuntimeError("the supersim-conformance mock did not start")
+            stop_in_thread(server, thread, sock, timeout=2)
+            raise RuntimeError(f"the {name} server did not start")
         time.sleep(0.01)
-    probe = http.client.HTTPConnection(host, running.port, timeout=5)  # no TLS set-up: ~40 ms cheaper than httpx
+    host, port = sock.getsockname()[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=5)  # no TLS set-up: ~40 ms cheaper than httpx
     try:
-        probe.request("GET", "/_mock/")
-        probe.getresponse().read()  # 401 is an answer: the server is up
+        connection.request("GET", probe)
+        connection.getresponse().read()
     finally:
-        probe.close()
-    return running
+        connection.close()
+    return server, thread
+
+
+def stop_in_thread(
+    server: uvicorn.Server, thread: threading.Thread, sock: socket.socket, timeout: float = 10.0
+) -> None:
+    """Ask the server to stop, wait for its thread (forcing it after ``timeout``), close the socket."""
+    server.should_exit = True
+    thread.join(timeout)
+    if thread.is_alive():
+        server.force_exit = True
+        thread.join(timeout)
+    sock.close()
 
 
 def serve(

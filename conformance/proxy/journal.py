@@ -239,6 +239,19 @@ class Journal:
                 continue
             for number, entry in enumerate(found[:ROWS_PER_CHECK], 1):
                 rows.append(_row(entry, check, number, len(found)))
+            held = [r for r in check.requirements if all(r not in e.violation.requirements for e in found)]
+            if judged and held:  # what the check judged besides its violations held: not "blocked"
+                rows.append(
+                    Result(
+                        id=ident,
+                        title=check.title,
+                        requirements=held,
+                        outcome="passed",
+                        message=f"its other requirements held on the {judged} observation(s) it judged",
+                        nodeid=f"proxy::{ident}::held",
+                        level=check.level,
+                    )
+                )
         return rows
 
 

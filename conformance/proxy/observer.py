@@ -174,7 +174,7 @@ class Observer:
             found += self._followed_next(came_by_next, exchange, page, size, sids)
         came_by_previous = self.previous_links.pop(here, None)
         if came_by_previous is not None:
-            found += self._followed_previous(came_by_previous, exchange, page, size)
+            found += self._led_where_it_says(came_by_previous, exchange, page, size, step=-1)
         walk = _walk_so_far(came_by_next, page, exchange, sids)
         parted = self._against_first(exchange, page, size, walk, meta.get("next_page_url"))
         if parted:
@@ -244,30 +244,7 @@ class Observer:
     def _followed_next(
         self, link: _Link, exchange: Exchange, page: int | None, size: int | None, sids: list[str]
     ) -> list[Violation]:
-        found: list[Violation] = []
-        self._count(scn.PAGE_LINKS)
-        if link.page is not None and page is not None and page != link.page + 1:
-            found.append(
-                Violation(
-                    scn.PAGE_LINKS,
-                    f"next_page_url of page {link.page} led to page {page}, not to page {link.page + 1}",
-                    expected=f"meta.page {link.page + 1}",
-                    received=f"meta.page {page}",
-                    exchange=exchange,
-                    requirements=["SIM-LIST-005"],
-                )
-            )
-        if link.page_size is not None and size is not None and size != link.page_size:
-            found.append(
-                Violation(
-                    scn.PAGE_LINKS,
-                    f"next_page_url of a page of {link.page_size} led to a page of {size}: it lost the PageSize",
-                    expected=f"meta.page_size {link.page_size}",
-                    received=f"meta.page_size {size}",
-                    exchange=exchange,
-                    requirements=["SIM-LIST-010"],
-                )
-            )
+        found = self._led_where_it_says(link, exchange, page, size, step=1)
         if link.writes == self.writes:  # the account's list did not change through the proxy meanwhile
             self._count(scn.PAGE_WALK)
             repeated = sorted(set(sids) & set(link.sids))
@@ -296,27 +273,29 @@ class Observer:
                 )
         return found
 
-    def _followed_previous(
-        self, link: _Link, exchange: Exchange, page: int | None, size: int | None
+    def _led_where_it_says(
+        self, link: _Link, exchange: Exchange, page: int | None, size: int | None, *, step: int
     ) -> list[Violation]:
+        """A followed next (``step`` 1) or previous (-1) link: the page it names, at the same PageSize."""
         self._count(scn.PAGE_LINKS)
+        name, requirement = ("next_page_url", "SIM-LIST-005") if step == 1 else ("previous_page_url", "SIM-LIST-006")
         found: list[Violation] = []
-        if link.page is not None and page is not None and page != link.page - 1:
+        if link.page is not None and page is not None and page != link.page + step:
             found.append(
                 Violation(
                     scn.PAGE_LINKS,
-                    f"previous_page_url of page {link.page} led to page {page}, not to page {link.page - 1}",
-                    expected=f"meta.page {link.page - 1}",
+                    f"{name} of page {link.page} led to page {page}, not to page {link.page + step}",
+                    expected=f"meta.page {link.page + step}",
                     received=f"meta.page {page}",
                     exchange=exchange,
-                    requirements=["SIM-LIST-006"],
+                    requirements=[requirement],
                 )
             )
         if link.page_size is not None and size is not None and size != link.page_size:
             found.append(
                 Violation(
                     scn.PAGE_LINKS,
-                    f"previous_page_url of a page of {link.page_size} led to a page of {size}",
+                    f"{name} of a page of {link.page_size} led to a page of {size}: it lost the PageSize",
                     expected=f"meta.page_size {link.page_size}",
                     received=f"meta.page_size {size}",
                     exchange=exchange,

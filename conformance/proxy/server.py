@@ -7,11 +7,9 @@ probe the upstream once: an upstream that does not answer HTTP is exit 3 before 
 
 from __future__ import annotations
 
-import http.client
 import logging
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,7 +19,7 @@ import httpx
 import uvicorn
 
 from conformance import EXIT_UNREACHABLE, EXIT_USAGE
-from conformance.mock.server import MalformedRequests, _bind, _ctrl_c_stops, _url
+from conformance.mock.server import MalformedRequests, _bind, _ctrl_c_stops, _url, start_in_thread, stop_in_thread
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.callbacks import CallbackRouter
 from conformance.proxy.journal import Entry, Journal
@@ -128,12 +126,7 @@ class RunningProxy:
         return self.session.write_reports(Path(directory) if directory else None)
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(timeout)
-        self._sock.close()
+        stop_in_thread(self._server, self._thread, self._sock, timeout)
 
     def __enter__(self) -> RunningProxy:
         return self
@@ -156,22 +149,8 @@ def start_proxy(upstream: str, **options: Any) -> RunningProxy:
     app.own_base = _url(opts.host, sock.getsockname()[1])
     if opts.observe_callbacks:
         session.router = CallbackRouter(opts.callback_base or app.own_base, session.journal.tokens_for)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="supersim-proxy", daemon=True)
-    thread.start()
+    server, thread = start_in_thread(app, sock, "supersim-proxy", probe="/_proxy")
     running = RunningProxy(server, thread, sock, app)
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            running.stop(timeout=2)
-            raise RuntimeError("the supersim-conformance proxy did not start")
-        time.sleep(0.01)
-    connection = http.client.HTTPConnection(opts.host, sock.getsockname()[1], timeout=5)
-    try:
-        connection.request("GET", "/_proxy")
-        connection.getresponse().read()
-    finally:
-        connection.close()
     return running
 
 

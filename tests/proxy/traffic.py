@@ -68,18 +68,20 @@ def application_traffic(mock: RunningMock, proxy: RunningProxy, receiver: Callba
         (inactive.sid, {"status": "active"}, "POST"),
         (active[1].sid, {"fleet": other_fleet.sid}, "POST"),
     ]
+    scheduled = []
     for number, (target, change, method) in enumerate(updates):
         sims(target).fetch()
         url = receiver.url_for(f"update-{number}")
         sent.callback_urls.append(url)
         sent.updates[target] = str(change)
         try:
-            sims(target).update(callback_url=url, callback_method=method, **change)
+            answer = sims(target).update(callback_url=url, callback_method=method, **change)
         except TwilioRestException:
             continue
-    for target, _change, _method in updates:
+        if answer.status == "scheduled":  # only a scheduled update owes a callback: wait for those
+            scheduled.append((target, url))
+    for target, url in scheduled:
         _settled(client, target)
-    for url in sent.callback_urls:
         receiver.wait(url, count=1, timeout=SETTLE)
     for target, _change, _method in updates:
         sims(target).fetch()
