@@ -371,6 +371,7 @@ def make_supersim_proxy(
         yield proxy
     finally:
         proxy.stop()
+        proxy.session.write_recording()  # with "record": the session's traffic, redacted
 
 
 @pytest.fixture
@@ -386,6 +387,8 @@ def supersim_proxy(
         request.getfixturevalue("supersim_mock")  # reset to its profile, its thread errors fail the test
     make_supersim_proxy.reset()
     yield make_supersim_proxy
+    # the callbacks this test's scheduled updates owe are this test's: wait for them (or their timeout)
+    make_supersim_proxy.session.owed_callbacks(make_supersim_proxy.session.callback_timeout)
     for entry in make_supersim_proxy.journal.snapshot()["violations"]:
         if entry["level"] != "MUST":
             warnings.warn(f"supersim proxy: {entry['side']} [{entry['check']}] {entry['message']}", stacklevel=1)

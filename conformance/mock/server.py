@@ -158,15 +158,15 @@ def start_mock(
 
 
 def start_in_thread(
-    app: Callable[..., Any], sock: socket.socket, name: str, *, probe: str
+    app: Callable[..., Any], sock: socket.socket, name: str, *, probe: str, **config: Any
 ) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve ``app`` on ``sock`` from a daemon thread; return once it answers HTTP at ``probe``.
 
     Shared by the mock and the proxy (``conformance.proxy.server``): any answer to the probe (a
     401 included) means the server is up.
     """
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False)
-    server = uvicorn.Server(config)
+    settings = {"lifespan": "on", "log_level": "warning", "log_config": None, "access_log": False, **config}
+    server = uvicorn.Server(uvicorn.Config(app, **settings))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

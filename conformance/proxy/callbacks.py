@@ -17,9 +17,10 @@ written, logged or sent anywhere (only the HMAC they make is).
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -94,15 +95,25 @@ class CallbackRouter:
         self.judged: dict[str, int] = {}
 
     def route(
-        self, pairs: list[tuple[str, str]], account_sid: str | None, token: str | None, sim_key: str
+        self,
+        pairs: list[tuple[str, str]],
+        account_sid: str | None,
+        token: str | None,
+        sim_key: str,
+        own: Iterable[str] = (),
     ) -> tuple[list[tuple[str, str]], Route | None]:
-        """The form pairs with CallbackUrl pointing at the proxy, and the route made (None: no CallbackUrl)."""
+        """The form pairs with CallbackUrl pointing at the proxy, and the route made (None: no CallbackUrl,
+        or one that is no http(s) URL, or one that points at the proxy itself, ``own``: never a loop)."""
         original = next((value for name, value in pairs if name == "CallbackUrl"), None)
-        if not original or urlsplit(original).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(original).scheme if original else ""
+        except ValueError:
+            scheme = ""
+        if not original or scheme not in ("http", "https") or any(original.startswith(base) for base in own):
             return pairs, None
         method = next((value for name, value in pairs if name == "CallbackMethod"), "POST") or "POST"
         with self._lock:
-            ident = str(next(self._ids))
+            ident = f"{next(self._ids)}-{secrets.token_urlsafe(9)}"  # not guessable: no forged callback is routed
             route = Route(ident, original, method.upper(), account_sid, token, sim_key, time.monotonic())
             moved_to = next((value for name, value in pairs if name == "AccountSid"), None)
             route.signer = moved_to or account_sid
@@ -111,6 +122,12 @@ class CallbackRouter:
                 self._routes.pop(next(iter(self._routes)))
         url = f"{self.public_base}{ROUTE}{ident}"
         return [(name, url if name == "CallbackUrl" else value) for name, value in pairs], route
+
+    def reset(self) -> None:
+        """Forget every route (a new test through the same proxy: a late callback is no longer its own)."""
+        with self._lock:
+            self._routes.clear()
+            self.judged.clear()
 
     def find(self, ident: str) -> Route | None:
         with self._lock:
@@ -140,6 +157,7 @@ class CallbackRouter:
         own = scn.CALLBACK_GET if route.method == "GET" else scn.CALLBACK_POST
         exchange = Exchange(method=arrival.method, url=arrival.url, form=arrival.form, status=0)
         found: list[Violation] = []
+        route.signed_with = None  # this arrival's own signature decides how it goes on
         self.count(own)
         if route.arrivals > 1:
             found.append(
@@ -305,6 +323,17 @@ _PARAMETER = {
 def _named(error: str) -> str:
     """The callback parameter a schema error is about ("" when it names none)."""
     return next((name for name in _PARAMETER if name in error), "")
+
+
+def without_userinfo(url: str) -> str:
+    """A URL as a report may show it: ``https://user:pass@host/`` (Twilio's webhook auth) without ``user:pass@``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _without(pairs: list[tuple[str, str]], own: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -30,6 +30,8 @@ from conformance.proxy.requests import client_violations, operation_of
 
 #: Violations kept per session (each with its exchange); later ones are counted, not kept.
 MAX_VIOLATIONS = 2000
+#: Notes kept at most (each only once).
+MAX_NOTES = 50
 #: Report rows per check: the first ones in full, then one row saying how many more.
 ROWS_PER_CHECK = 50
 CLIENT_CHECKS = (FORM_BODY, PARAM_NAMES, PARAM_VALUES)
@@ -131,23 +133,34 @@ class Journal:
 
     def judge_request(
         self, exchange: Exchange, query: bytes, body: bytes, content_type: str | None
-    ) -> tuple[list[Violation], list[tuple[str, str]] | None]:
-        """The client's side of one request, before it is forwarded (kept in the journal)."""
+    ) -> tuple[list[Violation], list[tuple[str, str]] | None, float]:
+        """The client's side of one request, before it is forwarded; and when it was sent (for
+        :meth:`judge`: an answer is judged against what was known when its request went out)."""
         found, pairs = client_violations(exchange, query, body, content_type)
-        if operation_of(exchange.method, exchange.path) is not None:
-            with self._lock:
+        with self._lock:
+            if operation_of(exchange.method, exchange.path) is not None:
                 for check in CLIENT_CHECKS:
                     self.applied[check] = self.applied.get(check, 0) + 1
-        return found, pairs
+            sent = self.observer.request_sent(exchange)
+        return found, pairs, sent
 
     def judge(
         self,
         exchange: Exchange,
         client: Iterable[Violation] = (),
         form: dict[str, str] | None = None,
+        sent: float | None = None,
     ) -> list[Entry]:
-        """Judge one complete exchange; keep and return its entries."""
-        server = run_response_checks(self.context, exchange)
+        """Judge one complete exchange; keep and return its entries.
+
+        A rule that raises anything but a Violation is an error of the kit: noted, never reported as
+        the target's failure, and the proxy goes on.
+        """
+        try:
+            server = run_response_checks(self.context, exchange)
+        except Exception as error:  # a check's own bug on an answer it did not expect
+            server = []
+            self._kit_error("a response check", error)
         with self._lock:
             self.exchanges += 1
             number = self.exchanges
@@ -155,11 +168,23 @@ class Journal:
                 applies = APPLIES.get(check.id)
                 if applies is not None and applies(exchange):
                     self.applied[check.id] = self.applied.get(check.id, 0) + 1
-            server += self.observer.observe(exchange, form)
+            try:
+                server += self.observer.observe(exchange, form, sent)
+            except Exception as error:
+                self._note(f"an error of the kit in a cross-request rule ({type(error).__name__}): not judged")
             made = [Entry("client", v, number, time.time()) for v in client]
             made += [Entry("server", v, number, time.time()) for v in server]
             self._keep(made)
         return made
+
+    def _kit_error(self, where: str, error: Exception) -> None:
+        with self._lock:
+            self._note(f"an error of the kit in {where} ({type(error).__name__}): that exchange was not judged by it")
+
+    def _note(self, text: str) -> None:
+        """A note once (the same note again is not repeated), at most MAX_NOTES of them."""
+        if text not in self.notes and len(self.notes) < MAX_NOTES:
+            self.notes.append(text)
 
     def add(self, side: str, violations: Iterable[Violation]) -> list[Entry]:
         """Keep violations found outside an exchange (a callback, the end of the session)."""

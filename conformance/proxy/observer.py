@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -40,8 +40,16 @@ from conformance.contract.rules import gmt_datetime
 FRESH_SECONDS = 120.0
 #: Seconds past ``date_updated`` an answer's ``Date`` must be before a later change must move it.
 CLOCK_SLACK = timedelta(seconds=2)
-#: Remembered page links and Sims (oldest forgotten first): memory stays bounded on any traffic.
+#: Remembered Sims (oldest forgotten first): memory stays bounded on any traffic.
 MAX_REMEMBERED = 5000
+#: Remembered page links and page-0 references (each holds up to 1,000 SIDs, a walk up to MAX_WALK).
+MAX_LINKS = 500
+MAX_WALK = 5000
+#: Seconds a page link or a page 0 stays a reference for rules that compare pages: a change the
+#: proxy did not see (another client of a live account) is ever likelier the older it is.
+REFERENCE_SECONDS = 60.0
+#: Filters under which a Sim may leave or enter the list between two pages (its status, its fleet).
+MOVING_FILTERS = ("Status", "Fleet")
 #: Fields that, at one ``date_updated``, every answer must show alike.
 #: (date_created and iccid never change at all: judged on their own.)
 STABLE_FIELDS = ("account_sid", "unique_name", "fleet_sid", "url")
@@ -51,7 +59,10 @@ SYNC_ONLY = {"UniqueName", "CallbackUrl", "CallbackMethod"}
 
 def page_key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """A page URL as the rules compare it: its path and its sorted query pairs (origin aside)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL at all ("http://[bad"): RESP-PAGE-HOST reports it, nothing follows it
+        return url, ()
     return parts.path.rstrip("/"), tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
 
 
@@ -65,8 +76,20 @@ class _Link:
     writes: int
     """The proxy's write counter when the link was given."""
     exchange: Exchange
+    at: float = 0.0
     walk: list[str] | None = None
     """Every Sim of the walk up to this page, in order (None: the walk did not start at page 0)."""
+
+
+@dataclass
+class _First:
+    """Page 0 of a list: its Sims, whether it held the whole list, the write counter, its size, when."""
+
+    sids: list[str]
+    complete: bool
+    writes: int
+    size: int | None
+    at: float
 
 
 @dataclass
@@ -102,18 +125,35 @@ class Observer:
     next_links: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], _Link] = field(default_factory=OrderedDict)
     previous_links: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], _Link] = field(default_factory=OrderedDict)
     writes: int = 0
-    firsts: OrderedDict[tuple[Any, ...], tuple[list[str], bool, int, int | None]] = field(default_factory=OrderedDict)
-    """Per account and filters: the last page 0 seen (its Sims, whether it was the whole list, the
-    write counter then, its page size): what a walk at another page size must agree with."""
+    firsts: OrderedDict[tuple[Any, ...], _First] = field(default_factory=OrderedDict)
+    """Per account and filters: the last page 0 seen, what a walk at another page size must agree with."""
+    in_flight: int = 0
+    """Writes forwarded whose answer has not come back yet: while one is, no rule compares pages."""
     judged: dict[str, int] = field(default_factory=dict)
     """Per check: how many observations it judged (a report's "held on N" and its skipped rows)."""
     clock: Any = time.monotonic
 
     # --- entry point ------------------------------------------------------------------------
 
-    def observe(self, exchange: Exchange, form: dict[str, str] | None = None) -> list[Violation]:
-        """Judge one exchange against what came before; remember what it shows."""
+    def request_sent(self, exchange: Exchange) -> float:
+        """A request is about to be forwarded: count a write (before its answer, which may come late); return when."""
+        if exchange.method == "POST" and (instance_key(exchange) is not None or is_create(exchange)):
+            self.writes += 1
+            self.in_flight += 1
+        return self.clock()
+
+    def observe(
+        self, exchange: Exchange, form: dict[str, str] | None = None, sent: float | None = None
+    ) -> list[Violation]:
+        """Judge one exchange against what came before; remember what it shows.
+
+        ``sent`` is when its request went out (:meth:`request_sent`): an answer to a request sent
+        before the last answer about a Sim arrived may be older than that one (two clients, or a slow
+        read overtaken by an update), so it is neither judged against it nor kept in its place.
+        """
         found: list[Violation] = []
+        if exchange.method == "POST" and (instance_key(exchange) is not None or is_create(exchange)):
+            self.in_flight = max(self.in_flight - 1, 0)
         if exchange.error or not exchange.is_json or exchange.is_partial:
             return found
         body = exchange.json()
@@ -121,38 +161,28 @@ class Observer:
             return found
         ok = 200 <= exchange.status < 300
         key = instance_key(exchange)
-        if exchange.method == "POST" and (key is not None or is_create(exchange)):
-            self.writes += 1
         if not ok:
             return found
+        sent = self.clock() if sent is None else sent
         date = _date_header(exchange)
         if is_list(exchange):
             found += self._page(exchange, body)
             sims = body.get("sims")
             for sim in sims if isinstance(sims, list) else []:
                 if isinstance(sim, dict):
-                    found += self._sim(sim, "list", exchange, date)
+                    found += self._sim(sim, "list", exchange, date, sent)
         elif key is not None or is_create(exchange):
             pending = None
             if exchange.method == "POST" and key is not None:
                 broken, pending = self._update(exchange, form or {}, body)
                 found += broken
-            found += self._sim(body, "update" if exchange.method == "POST" else "fetch", exchange, date)
+            found += self._sim(body, "update" if exchange.method == "POST" else "fetch", exchange, date, sent)
             track = self.tracks.get(str(body.get("sid")))
             if pending is not None and track is not None:
                 track.pending = pending
         return found
 
     def pending_for(self, sid: str) -> _Pending | None:
-        track = self.tracks.get(sid)
-        return track.pending if track else None
-
-    def last_seen(self, sid: str) -> dict[str, Any] | None:
-        track = self.tracks.get(sid)
-        return track.sim if track else None
-
-    def note_completed(self, sid: str) -> _Pending | None:
-        """A callback said the update of ``sid`` finished: its expectation, for the callback's judge."""
         track = self.tracks.get(sid)
         return track.pending if track else None
 
@@ -180,12 +210,15 @@ class Observer:
         if parted:
             found += parted
             walk = None  # reported once per walk, not again on each page after
-        link = _Link(page, size, sids, self.writes, exchange, walk)
-        for name, links in (("next_page_url", self.next_links), ("previous_page_url", self.previous_links)):
+        slim = _slim(exchange)
+        for name, links, kept in (
+            ("next_page_url", self.next_links, walk),
+            ("previous_page_url", self.previous_links, None),  # a walk goes on by next links only
+        ):
             target = meta.get(name)
             if isinstance(target, str) and target:
-                links[page_key(target)] = link
-                _bound(links)
+                links[page_key(target)] = _Link(page, size, sids, self.writes, slim, self.clock(), kept)
+                _bound(links, MAX_LINKS)
         return found
 
     def _against_first(
@@ -199,21 +232,24 @@ class Observer:
         """
         key = _list_key(exchange)
         found: list[Violation] = []
+        if key is None:
+            return found  # an API key: two accounts' lists cannot be told apart
+        now = self.clock()
         if page == 0 and "PageToken" not in exchange.query:
             reference = self.firsts.get(key)
-            if reference is None or reference[3] is None or size is None or size >= reference[3]:
-                self.firsts[key] = (list(walk or []), not next_url, self.writes, size)
+            if reference is None or not self._current(reference.writes, reference.at) or _larger(size, reference.size):
+                self.firsts[key] = _First(list(walk or []), not next_url, self.writes, size, now)
                 self.firsts.move_to_end(key)
-                _bound(self.firsts)
+                _bound(self.firsts, MAX_LINKS)
             return found
         reference = self.firsts.get(key)
-        if walk is None or reference is None or len(walk) > MAX_REMEMBERED:
+        if walk is None or reference is None or len(walk) > MAX_WALK:
             return found
-        sids, complete, writes, ref_size = reference
-        if writes != self.writes or ref_size == size:
+        if not self._current(reference.writes, reference.at) or reference.size == size:
             return found
+        sids, complete, ref_size = reference.sids, reference.complete, reference.size
         self._count(scn.PAGE_WALK)
-        shown = walk[: len(sids)] if complete else walk[: min(len(walk), len(sids))]
+        shown = walk[: min(len(walk), len(sids))]
         expected = sids[: len(shown)]
         if shown != expected or (complete and len(walk) > len(sids)):
             at = next((i for i, (a, b) in enumerate(zip(shown, expected, strict=False)) if a != b), len(shown))
@@ -245,7 +281,7 @@ class Observer:
         self, link: _Link, exchange: Exchange, page: int | None, size: int | None, sids: list[str]
     ) -> list[Violation]:
         found = self._led_where_it_says(link, exchange, page, size, step=1)
-        if link.writes == self.writes:  # the account's list did not change through the proxy meanwhile
+        if self._current(link.writes, link.at):  # the list did not change through the proxy meanwhile
             self._count(scn.PAGE_WALK)
             repeated = sorted(set(sids) & set(link.sids))
             if repeated:
@@ -259,7 +295,8 @@ class Observer:
                         requirements=["SIM-PAGE-007"],
                     )
                 )
-            if not sids and link.sids:
+            moving = any(name in exchange.query for name in MOVING_FILTERS)
+            if not sids and link.sids and not moving:  # under a Status filter a Sim may just have left it
                 found.append(
                     Violation(
                         scn.PAGE_WALK,
@@ -306,19 +343,25 @@ class Observer:
 
     # --- a Sim's life -----------------------------------------------------------------------
 
-    def _sim(self, sim: dict[str, Any], kind: str, exchange: Exchange, date: datetime | None) -> list[Violation]:
+    def _sim(
+        self, sim: dict[str, Any], kind: str, exchange: Exchange, date: datetime | None, sent: float
+    ) -> list[Violation]:
         sid = sim.get("sid")
         if not isinstance(sid, str) or not SIM_SID.match(sid):
             return []
         found: list[Violation] = []
         before = self.tracks.get(sid)
+        if before is not None and sent < before.at:
+            return found  # sent before the last answer about this Sim came: it may show an older state
         if before is not None:
             found += self._compare(before, sim, kind, exchange)
             found += self._resolve(before, sim, exchange)
-        track = _Track(sim, kind, self.clock(), date, exchange)
+        track = _Track(sim, kind, self.clock(), date, _slim(exchange))
         if before is not None:
             track.writes = before.writes + (kind == "update")
-            track.pending = before.pending if sim.get("status") == "scheduled" else None
+            # a new update's own expectation replaces the last one's (set by the caller)
+            keep = sim.get("status") == "scheduled" and kind != "update"
+            track.pending = before.pending if keep else None
         self.tracks[sid] = track
         self.tracks.move_to_end(sid)
         _bound(self.tracks)
@@ -460,7 +503,13 @@ class Observer:
                     )
                 )
             return found, None
-        if old_status == "new" and status in ("ready", "active") and old_fleet is None and not fleet:
+        if (
+            old_status == "new"
+            and status in ("ready", "active")
+            and old_fleet is None
+            and not fleet
+            and not sim.get("fleet_sid")
+        ):
             self._count(scn.ACTIVATE_NEEDS_FLEET)
             return [
                 Violation(
@@ -479,17 +528,18 @@ class Observer:
         self._count(check)
         fleet_change = fleet if fleet and FLEET_SID.match(fleet) and fleet != old_fleet else None
         if answered != "scheduled":
-            found.append(
-                Violation(
-                    check,
-                    f"the update of {sid} from {old_status} was answered {answered!r} at once: the scheduled step "
-                    "was skipped",
-                    expected="status scheduled, then the final state",
-                    received=answered,
-                    exchange=exchange,
-                    requirements=requirements,
+            if _changed_during(sim, exchange):  # else it already was so: changed elsewhere, not skipped here
+                found.append(
+                    Violation(
+                        check,
+                        f"the update of {sid} from {old_status} was answered {answered!r} at once: the scheduled "
+                        "step was skipped",
+                        expected="status scheduled, then the final state",
+                        received=answered,
+                        exchange=exchange,
+                        requirements=requirements,
+                    )
                 )
-            )
             return found, None
         if fleet_change is not None and sim.get("fleet_sid") != old_fleet:
             found.append(
@@ -502,7 +552,11 @@ class Observer:
                     requirements=["SIM-ASYNC-004"],
                 )
             )
-        return found, _Pending(check, final, fleet_change, old_fleet, exchange)
+        return found, _Pending(check, final, fleet_change, old_fleet, _slim(exchange))
+
+    def _current(self, writes: int, at: float) -> bool:
+        """Nothing was written through the proxy since (nor is being), and it is recent enough to compare."""
+        return writes == self.writes and not self.in_flight and self.clock() - at <= REFERENCE_SECONDS
 
     def _count(self, check: str) -> None:
         self.judged[check] = self.judged.get(check, 0) + 1
@@ -527,10 +581,33 @@ def _asynchronous(
     return None
 
 
-def _list_key(exchange: Exchange) -> tuple[Any, ...]:
-    """Which list a page belongs to: the account asking and the filters (paging parameters aside)."""
+def _list_key(exchange: Exchange) -> tuple[Any, ...] | None:
+    """Which list a page belongs to: the account asking and the filters (paging parameters aside);
+    None when the credentials do not name the account (an API key)."""
+    if not exchange.account_sid:
+        return None
     filters = tuple(sorted((k, v) for k, v in exchange.query.items() if k not in ("Page", "PageSize", "PageToken")))
     return exchange.account_sid, filters
+
+
+def _larger(size: int | None, than: int | None) -> bool:
+    return size is not None and (than is None or size >= than)
+
+
+def _slim(exchange: Exchange) -> Exchange:
+    """What a remembered exchange keeps: the request and the start of the answer (for a report), no parsed body."""
+    if len(exchange.text) <= 300 and exchange._json is None:
+        return exchange
+    return replace(exchange, text=exchange.text[:300], body_bytes=len(exchange.text.encode()), _json=None)
+
+
+def _changed_during(sim: dict[str, Any], exchange: Exchange) -> bool:
+    """The answer's date_updated is the time of this very request (by the target's own clock, its
+    ``Date``): the update changed the Sim now, it was not already so (changed by someone else)."""
+    updated, date = gmt_datetime(sim.get("date_updated")), _date_header(exchange)
+    if updated is None or date is None:
+        return True  # nothing to tell them apart with: judged
+    return updated >= date - timedelta(seconds=exchange.elapsed) - CLOCK_SLACK / 2
 
 
 def _walk_so_far(came_by_next: _Link | None, page: int | None, exchange: Exchange, sids: list[str]) -> list[str] | None:
@@ -552,11 +629,12 @@ def _date_header(exchange: Exchange) -> datetime | None:
     if not value:
         return None
     try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)  # "-0000": GMT, naive
 
 
-def _bound(mapping: OrderedDict[Any, Any]) -> None:
-    while len(mapping) > MAX_REMEMBERED:
+def _bound(mapping: OrderedDict[Any, Any], limit: int = MAX_REMEMBERED) -> None:
+    while len(mapping) > limit:
         mapping.popitem(last=False)

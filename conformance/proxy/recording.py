@@ -42,8 +42,13 @@ from conformance.profile import Account, Profile
 TRAFFIC_FILE = "traffic.yaml"
 RECORDING_FILE = "recording.json"
 KIND = "proxy-traffic"
-#: Interactions kept at most (later ones are counted, not recorded): memory stays bounded.
+#: Interactions and answer bytes kept at most (later ones are counted, not recorded): memory stays bounded.
 MAX_INTERACTIONS = 20000
+MAX_RECORDED_BYTES = 100_000_000
+#: The request headers a recording keeps (an application's Cookie, tokens of other services… are not the
+#: contract's and never reach the file; Authorization becomes the credentials label).
+KEPT_REQUEST_HEADERS = {"authorization", "content-type", "accept", "user-agent", "x-twilio-client"}
+DROPPED_RESPONSE_HEADERS = {"set-cookie"}
 
 
 class RecordingError(Exception):
@@ -61,6 +66,7 @@ class Recorder:
         self._responses: list[dict[str, Any]] = []
         self._accounts: dict[str, None] = {}
         self.skipped = 0
+        self._bytes = 0
         self._lock = threading.Lock()
         self._to_canonical = request_filter(self.upstream, None)
         self._answer_filter = response_filter(self.upstream)
@@ -69,20 +75,24 @@ class Recorder:
         """One exchange: the request as the client sent it (``body``), the answer as the upstream gave it."""
         if exchange.error:
             return
-        request = VcrRequest(exchange.method, exchange.url, body or None, dict(request_headers))
+        kept = {k: v for k, v in request_headers.items() if k.lower() in KEPT_REQUEST_HEADERS}
+        request = VcrRequest(exchange.method, exchange.url, body or None, kept)
         canonical = self._to_canonical(request)
         if canonical is None:
             return
-        headers = {name: [value] for name, value in exchange.response_headers.items()}
+        headers = {
+            name: [value] for name, value in exchange.response_headers.items() if name not in DROPPED_RESPONSE_HEADERS
+        }
         response = {
             "status": {"code": exchange.status, "message": ""},
             "headers": headers,
             "body": {"string": exchange.text.encode("utf-8")},
         }
         with self._lock:
-            if len(self._requests) >= MAX_INTERACTIONS:
+            if len(self._requests) >= MAX_INTERACTIONS or self._bytes > MAX_RECORDED_BYTES:
                 self.skipped += 1
                 return
+            self._bytes += len(exchange.text) + len(body)
             if exchange.account_sid:
                 self._accounts.setdefault(exchange.account_sid, None)
             self._requests.append(canonical)

@@ -11,14 +11,23 @@ the proxy), so their checks are not judged again.
 from __future__ import annotations
 
 import sys
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TextIO
 
 from conformance import EXIT_USAGE
 from conformance.cassettes import CANONICAL_BASE
+from conformance.contract.exchange import Exchange
 from conformance.proxy.journal import Journal
 from conformance.proxy.recording import exchanges_of, query_bytes
 from conformance.proxy.session import Session, print_summary
+
+
+def _date_of(exchange: Exchange) -> float | None:
+    try:
+        return parsedate_to_datetime(exchange.response_headers.get("date", "")).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def judge_recording(directory: Path, report_dir: str | None, out: TextIO | None = None) -> int:
@@ -31,8 +40,12 @@ def judge_recording(directory: Path, report_dir: str | None, out: TextIO | None 
         return EXIT_USAGE
     journal = Journal(CANONICAL_BASE)
     for exchange, body, content_type in exchanges:
-        client, pairs = journal.judge_request(exchange, query_bytes(exchange.url), body, content_type)
-        journal.judge(exchange, client, dict(pairs or []))
+        # the recorded answers' own Date is the clock: freshness guards hold as they did live
+        when = _date_of(exchange)
+        if when is not None:
+            journal.observer.clock = lambda moment=when: moment
+        client, pairs, sent = journal.judge_request(exchange, query_bytes(exchange.url), body, content_type)
+        journal.judge(exchange, client, dict(pairs or []), sent)
     journal.notes.append(
         f"re-judged {len(exchanges)} recorded exchange(s) of {directory} offline (callbacks are not recorded)"
     )

@@ -25,8 +25,11 @@ from conformance.proxy.callbacks import CallbackRouter
 from conformance.proxy.journal import Entry, Journal
 from conformance.proxy.recording import Recorder
 from conformance.proxy.session import DEFAULT_CALLBACK_TIMEOUT, Session, describe, print_summary
+from conformance.report import scrubber
 
 BANNER = "supersim-conformance proxy listening on {url} (upstream {upstream})"
+#: The client gets the upstream's own Date and Server headers, not a second pair from the proxy's server.
+_OWN_HEADERS_OFF: dict[str, Any] = {"server_header": False, "date_header": False}
 
 
 class UpstreamUnreachable(Exception):
@@ -52,11 +55,28 @@ class ProxyOptions:
 
 
 def check_upstream(upstream: str) -> str:
-    """``upstream`` without a trailing slash, or ValueError for one that is no http(s) URL."""
-    parts = urlsplit(upstream)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    """``upstream`` as the upstream writes its own URLs (lower-case scheme and host, no default port, no
+    trailing slash), or ValueError for one that is no http(s) base URL: answers are judged, and their
+    links rewritten, against exactly this spelling."""
+    try:
+        parts = urlsplit(upstream)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
         raise ValueError(f"--upstream must be an http:// or https:// base URL, not {upstream!r}")
-    return upstream.rstrip("/")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}[scheme]
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path}".rstrip("/")
 
 
 def probe(upstream: str, timeout: float = 10.0) -> None:
@@ -111,8 +131,10 @@ class RunningProxy:
         return scrubber(self.journal.secrets)("\n".join(describe(e) for e in self.failing()))
 
     def reset(self) -> None:
-        """A fresh journal: what the next test sends is judged on its own."""
+        """A fresh journal (and no routed callback): what the next test sends is judged on its own."""
         self.journal.reset()
+        if self.session.router is not None:
+            self.session.router.reset()
 
     def client(self, account_sid: str, auth_token: str) -> Any:
         """A twilio-python Client with these credentials, sending through the proxy."""
@@ -149,7 +171,7 @@ def start_proxy(upstream: str, **options: Any) -> RunningProxy:
     app.own_base = _url(opts.host, sock.getsockname()[1])
     if opts.observe_callbacks:
         session.router = CallbackRouter(opts.callback_base or app.own_base, session.journal.tokens_for)
-    server, thread = start_in_thread(app, sock, "supersim-proxy", probe="/_proxy")
+    server, thread = start_in_thread(app, sock, "supersim-proxy", probe="/_proxy", **_OWN_HEADERS_OFF)
     running = RunningProxy(server, thread, sock, app)
     return running
 
@@ -182,7 +204,16 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
     app.own_base = _url(options.host, sock.getsockname()[1])
     if options.observe_callbacks:
         session.router = CallbackRouter(options.callback_base or app.own_base, session.journal.tokens_for)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", log_config=None, access_log=False))
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        date_header=False,
+    )
+    server = uvicorn.Server(config)
     malformed = MalformedRequests()  # HTTP too malformed to parse is refused (400) before the proxy sees it
     error_log = logging.getLogger("uvicorn.error")
     error_log.addFilter(malformed)
@@ -208,6 +239,7 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
         session.journal.notes.append(summary.replace("the mock", "the proxy"))
     session.write_reports()
     print_summary(session, out)
+    scrub = scrubber(session.journal.secrets)
     for entry in session.journal.failing()[:20]:
-        print(describe(entry), file=out)
+        print(scrub(describe(entry)), file=out)
     return session.exit_code()

@@ -6,12 +6,13 @@ proxy``, the ``supersim_proxy`` fixture, and ``run --target cassette:DIR`` on a 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from conformance.proxy.callbacks import CallbackRouter
+from conformance.proxy.callbacks import CallbackRouter, without_userinfo
 from conformance.proxy.journal import Entry, Journal
 from conformance.proxy.recording import Recorder, RecordingError
 
@@ -48,7 +49,7 @@ class Session:
                         scn.CALLBACK_GET if route.method == "GET" else scn.CALLBACK_POST,
                         f"no callback came within {self.callback_timeout:g} s of the scheduled update of "
                         f"{route.sim_key} that gave a CallbackUrl",
-                        expected=f"1 {route.method} request to {route.original}",
+                        expected=f"1 {route.method} request to {without_userinfo(route.original)}",
                         received="none",
                         requirements=["SIM-CB-001"],
                     )
@@ -78,14 +79,9 @@ class Session:
         )
         if journal.dropped:
             notes.append(f"{journal.dropped} further violation(s) were counted but not kept (memory bound)")
-        if self.recorder is not None:
-            try:
-                path = self.recorder.write(journal.secrets)
-                notes.append(
-                    f"traffic recorded (redacted) in {path}; re-judge it with `run --target cassette:{path.parent}`"
-                )
-            except (RecordingError, OSError) as error:
-                notes.append(f"the traffic could not be recorded: {error}")
+        recorded = self.write_recording()
+        if recorded:
+            notes.append(recorded)
         info = reports.RunInfo(
             target=journal.upstream,
             target_kind="proxy",
@@ -98,6 +94,24 @@ class Session:
         if directory is None and self.report_dir is None:
             reports.point_latest(self.reports_root or Path("reports"), run_dir)
         return self.written
+
+    def write_recording(self) -> str | None:
+        """Write the recording (with ``--record``); a line saying where it went, or why it did not."""
+        if self.recorder is None:
+            return None
+        try:
+            path = self.recorder.write(self.journal.secrets)
+        except (RecordingError, OSError) as error:
+            return f"the traffic could not be recorded: {error}"
+        return f"traffic recorded (redacted) in {path}; re-judge it with `run --target cassette:{path.parent}`"
+
+    def owed_callbacks(self, wait: float) -> None:
+        """Wait up to ``wait`` seconds for the callbacks scheduled updates still owe, then report those
+        whose time is up (the fixture's teardown: a test's own updates are judged in that test)."""
+        deadline = time.monotonic() + wait
+        while self.router is not None and self.router.waiting() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.close_callbacks()
 
     def exit_code(self) -> int:
         from conformance import EXIT_FAILED, EXIT_OK

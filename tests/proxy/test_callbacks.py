@@ -85,3 +85,30 @@ def test_a_get_callback_goes_on_with_the_original_query_and_the_parameters():
     method, onward, body, headers = router.onward(route, call)
     assert method == "GET" and body == b"" and onward.startswith("http://127.0.0.1:8/app/cb?x=1&SimSid=")
     assert RequestValidator(PRIMARY_TOKEN).validate(onward, {}, headers["X-Twilio-Signature"])
+
+
+def test_a_second_callback_goes_on_with_its_own_signature_never_a_fresh_one():
+    """Re-signing only what came signed: a forged or repeated callback gets no valid signature from the proxy."""
+    router, route = routed({PRIMARY: [PRIMARY_TOKEN]})
+    router.judge(route, arrival(route, PRIMARY_TOKEN, PRIMARY))
+    forged = Arrival(
+        "POST",
+        arrival(route, PRIMARY_TOKEN, PRIMARY).url,
+        [],
+        [("SimStatus", "active")],
+        "application/x-www-form-urlencoded",
+        "",
+    )
+    route.arrivals = 2
+    router.judge(route, forged)
+    _method, _url, _body, headers = router.onward(route, forged)
+    assert "X-Twilio-Signature" not in headers
+
+
+def test_route_names_cannot_be_guessed_and_the_proxy_never_routes_to_itself():
+    router = CallbackRouter("http://127.0.0.1:9")
+    _sent, first = router.route([("CallbackUrl", "http://127.0.0.1:8/cb")], PRIMARY, PRIMARY_TOKEN, SIM["sid"])
+    assert first is not None and len(first.ident) > 8 and router.find("1") is None
+    pairs = [("CallbackUrl", "http://127.0.0.1:9/_proxy/callbacks/whatever")]
+    assert router.route(pairs, PRIMARY, PRIMARY_TOKEN, SIM["sid"], own=["http://127.0.0.1:9"]) == (pairs, None)
+    assert router.route([("CallbackUrl", "http://[::1")], PRIMARY, PRIMARY_TOKEN, SIM["sid"])[1] is None

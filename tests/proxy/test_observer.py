@@ -155,8 +155,47 @@ def test_an_automatic_ready_to_active_behind_the_proxys_back_is_quiet():
 def test_an_activation_answered_active_at_once_skipped_its_scheduled_step():
     obs, _ = observer()
     obs.observe(fetch(sim(status="new")))
-    exchange, form = update(sim(status="active", updated=T0 + timedelta(seconds=5)), {"Status": "active"})
+    now = T0 + timedelta(seconds=15)
+    exchange, form = update(sim(status="active", updated=now), {"Status": "active"}, at=now)
     assert ids(obs.observe(exchange, form)) == [("SCN-ASYNC-ACTIVATE", "SIM-ASYNC-002", "SIM-ASYNC-006")]
+
+
+def test_a_sim_activated_elsewhere_before_the_update_is_not_a_skipped_step():
+    """Its date_updated is older than the update's own answer: it already was active, this update changed nothing."""
+    obs, _ = observer()
+    obs.observe(fetch(sim(status="new")))
+    exchange, form = update(
+        sim(status="active", updated=T0 + timedelta(seconds=5)), {"Status": "active"}, at=T0 + timedelta(seconds=30)
+    )
+    assert obs.observe(exchange, form) == []
+
+
+def test_an_answer_to_a_request_sent_before_the_last_one_came_is_not_judged_against_it():
+    """Two clients: a slow read sent before an update's answer arrives after it, showing the older state."""
+    obs, clock = observer()
+    obs.observe(fetch(sim(status="active")))
+    slow_read_sent = clock.now + 1
+    clock.now += 2
+    exchange, form = update(
+        sim(status="scheduled", updated=T0 + timedelta(seconds=20)),
+        {"Status": "inactive"},
+        at=T0 + timedelta(seconds=20),
+    )
+    obs.observe(exchange, form)
+    clock.now += 1
+    stale = fetch(sim(status="active"), at=T0 + timedelta(seconds=19))
+    assert obs.observe(stale, sent=slow_read_sent) == []
+    assert obs.tracks[sid(1)].sim["status"] == "scheduled", "the older answer is not kept in the newer one's place"
+
+
+def test_a_new_update_replaces_the_last_ones_expectation():
+    obs, _ = observer()
+    obs.observe(fetch(sim(status="new")))
+    first, form = update(sim(status="scheduled", updated=T0 + timedelta(seconds=5)), {"Status": "active"})
+    obs.observe(first, form)
+    second, form = update(sim(status="scheduled", updated=T0 + timedelta(seconds=8)), {"Status": "inactive"})
+    obs.observe(second, form)
+    assert obs.observe(fetch(sim(status="inactive", updated=T0 + timedelta(seconds=9)))) == []
 
 
 def test_an_activation_answered_scheduled_then_ending_active_is_quiet():
@@ -253,7 +292,26 @@ def test_repeats_after_a_write_through_the_proxy_are_not_judged():
     """A Sim registered between two pages may shift a page: no rule compares across a write."""
     obs, _ = observer()
     obs.observe(page([sim(1), sim(2)], next_url=next_of(0)))
-    obs.observe(answer("POST", "/v1/Sims", sim(9, status="new", fleet=None), status=201))
+    write = answer("POST", "/v1/Sims", sim(9, status="new", fleet=None), status=201)
+    obs.request_sent(write)
+    obs.observe(write)
+    second = Exchange(**{**vars(page([sim(2), sim(3)], number=1)), "url": next_of(0)})
+    assert obs.observe(second) == []
+
+
+def test_repeats_while_a_write_is_in_flight_are_not_judged():
+    """A registration sent but not yet answered may already have shifted the page."""
+    obs, _ = observer()
+    obs.observe(page([sim(1), sim(2)], next_url=next_of(0)))
+    obs.request_sent(answer("POST", "/v1/Sims", {}, status=201))
+    second = Exchange(**{**vars(page([sim(2), sim(3)], number=1)), "url": next_of(0)})
+    assert obs.observe(second) == []
+
+
+def test_page_rules_compare_only_recent_pages():
+    obs, clock = observer()
+    obs.observe(page([sim(1), sim(2)], next_url=next_of(0)))
+    clock.now += 61  # a Sim registered in the Console meanwhile would have shifted it
     second = Exchange(**{**vars(page([sim(2), sim(3)], number=1)), "url": next_of(0)})
     assert obs.observe(second) == []
 

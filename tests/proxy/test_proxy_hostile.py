@@ -110,3 +110,67 @@ def test_an_api_key_is_not_taken_for_the_requesting_account(httpserver: HTTPServ
         assert any("API key" in note for note in proxy.journal.notes)
         get(proxy, "/v1/Sims")  # an Account SID that is not the Sims' account: that is judged
         assert "RESP-ACCOUNT" in {v["check"] for v in proxy.violations()}
+
+
+def test_an_upstream_that_echoes_the_credentials_leaks_them_nowhere(httpserver: HTTPServer, tmp_path):
+    """A debug page that prints the request's Authorization header: neither the token nor its base64 gets out."""
+    import base64
+
+    from werkzeug import Response
+
+    def echo(request):
+        body = json.dumps({"code": 20003, "message": request.headers.get("Authorization", ""), "status": 401})
+        return Response(body + " token=" + TOKEN, status=401, content_type="application/json")
+
+    httpserver.expect_request("/v1/Sims").respond_with_handler(echo)
+    encoded = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    with start_proxy(httpserver.url_for("")) as proxy:
+        get(proxy, "/v1/Sims")
+        snapshot = get(proxy, "/_proxy/violations").text
+        written = proxy.write_reports(tmp_path / "out")
+    assert json.loads(snapshot)["violations"], "the echo is not Twilio's error body: reported"
+    for text in [snapshot, proxy.explain(), *(path.read_text() for path in written.values())]:
+        assert TOKEN not in text and encoded not in text
+
+
+def test_a_request_cut_off_mid_body_is_never_forwarded(upstream):
+    import socket
+
+    with start_proxy(upstream.url_for("")) as proxy:
+        host, port = proxy.base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as raw:
+            raw.sendall(
+                b"POST /v1/Sims/HS" + b"a" * 32 + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\nUniqueName=half"
+            )
+        get(proxy, "/v1/Sims")  # the proxy still serves
+    assert [request.method for request, _ in upstream.log].count("POST") == 0
+
+
+def test_a_request_target_naming_another_host_never_reaches_it(upstream):
+    """An absolute-form target (or h11's "@host/…"): refused (400) or sent to the upstream, never elsewhere."""
+    import socket
+
+    with HTTPServer(host="127.0.0.1", port=0) as elsewhere, start_proxy(upstream.url_for("")) as proxy:
+        elsewhere.expect_request("/v1/Sims").respond_with_json({})
+        host, port = proxy.base_url.removeprefix("http://").split(":")
+        for target in (elsewhere.url_for("/v1/Sims"), "@" + elsewhere.url_for("/v1/Sims").removeprefix("http://")):
+            with socket.create_connection((host, int(port))) as raw:
+                raw.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                answer = raw.recv(4096)
+            assert answer.startswith((b"HTTP/1.1 400", b"HTTP/1.1 200")), answer[:80]
+        assert elsewhere.log == []
+
+
+@pytest.mark.parametrize(
+    ("given", "judged_as"),
+    [
+        ("https://SuperSim.twilio.com:443/", "https://supersim.twilio.com"),
+        ("http://127.0.0.1:80", "http://127.0.0.1"),
+        ("http://127.0.0.1:8080/prefix/", "http://127.0.0.1:8080/prefix"),
+    ],
+)
+def test_the_upstream_is_judged_as_it_spells_its_own_urls(given, judged_as):
+    from conformance.proxy.server import check_upstream
+
+    assert check_upstream(given) == judged_as
