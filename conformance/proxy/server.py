@@ -88,6 +88,15 @@ def probe(upstream: str, timeout: float = 10.0) -> None:
         raise UpstreamUnreachable(f"the upstream {upstream} did not answer: {type(error).__name__}: {error}") from None
 
 
+def _app(options: ProxyOptions, upstream: str, sock: Any) -> ProxyApp:
+    """The ASGI app of one session, knowing where it listens (``sock``) and routing callbacks if asked."""
+    app = ProxyApp(_session(options, upstream), upstream, timeout=options.timeout)
+    app.own_base = _url(options.host, sock.getsockname()[1])
+    if options.observe_callbacks:
+        app.session.router = CallbackRouter(options.callback_base or app.own_base, app.session.journal.tokens_for)
+    return app
+
+
 def _session(options: ProxyOptions, upstream: str) -> Session:
     journal = Journal(upstream)
     recorder = Recorder(Path(options.record), upstream, keep_pii=options.keep_pii) if options.record else None
@@ -165,12 +174,8 @@ def start_proxy(upstream: str, **options: Any) -> RunningProxy:
     opts = ProxyOptions(upstream=upstream, **options)
     base = check_upstream(upstream)
     probe(base)
-    session = _session(opts, base)
-    app = ProxyApp(session, base, timeout=opts.timeout)
     sock = _bind(opts.host, opts.port)
-    app.own_base = _url(opts.host, sock.getsockname()[1])
-    if opts.observe_callbacks:
-        session.router = CallbackRouter(opts.callback_base or app.own_base, session.journal.tokens_for)
+    app = _app(opts, base, sock)
     server, thread = start_in_thread(app, sock, "supersim-proxy", probe="/_proxy", **_OWN_HEADERS_OFF)
     running = RunningProxy(server, thread, sock, app)
     return running
@@ -199,11 +204,8 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    session = _session(options, base)
-    app = ProxyApp(session, base, timeout=options.timeout)
-    app.own_base = _url(options.host, sock.getsockname()[1])
-    if options.observe_callbacks:
-        session.router = CallbackRouter(options.callback_base or app.own_base, session.journal.tokens_for)
+    app = _app(options, base, sock)
+    session = app.session
     config = uvicorn.Config(
         app,
         lifespan="on",
