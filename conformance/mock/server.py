@@ -32,7 +32,7 @@ BANNER = "supersim-conformance mock listening on {url}"
 INVALID_REQUEST = "Invalid HTTP request received."
 #: The line ``serve`` prints when it stops, instead of one warning per malformed request.
 MALFORMED_SUMMARY = (
-    "{count} malformed request{s} {were} refused by the HTTP server (400) before reaching the mock; "
+    "{count} malformed request{s} {were} refused by the HTTP server (400) before reaching {server}; "
     "expected during a conformance run's generated phase"
 )
 
@@ -57,12 +57,12 @@ class MalformedRequests(logging.Filter):
             return False
         return True
 
-    def summary(self) -> str | None:
-        """The one line for the count, or None when there was none."""
+    def summary(self, server: str = "the mock") -> str | None:
+        """The one line for the count (refused before reaching ``server``), or None when there was none."""
         if not self.count:
             return None
         return MALFORMED_SUMMARY.format(
-            count=self.count, s="" if self.count == 1 else "s", were="was" if self.count == 1 else "were"
+            count=self.count, s="" if self.count == 1 else "s", were="was" if self.count == 1 else "were", server=server
         )
 
 

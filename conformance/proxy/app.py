@@ -108,8 +108,7 @@ class ProxyApp:
             return result
         except Exception as error:
             note = f"an error of the proxy itself ({type(error).__name__}): that request got a 502"
-            if note not in self.journal.notes:
-                self.journal.notes.append(note)
+            self.journal.note(note)
             return _json(
                 502, {"message": f"the proxy could not handle this request ({type(error).__name__})", "status": 502}
             )
@@ -208,8 +207,7 @@ class ProxyApp:
                 "requests authenticated with an API key (not an Account SID): the requesting account of a list, "
                 "and the signature of callbacks (made with the account's Auth Token), are not judged for them"
             )
-            if note not in self.journal.notes:
-                self.journal.notes.append(note)
+            self.journal.note(note)
             return None, None
         if password:
             self.journal.learn_token(user, password)
@@ -325,8 +323,7 @@ class ProxyApp:
             answer = await self._onward.request(method, url, content=onward_body or None, headers=onward_headers)
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
             note = f"a callback could not be sent on to its original receiver: {type(error).__name__}"
-            if note not in self.journal.notes:
-                self.journal.notes.append(note)
+            self.journal.note(note)
             return _json(502, {"message": "the callback's original receiver did not answer", "status": 502})
         kept = [(b"content-type", answer.headers.get("content-type", "text/plain").encode("latin-1"))]
         return answer.status_code, kept, answer.content[:65536]

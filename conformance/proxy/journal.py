@@ -160,7 +160,9 @@ class Journal:
             server = run_response_checks(self.context, exchange)
         except Exception as error:  # a check's own bug on an answer it did not expect
             server = []
-            self._kit_error("a response check", error)
+            self.note(
+                f"an error of the kit in a response check ({type(error).__name__}): that exchange was not judged by it"
+            )
         with self._lock:
             self.exchanges += 1
             number = self.exchanges
@@ -177,12 +179,13 @@ class Journal:
             self._keep(made)
         return made
 
-    def _kit_error(self, where: str, error: Exception) -> None:
+    def note(self, text: str) -> None:
+        """A note for the session's report, once (the same note again is not repeated), at most MAX_NOTES."""
         with self._lock:
-            self._note(f"an error of the kit in {where} ({type(error).__name__}): that exchange was not judged by it")
+            self._note(text)
 
     def _note(self, text: str) -> None:
-        """A note once (the same note again is not repeated), at most MAX_NOTES of them."""
+        """:meth:`note`, for a caller that holds the lock."""
         if text not in self.notes and len(self.notes) < MAX_NOTES:
             self.notes.append(text)
 

@@ -46,9 +46,7 @@ def judge_recording(directory: Path, report_dir: str | None, out: TextIO | None 
             journal.observer.clock = lambda moment=when: moment
         client, pairs, sent = journal.judge_request(exchange, query_bytes(exchange.url), body, content_type)
         journal.judge(exchange, client, dict(pairs or []), sent)
-    journal.notes.append(
-        f"re-judged {len(exchanges)} recorded exchange(s) of {directory} offline (callbacks are not recorded)"
-    )
+    journal.note(f"re-judged {len(exchanges)} recorded exchange(s) of {directory} offline (callbacks are not recorded)")
     session = Session(journal=journal, report_dir=Path(report_dir) if report_dir else None)
     session.write_reports()
     print_summary(session, out)

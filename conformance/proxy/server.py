@@ -207,13 +207,7 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
     app = _app(options, base, sock)
     session = app.session
     config = uvicorn.Config(
-        app,
-        lifespan="on",
-        log_level="warning",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        date_header=False,
+        app, lifespan="on", log_level="warning", log_config=None, access_log=False, **_OWN_HEADERS_OFF
     )
     server = uvicorn.Server(config)
     malformed = MalformedRequests()  # HTTP too malformed to parse is refused (400) before the proxy sees it
@@ -236,9 +230,9 @@ def serve_proxy(options: ProxyOptions, out: TextIO | None = None) -> int:
     finally:
         error_log.removeFilter(malformed)
         sock.close()
-    summary = malformed.summary()
+    summary = malformed.summary("the proxy")
     if summary:
-        session.journal.notes.append(summary.replace("the mock", "the proxy"))
+        session.journal.note(summary)
     session.write_reports()
     print_summary(session, out)
     scrub = scrubber(session.journal.secrets)

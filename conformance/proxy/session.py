@@ -26,7 +26,6 @@ class Session:
 
     journal: Journal
     report_dir: Path | None = None
-    reports_root: Path | None = None
     recorder: Recorder | None = None
     router: CallbackRouter | None = None
     callback_timeout: float = DEFAULT_CALLBACK_TIMEOUT
@@ -57,7 +56,7 @@ class Session:
             )
         waiting = self.router.waiting()
         if waiting:
-            self.journal.notes.append(
+            self.journal.note(
                 f"{len(waiting)} routed callback(s) had not come yet when the report was written "
                 f"(less than {self.callback_timeout:g} s after their update): not judged"
             )
@@ -68,7 +67,7 @@ class Session:
 
         self.close_callbacks()
         journal = self.journal
-        run_dir = directory or self.report_dir or _stamped(self.reports_root or Path("reports"))
+        run_dir = directory or self.report_dir or reports.new_run_dir()
         extra = dict(self.router.judged) if self.router else {}
         results = journal.results(extra)
         notes = list(journal.notes)
@@ -92,7 +91,7 @@ class Session:
         info.duration = datetime.now(UTC).timestamp() - journal.started
         self.written = reports.write_reports(run_dir, info, results, journal.secrets)
         if directory is None and self.report_dir is None:
-            reports.point_latest(self.reports_root or Path("reports"), run_dir)
+            reports.point_latest(reports.REPORTS_ROOT, run_dir)
         return self.written
 
     def write_recording(self) -> str | None:
@@ -117,15 +116,6 @@ class Session:
         from conformance import EXIT_FAILED, EXIT_OK
 
         return EXIT_FAILED if self.journal.failing() else EXIT_OK
-
-
-def _stamped(root: Path) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir, suffix = root / stamp, 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = root / f"{stamp}-{suffix}"
-    return run_dir
 
 
 def describe(entry: Entry) -> str:

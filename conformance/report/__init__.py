@@ -254,6 +254,20 @@ def _scrubber(secrets: Iterable[str]) -> Callable[[str], str]:
     return scrub
 
 
+#: Where reports go when no directory is given: a new ``reports/<UTC time>/``, ``reports/latest`` on it.
+REPORTS_ROOT = Path("reports")
+
+
+def new_run_dir(root: Path = REPORTS_ROOT) -> Path:
+    """A report directory not used yet: ``root/<UTC time>``, or ``…-2``, ``…-3`` within one second."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir, suffix = root / stamp, 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = root / f"{stamp}-{suffix}"
+    return run_dir
+
+
 def point_latest(reports_root: Path, run_dir: Path) -> None:
     """Make ``reports/latest`` point at the newest run (a symlink, or a text file where links fail)."""
     latest = reports_root / "latest"

@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance import contract
+from conformance.checks import LEVELS
 from conformance.report import OUTCOMES, _html_anchors, _html_token
 
 #: The verdicts in the order the counts list them (then any other a report holds, by name).
@@ -73,7 +74,6 @@ MEANINGS = {
     "not-testable": "no black-box check can judge it",
     "absent": "the report does not list it (a kit of another version)",
 }
-LEVELS = ("MUST", "SHOULD", "MAY")
 #: Verdicts not counted as testable in a level's "passed of testable".
 UNTESTED = ("not-testable", "absent")
 #: Verdicts whose cell links to the failure that broke the requirement.

@@ -13,7 +13,6 @@ import shlex
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -54,14 +53,7 @@ __all__ = [
 def _report_dir(config: RunConfig) -> tuple[Path, Path | None]:
     if config.report_dir:
         return Path(config.report_dir), None
-    root = Path("reports")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = root / stamp
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = root / f"{stamp}-{suffix}"
-    return run_dir, root
+    return reports.new_run_dir(), reports.REPORTS_ROOT
 
 
 def run(config: RunConfig, stream: TextIO | None = None) -> int:
